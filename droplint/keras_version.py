@@ -1,0 +1,89 @@
+"""Which Keras the explanations assume (RULES.md section 3), read with importlib.metadata:
+Keras itself is never imported on the source path."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+
+# The newest release of each major that droplint knows; a bare `2` or `3` means these.
+LATEST = {2: (2, 21, 0), 3: (3, 15, 1)}
+
+
+class KerasVersionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class KerasVersion:
+    major: int
+    minor: int = 0
+    patch: int = 0
+    source: str = field(default="default", compare=False)  # "config" | "installed" | "default"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def is_keras3(self) -> bool:
+        return self.major >= 3
+
+    def between(self, low: tuple[int, int], high: tuple[int, int]) -> bool:
+        """True when low <= (major, minor) <= high, inclusive on both ends."""
+        return low <= (self.major, self.minor) <= high
+
+    def at_least(self, major: int, minor: int = 0) -> bool:
+        return (self.major, self.minor) >= (major, minor)
+
+
+def parse(text: str, source: str = "config") -> KerasVersion:
+    """`2`, `3`, `3.8` or `3.8.1` -> KerasVersion. Raises KerasVersionError on anything else."""
+    m = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?[\w.+-]*\s*", str(text))
+    if not m or int(m.group(1)) not in LATEST:
+        raise KerasVersionError(
+            f"invalid keras-version {text!r}: expected auto, 2, 3 or a version like 3.8 or 2.15.0")
+    major = int(m.group(1))
+    if m.group(2) is None:
+        return KerasVersion(*LATEST[major], source=source)
+    return KerasVersion(major, int(m.group(2)), int(m.group(3) or 0), source=source)
+
+
+@lru_cache(maxsize=None)
+def _installed(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _from_dist(*dists: str) -> KerasVersion | None:
+    for dist in dists:
+        v = _installed(dist)
+        if v:
+            try:
+                return parse(v, source="installed")
+            except KerasVersionError:
+                continue
+    return None
+
+
+def resolve(setting: str | None, api: str = "keras") -> KerasVersion:
+    """The Keras version for code written against import root `api` ("keras", "tf.keras",
+    "tf_keras"), given the `--keras-version` / config setting ("auto" or a version)."""
+    if setting and setting != "auto":
+        return parse(setting)
+    if api == "tf_keras":
+        return _from_dist("tf-keras", "tf_keras") or KerasVersion(*LATEST[2], source="default")
+    if api == "tf.keras":
+        tf = _installed("tensorflow") or _installed("tensorflow-cpu")
+        if tf:
+            tf_v = tuple(int(p) for p in re.findall(r"\d+", tf)[:2])
+            if tf_v < (2, 16):
+                return _from_dist("keras") or KerasVersion(*LATEST[2], source="default")
+            if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes"):
+                legacy = _from_dist("tf-keras", "tf_keras")
+                if legacy:
+                    return legacy
+    return _from_dist("keras") or KerasVersion(*LATEST[3], source="default")

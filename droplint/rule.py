@@ -1,0 +1,104 @@
+"""The base of every rule, and the context a rule sees.
+
+A rule is one small class (see rules/): code, name, severity, fix safety, a docstring with the
+doc sections of RULES/ruff (What it does / Why is this bad? / Fix safety / References), and
+BAD / GOOD source examples. The examples are the rule's tests (tests/test_rule_examples.py)
+and its doc's Example / Use instead. `check(ctx)` yields findings; it sees only the Graph.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import ClassVar, Iterable
+
+from .graph import Graph, Layer, Node, Span
+from .keras_version import KerasVersion
+from .report import Finding, Fix, Severity
+from .semantics import Mask
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Fix safety", "References")
+
+
+@dataclass(slots=True, eq=False)
+class SiteInfo:
+    """A dropout site as rules see it: the node, which argument (None for a layer), its mask."""
+
+    id: int
+    node: Node
+    argument: str | None
+    mask: Mask
+    rate: object  # float or UNKNOWN
+
+
+@dataclass(slots=True)
+class Context:
+    graph: Graph
+    keras: KerasVersion
+    sites: list[SiteInfo] = field(default_factory=list)
+
+    def site_of(self, node: Node, argument: str | None = None) -> SiteInfo | None:
+        for s in self.sites:
+            if s.node is node and s.argument == argument:
+                return s
+        return None
+
+    def report(self, rule: Rule, node: Node | Layer, message: str, *,
+               argument: str | None = None, span: Span | None = None,
+               severity: Severity | None = None, fix: Fix | None = None,
+               site: SiteInfo | None = None) -> Finding:
+        """A finding located at the layer's constructor, or at keyword `argument` of it."""
+        layer = node.layer if isinstance(node, Node) else node
+        origin = layer.origin
+        if span is None and argument is not None:
+            span = origin.arg_spans.get(argument) or _inner_arg_span(layer, argument)
+        if span is None:
+            span = origin.span
+        return Finding(
+            code=rule.code, name=rule.name, severity=severity or rule.severity,
+            path=origin.path,
+            line=span.line if span else None, column=span.column if span else None,
+            end_line=span.end_line if span else None,
+            end_column=span.end_column if span else None,
+            message=message, layer=layer.kind, site=site.id if site else None, fix=fix,
+            layer_name=origin.layer_name,
+        )
+
+
+def _inner_arg_span(layer: Layer, argument: str) -> Span | None:
+    inner = layer.inner
+    while inner is not None:
+        if argument in inner.origin.arg_spans:
+            return inner.origin.arg_spans[argument]
+        inner = inner.inner
+    return None
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    fix_safety: ClassVar[str | None] = None  # "safe" | "unsafe" | None (no automatic fix)
+    summary: ClassVar[str]  # one line: what fires it
+    BAD: ClassVar[tuple[str, ...]] = ()  # sources on which the rule must fire
+    GOOD: ClassVar[tuple[str, ...]] = ()  # sources on which it must not
+    EXAMPLE_KERAS: ClassVar[str] = "3"  # keras-version the examples assume
+    loader_only: ClassVar[bool] = False  # DL900/DL901: emitted by loaders, cannot be ignored
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        return ()
+
+    @classmethod
+    def doc(cls) -> str:
+        """The rule's documentation in markdown, as `droplint rule CODE` prints it."""
+        body = inspect.cleandoc(cls.__doc__ or "")
+        head, sep, tail = body.partition("## Fix safety")
+        parts = [f"# {cls.name} ({cls.code})", "",
+                 f"Severity: {cls.severity.value}. Fix: {cls.fix_safety or 'none'}.", "",
+                 head.rstrip(), ""]
+        if cls.BAD:
+            parts += ["## Example", "```python", cls.BAD[0].strip("\n"), "```", ""]
+        if cls.GOOD:
+            parts += ["## Use instead", "```python", cls.GOOD[0].strip("\n"), "```", ""]
+        if sep:
+            parts += [(sep + tail).strip(), ""]
+        return "\n".join(parts)
