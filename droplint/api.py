@@ -1,3 +1,152 @@
-"""Placeholder, replaced below."""
-def analyze(*a, **k): raise NotImplementedError
-def analyze_source(*a, **k): raise NotImplementedError
+"""The driver: files or a built model in, a Report out. `analyze` and `analyze_source` are the
+public API; the CLI calls `check_paths`."""
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import engine, suppress
+from .config import Settings
+from .graph import Graph
+from .keras_version import resolve
+from .loaders import SourceError
+from .report import Finding, Report, Severity, Site
+from .selection import selected_rules
+
+# A file that mentions none of these cannot hold a dropout site or a recurrent layer; it is
+# skipped before parsing (libcst parses ~13k lines/s, this test runs at memory speed).
+_RELEVANT = re.compile(rb"ropout|LSTM|GRU|SimpleRNN|CuDNN|GaussianNoise|ConvLSTM|RNN\(")
+PARALLEL_MIN_FILES = 16
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+    suppressions: object = None  # suppress.Suppressions, for unused-noqa / --add-noqa
+    text: str | None = None
+
+
+def parse_error(path: str, message: str, line: int | None = 1, column: int | None = 1,
+                code: str = "DL900") -> Finding:
+    from droplint.rules import BY_CODE
+
+    rule = BY_CODE[code]
+    return Finding(code, rule.name, Severity.ERROR, path, line, column, line,
+                   (column or 0) + 1 if column else None, message)
+
+
+def lint_graph(graph: Graph, settings: Settings, path: str | None = None
+               ) -> tuple[list[Finding], list[Site]]:
+    """Run the selected rules over a graph; returns findings and sites (local site ids)."""
+    keras = resolve(settings.keras_version, graph.api)
+    findings, ctx = engine.run(graph, keras, selected_rules(settings, path or graph.path))
+    return findings, engine.to_sites(ctx)
+
+
+def lint_text(text: str, path: str, settings: Settings) -> FileResult:
+    """Check one Python source text (already decoded)."""
+    from .loaders.source import load
+
+    result = FileResult(path, text=text)
+    try:
+        graph = load(text, path)
+    except SourceError as exc:
+        result.findings.append(parse_error(path, exc.message, exc.line, exc.column))
+        return result
+    findings, sites = lint_graph(graph, settings, path)
+    sup = suppress.parse(text)
+    result.suppressions = sup
+    result.findings = [f for f in findings if not sup.match(f.line, f.code, f.name)]
+    result.sites = sites
+    return result
+
+
+def check_file(path: str, settings: Settings) -> FileResult:
+    """Check one file from disk, whatever its kind. Never raises for bad input."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return FileResult(path, [parse_error(path, f"cannot read file: {exc.strerror or exc}")])
+    if path.endswith(".ipynb"):
+        from .loaders.notebook import lint_notebook
+
+        return lint_notebook(data, path, settings)
+    if not _RELEVANT.search(data):
+        return FileResult(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return FileResult(path, [parse_error(
+            path, f"cannot decode file as UTF-8: {exc.reason} at byte {exc.start}")])
+    return lint_text(text, path, settings)
+
+
+def _check_many(paths: list[str], settings: Settings) -> list[FileResult]:
+    jobs = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_MIN_FILES or jobs < 2:
+        return [check_file(p, settings) for p in paths]
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(check_file, paths, [settings] * len(paths),
+                             chunksize=max(1, len(paths) // (jobs * 8))))
+
+
+def assemble(results: list[FileResult], settings: Settings, errors: list[str] | None = None
+             ) -> Report:
+    """Merge per-file results into one Report: unique site ids, deterministic order."""
+    keras = resolve(settings.keras_version, "keras")
+    report = Report(str(keras), keras.source, errors=list(errors or []))
+    for r in sorted(results, key=lambda r: r.path):
+        offset = len(report.sites)
+        for s in r.sites:
+            s.id += offset
+        report.sites.extend(r.sites)
+        report.findings.extend(engine.shift_findings(r.findings, offset))
+        report.files_checked += 1
+    report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def check_paths(paths: list[str], settings: Settings | None = None, *,
+                force_exclude: bool = False, unsafe_load: bool = False) -> Report:
+    from .discover import is_model_path, iter_files
+
+    settings = settings or Settings()
+    files, errors = [], []
+    for path, error in iter_files(list(paths), settings, force_exclude):
+        if error:
+            errors.append(error)
+        else:
+            files.append(path)
+    models = [p for p in files if is_model_path(p)]
+    sources = [p for p in files if p not in models]
+    results = _check_many(sources, settings)
+    for p in models:
+        from .loaders.model import lint_model_file
+
+        results.append(lint_model_file(p, settings, unsafe_load=unsafe_load))
+    return assemble(results, settings, errors)
+
+
+def analyze_source(code: str, filename: str = "<string>", *, settings: Settings | None = None,
+                   keras_version: str | None = None) -> Report:
+    """Analyze Python source text (never executed)."""
+    settings = (settings or Settings()).with_overrides(keras_version=keras_version)
+    return assemble([lint_text(code, filename, settings)], settings)
+
+
+def analyze(target, *, settings: Settings | None = None, keras_version: str | None = None,
+            probe: bool = False, unsafe_load: bool = False) -> Report:
+    """Analyze a path (file or directory), a list of paths, or a built Keras model."""
+    settings = (settings or Settings()).with_overrides(keras_version=keras_version)
+    if isinstance(target, (str, os.PathLike)):
+        return check_paths([os.fspath(target)], settings, unsafe_load=unsafe_load)
+    if isinstance(target, (list, tuple)):
+        return check_paths([os.fspath(t) for t in target], settings, unsafe_load=unsafe_load)
+    from .loaders.model import analyze_model
+
+    return analyze_model(target, settings, probe=probe)

@@ -1,0 +1,87 @@
+"""Which files a run checks: walk directories, honour .gitignore, `exclude`, `extend-exclude`."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+from .config import Settings
+from .loaders import MODEL_SUFFIXES, NOTEBOOK_SUFFIXES, SOURCE_SUFFIXES
+
+WALKED_SUFFIXES = SOURCE_SUFFIXES + NOTEBOOK_SUFFIXES  # model files only when named explicitly
+
+
+def _excluded(path: Path, settings: Settings) -> bool:
+    patterns = settings.exclude + settings.extend_exclude
+    parts = path.parts
+    for pat in patterns:
+        if any(fnmatch.fnmatch(part, pat) for part in parts):
+            return True
+        rel = path
+        if settings.root is not None:
+            try:
+                rel = path.resolve().relative_to(settings.root.resolve())
+            except ValueError:
+                pass
+        if fnmatch.fnmatch(rel.as_posix(), pat) or fnmatch.fnmatch(rel.as_posix(), pat + "/*"):
+            return True
+    return False
+
+
+def _gitignore_spec(folder: Path):
+    import pathspec
+
+    lines: list[str] = []
+    f = folder / ".gitignore"
+    if f.is_file():
+        try:
+            lines = f.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines) if lines else None
+
+
+def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False):
+    """Yield (path, None) for each file to check, or (path, error) for a missing path."""
+    seen: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            yield raw, f"{raw}: No such file or directory"
+            continue
+        if p.is_file() or (p.is_dir() and (p / "saved_model.pb").is_file()):
+            if force_exclude and _excluded(p, settings):
+                continue
+            if str(p) not in seen:
+                seen.add(str(p))
+                yield str(p), None
+            continue
+        specs: list[tuple[Path, object]] = []
+        for dirpath, dirnames, filenames in os.walk(p):
+            d = Path(dirpath)
+            if settings.respect_gitignore:
+                spec = _gitignore_spec(d)
+                if spec is not None:
+                    specs.append((d, spec))
+            active = [(base, s) for base, s in specs if d == base or base in d.parents]
+
+            def ignored(child: Path, is_dir: bool) -> bool:
+                for base, s in active:
+                    rel = child.relative_to(base).as_posix() + ("/" if is_dir else "")
+                    if s.match_file(rel):
+                        return True
+                return False
+
+            dirnames[:] = sorted(n for n in dirnames
+                                 if not _excluded(d / n, settings) and not ignored(d / n, True))
+            for name in sorted(filenames):
+                child = d / name
+                if name.endswith(WALKED_SUFFIXES) and not _excluded(child, settings) \
+                        and not ignored(child, False) and str(child) not in seen:
+                    seen.add(str(child))
+                    yield str(child), None
+
+
+def is_model_path(path: str) -> bool:
+    p = Path(path)
+    return path.endswith(MODEL_SUFFIXES) or (p.is_dir() and (p / "saved_model.pb").is_file())

@@ -1,0 +1,67 @@
+"""Suppression comments (STYLE.md): `# noqa`, `# noqa: DL101`, `# droplint: ignore[DL101]`
+on the line where a finding starts, and `# droplint: noqa` on its own line for the file.
+Codes or kebab-case names are accepted. Pure text scanning: no parse needed."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*))?", re.I)
+_IGNORE = re.compile(r"#\s*droplint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.I)
+_FILE = re.compile(r"^\s*#\s*droplint:\s*noqa(?::\s*(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*))?\s*$",
+                   re.I | re.M)
+
+
+@dataclass
+class Suppression:
+    line: int
+    codes: frozenset[str] | None  # None: all codes
+    column: int  # where the comment starts (1-based), for --add-noqa / unused-noqa
+    used: bool = False
+
+
+@dataclass
+class Suppressions:
+    lines: dict[int, list[Suppression]] = field(default_factory=dict)
+    file_codes: frozenset[str] | None = frozenset()  # None: the whole file is suppressed
+
+    def match(self, line: int | None, code: str, name: str) -> bool:
+        """True (and the comment marked used) when a finding at `line` is suppressed."""
+        if self.file_codes is None or code in self.file_codes or name in self.file_codes:
+            return True
+        for s in self.lines.get(line or 0, ()):
+            if s.codes is None or code in s.codes or name in s.codes:
+                s.used = True
+                return True
+        return False
+
+
+def _split(codes: str | None) -> frozenset[str] | None:
+    if not codes:
+        return None
+    return frozenset(c.upper() if c[:2].upper() == "DL" else c.lower()
+                     for c in re.split(r"[\s,]+", codes.strip()) if c)
+
+
+def parse(text: str) -> Suppressions:
+    out = Suppressions()
+    if "noqa" not in text and "droplint" not in text:
+        return out
+    file_codes: set[str] = set()
+    for m in _FILE.finditer(text):
+        codes = _split(m.group("codes"))
+        if codes is None:
+            out.file_codes = None
+            return out
+        file_codes |= codes
+    out.file_codes = frozenset(file_codes)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if "#" not in line:
+            continue
+        for pattern in (_IGNORE, _NOQA):
+            for m in pattern.finditer(line):
+                if pattern is _NOQA and _FILE.match(line):
+                    continue
+                out.lines.setdefault(lineno, []).append(
+                    Suppression(lineno, _split(m.group("codes")), m.start() + 1))
+    return out
