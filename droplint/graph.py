@@ -53,6 +53,11 @@ class Origin:
     span: Span | None = None  # the constructor call, e.g. `layers.Dropout(0.3)`
     name_span: Span | None = None  # the class name inside it (`Dropout`), for renaming fixes
     arg_spans: dict[str, Span] = field(default_factory=dict)  # keyword -> span of `kw=value`
+    # keyword -> span of `kw=value` plus one adjacent comma and whitespace: deleting it leaves
+    # valid, tidy code (`Dropout(0.3, noise_shape=s)` -> `Dropout(0.3)`)
+    arg_removal_spans: dict[str, Span] = field(default_factory=dict)
+    arg_value_spans: dict[str, Span] = field(default_factory=dict)  # keyword -> span of `value`
+    inner_span: Span | None = None  # wrappers: the wrapped layer's call inside `Wrapper(...)`
     layer_name: str | None = None  # built models only
 
 
