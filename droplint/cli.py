@@ -1,0 +1,368 @@
+"""droplint's command line: `check` (the default command), `explain`, `rule`, `rules`.
+
+Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 a usage, config or
+internal error, always reported as one `droplint: error: ...` line on stderr.
+
+Extending: an output format is one entry in `render.FORMATS` (offered by --format at once); a
+flag is one `click.option` in CHECK_OPTIONS / EXPLAIN_OPTIONS, read from `opts` where it is used.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from . import __version__
+from .config import ConfigError, Settings, find_pyproject, load, parse_severity
+from .keras_version import KerasVersionError, parse as parse_keras_version, resolve
+from .render import FORMATS, Output, RenderOptions
+from .report import Report, Severity
+
+PROG = "droplint"
+
+
+class DroplintError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+# ---------------------------------------------------------------------------------- plumbing
+
+def fail_line(message: str) -> str:
+    return f"{PROG}: error: " + " ".join(str(message).split())
+
+
+class DefaultGroup(click.Group):
+    """A group whose unknown first argument (a path or a check option) goes to `check`, and
+    whose errors are one line on stderr with exit status 2, never a traceback."""
+
+    default_command = "check"
+    group_flags = ("--help", "-h", "--version")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in self.group_flags:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False,
+                              **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            rv = 0
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message = message.rstrip(".") + f" (see `{exc.ctx.command_path} --help`)"
+            click.echo(fail_line(message), err=True)
+            rv = 2
+        except click.Abort:
+            click.echo(fail_line("interrupted"), err=True)
+            rv = 130
+        except (DroplintError, ConfigError, KerasVersionError) as exc:
+            click.echo(fail_line(str(exc)), err=True)
+            rv = 2
+        except BrokenPipeError:
+            # The reader went away (`droplint ... | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            rv = 1
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a line
+            click.echo(fail_line(f"internal error: {type(exc).__name__}: {exc}"), err=True)
+            rv = 2
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def with_options(options: list[Callable]) -> Callable:
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return decorate
+
+
+def split_codes(values) -> tuple[str, ...]:
+    """`--select DL1,dropout-on-output --select DL3` -> ("DL1", "dropout-on-output", "DL3")."""
+    return tuple(c.strip() for v in values or () for c in v.split(",") if c.strip())
+
+
+def wants_color(no_color: bool) -> bool:
+    return not no_color and not os.environ.get("NO_COLOR")
+
+
+def make_console(no_color: bool = False) -> Console:
+    """stdout console; rich itself drops colour when stdout is not a terminal."""
+    color = wants_color(no_color)
+    return Console(no_color=not color, color_system="auto" if color else None,
+                   highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def emit(output: Output, console: Console, output_file: str | None = None) -> None:
+    """Write a rendered output: to --output-file as plain text, else to stdout."""
+    if output_file:
+        data = output.plain if isinstance(output, Text) else output
+        try:
+            Path(output_file).write_text(data + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise DroplintError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+    elif isinstance(output, Text):
+        console.print(output)
+    else:
+        click.echo(output)
+
+
+def print_errors(report: Report) -> None:
+    for error in report.errors:
+        click.echo(fail_line(error), err=True)
+
+
+# ---------------------------------------------------------------------------------- settings
+
+def _validate(selectors, where: str) -> None:
+    from .selection import validate
+
+    validate(selectors, where)
+
+
+def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
+    """[tool.droplint] of --config or the nearest pyproject.toml above the first path, with the
+    command-line flags on top. A bad value raises ConfigError (exit 2)."""
+    if opts.get("config"):
+        pyproject = Path(opts["config"])
+        if not pyproject.is_file():
+            raise ConfigError(f"{pyproject}: config file not found")
+    else:
+        pyproject = find_pyproject(Path(paths[0] if paths else "."))
+    settings = load(pyproject)
+    if pyproject is not None:
+        for selectors in (settings.select, settings.extend_select, settings.ignore,
+                          *settings.per_file_ignores.values()):
+            _validate(selectors, str(pyproject))
+
+    select = split_codes(opts.get("select"))
+    extend = split_codes(opts.get("extend_select"))
+    ignore = split_codes(opts.get("ignore"))
+    for flag, selectors in (("--select", select), ("--extend-select", extend),
+                            ("--ignore", ignore)):
+        _validate(selectors, flag)
+    if select:  # like ruff: a --select on the command line starts the selection afresh
+        overrides = dict(select=select, extend_select=extend, ignore=ignore)
+    else:
+        overrides = dict(extend_select=settings.extend_select + extend,
+                         ignore=settings.ignore + ignore)
+    keras = opts.get("keras_version")
+    if keras and keras != "auto":
+        try:
+            parse_keras_version(keras)
+        except KerasVersionError as exc:
+            raise DroplintError(f"--keras-version: {exc}") from None
+    fail_on = opts.get("fail_on")
+    return settings.with_overrides(
+        keras_version=keras, fail_on=parse_severity(fail_on) if fail_on else None, **overrides)
+
+
+def exit_status(report: Report, fail_on: Severity, exit_zero: bool = False) -> int:
+    if report.errors:
+        return 2
+    if exit_zero:
+        return 0
+    return 1 if any(f.severity.rank >= fail_on.rank for f in report.findings) else 0
+
+
+# ---------------------------------------------------------------------------------- options
+
+def codes_option(flag: str, help: str) -> Callable:
+    return click.option(flag, multiple=True, metavar="CODES", help=help)
+
+
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+COMMON_OPTIONS = [
+    click.option("--keras-version", metavar="auto|2|3|X.Y[.Z]", default=None,
+                 help="Keras version the explanations assume (default: auto, from imports and "
+                      "the installed packages; or keras-version in pyproject.toml)."),
+    click.option("--config", type=click.Path(dir_okay=False, path_type=str), default=None,
+                 help="Use this pyproject.toml instead of the nearest one above the first path."),
+    click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR, or not a tty)."),
+    click.option("--unsafe-load", is_flag=True,
+                 help="Allow loading model files that may run code (Lambda layers)."),
+    click.option("--force-exclude", is_flag=True,
+                 help="Apply exclude to paths named on the command line too (pre-commit)."),
+]
+CHECK_OPTIONS = [
+    PATHS,
+    click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
+                 default="text", show_default=True, help="Output format."),
+    codes_option("--select", "Only these rules (codes, prefixes like DL1, names, or ALL); "
+                             "comma-separated, repeatable. Replaces the config's selection."),
+    codes_option("--extend-select", "Rules to add to the selection."),
+    codes_option("--ignore", "Rules to leave out (codes, prefixes or names)."),
+    click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+                 help="Lowest severity that makes the exit status 1 [default: warning]."),
+    click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported."),
+    click.option("--statistics", is_flag=True, help="Count findings per rule instead."),
+    click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
+                 default=None, help="Write the output to this file instead of stdout."),
+    *COMMON_OPTIONS,
+]
+
+
+def _explain_text(report: Report, opts: dict) -> Output:
+    from .render.explain import render_explain
+
+    return render_explain(report, seed=opts["seed"])
+
+
+def _explain_json(report: Report, opts: dict) -> Output:
+    from .render.explain import render_explain_json
+
+    return render_explain_json(report, seed=opts["seed"])
+
+
+EXPLAIN_FORMATS: dict[str, Callable[[Report, dict], Output]] = {
+    "text": _explain_text,
+    "json": _explain_json,
+}
+EXPLAIN_OPTIONS = [
+    PATHS,
+    click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_FORMATS)),
+                 default="text", show_default=True, help="Output format."),
+    click.option("--seed", type=int, default=0, show_default=True,
+                 help="Seed of the random masks drawn in the pictures."),
+    click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
+                 default=None, help="Write the output to this file instead of stdout."),
+    *COMMON_OPTIONS,
+]
+
+
+# ---------------------------------------------------------------------------------- commands
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    keras = resolve("auto")
+    how = {"installed": "read from the installed packages",
+           "default": "no Keras installed: the newest Keras 3 droplint knows",
+           "config": "configured"}.get(keras.source, keras.source)
+    click.echo(f"{PROG} {__version__}\nassumes Keras {keras} ({how}; "
+               f"change with --keras-version or keras-version in [tool.droplint])")
+    ctx.exit(0)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show droplint's and the assumed Keras version.")
+def cli() -> None:
+    """What every dropout in your Keras models drops, and the mistakes around it.
+
+    `droplint PATH...` is `droplint check PATH...`.
+    """
+
+
+def run_check(paths: tuple[str, ...], opts: dict) -> Report:
+    from .api import check_paths
+
+    settings = load_settings(paths, opts)
+    opts["settings"] = settings
+    return check_paths(list(paths or (".",)), settings,
+                       force_exclude=opts.get("force_exclude", False),
+                       unsafe_load=opts.get("unsafe_load", False))
+
+
+@cli.command(short_help="Check files for dropout mistakes (the default command).")
+@with_options(CHECK_OPTIONS)
+def check(paths: tuple[str, ...], **opts) -> int:
+    """Check Python files, notebooks and model files (directories are walked)."""
+    report = run_check(paths, opts)
+    options = RenderOptions(statistics=opts["statistics"])
+    output = FORMATS[opts["output_format"]](report, options)
+    emit(output, make_console(opts["no_color"]), opts["output_file"])
+    print_errors(report)
+    return exit_status(report, opts["settings"].fail_on, opts["exit_zero"])
+
+
+@cli.command(short_help="Show what every dropout masks, with pictures.")
+@with_options(EXPLAIN_OPTIONS)
+def explain(paths: tuple[str, ...], **opts) -> int:
+    """Show what every dropout masks, with a picture of one sample's mask."""
+    report = run_check(paths, opts)
+    output = EXPLAIN_FORMATS[opts["output_format"]](report, opts)
+    emit(output, make_console(opts["no_color"]), opts["output_file"])
+    print_errors(report)
+    return 2 if report.errors else 0
+
+
+@cli.command(short_help="Show one rule's documentation.")
+@click.argument("code_or_name")
+@click.option("--no-color", is_flag=True, help="Print the markdown source without styling.")
+def rule(code_or_name: str, no_color: bool) -> int:
+    """Show the documentation of one rule (by code, e.g. DL101, or by name)."""
+    from droplint.rules import lookup
+
+    found = lookup(code_or_name)
+    if found is None:
+        raise DroplintError(f"unknown rule {code_or_name!r}; run `droplint rules` to list all "
+                            "rules")
+    console = make_console(no_color)
+    if console.is_terminal and wants_color(no_color):
+        from rich.markdown import Markdown
+
+        console.print(Markdown(found.doc()))
+    else:
+        click.echo(found.doc().rstrip("\n"))
+    return 0
+
+
+def rules_table() -> list[dict]:
+    from droplint.rules import ALL_RULES
+
+    return [{"code": r.code, "name": r.name, "severity": r.severity.value,
+             "fix": r.fix_safety or "", "summary": r.summary} for r in ALL_RULES]
+
+
+@cli.command(name="rules", short_help="List every rule.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--no-color", is_flag=True, help="Plain text, no table borders or colour.")
+def rules_command(output_format: str, no_color: bool) -> int:
+    """List every rule: code, name, severity, fix, summary."""
+    rows = rules_table()
+    if output_format == "json":
+        from .render.json import dumps
+
+        click.echo(dumps(rows))
+        return 0
+    console = make_console(no_color)
+    if console.is_terminal and wants_color(no_color):
+        from rich.table import Table
+
+        from .render.text import SEVERITY_STYLE
+
+        table = Table("code", "name", "severity", "fix", "summary", show_lines=False)
+        for r in rows:
+            table.add_row(r["code"], r["name"],
+                          Text(r["severity"], style=SEVERITY_STYLE[r["severity"]]),
+                          r["fix"], r["summary"])
+        console.print(table)
+    else:
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in ("code", "name",
+                                                                      "severity", "fix")}
+        for r in [{k: k for k in ("code", "name", "severity", "fix", "summary")}, *rows]:
+            click.echo("  ".join(f"{r[k]:<{widths[k]}}" for k in widths) + "  " + r["summary"])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (`droplint`, `python -m droplint`)."""
+    cli.main(args=argv, prog_name=PROG)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Output formats. A renderer is a pure function `(report, options) -> str | rich.text.Text`:
+machine formats return `str` (written as is), human formats return `Text` (printed with colour
+when the terminal allows, as plain text otherwise).
+
+Add a format: write its function and add it to FORMATS; `droplint check --format` offers every
+key of this table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from rich.text import Text
+
+from ..report import Report
+from .sources import Sources
+
+Output = Union[str, Text]
+
+
+@dataclass
+class RenderOptions:
+    sources: Sources = field(default_factory=Sources)
+    statistics: bool = False  # --statistics: counts per rule instead of each finding
+
+
+def _text(report: Report, options: RenderOptions) -> Output:
+    from . import text
+
+    if options.statistics:
+        return text.render_statistics(report)
+    return text.render_full(report, options.sources)
+
+
+def _concise(report: Report, options: RenderOptions) -> Output:
+    from . import text
+
+    if options.statistics:
+        return text.render_statistics(report)
+    return text.render_concise(report)
+
+
+def _json(report: Report, options: RenderOptions) -> Output:
+    from . import json
+
+    if options.statistics:
+        return json.render_statistics(report)
+    return json.render(report)
+
+
+FORMATS: dict[str, Callable[[Report, RenderOptions], Output]] = {
+    "text": _text,
+    "concise": _concise,
+    "json": _json,
+}
+
+
+def render(report: Report, format: str, options: RenderOptions | None = None) -> Output:
+    return FORMATS[format](report, options or RenderOptions())

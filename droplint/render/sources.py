@@ -1,0 +1,41 @@
+"""Source text for code frames: each file read once, never an error (no frame instead)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+class Sources:
+    def __init__(self, texts: dict[str, str] | None = None):
+        self._lines: dict[tuple[str, int | None], list[str] | None] = {}
+        for path, text in (texts or {}).items():
+            self._lines[(path, None)] = text.splitlines()
+
+    def lines(self, path: str, cell: int | None = None) -> list[str] | None:
+        """The lines of `path` (of its code cell `cell`, 1-based, for notebooks), or None."""
+        key = (path, cell)
+        if key not in self._lines:
+            self._lines[key] = _read(path, cell)
+        return self._lines[key]
+
+    def line(self, path: str, line: int, cell: int | None = None) -> str | None:
+        lines = self.lines(path, cell)
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1]
+
+
+def _read(path: str, cell: int | None) -> list[str] | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    text = data.decode("utf-8-sig", errors="replace")
+    if cell is None:
+        return text.splitlines()
+    try:
+        cells = [c for c in json.loads(text).get("cells", []) if c.get("cell_type") == "code"]
+        source = cells[cell - 1].get("source", "")
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return None
+    return ("".join(source) if isinstance(source, list) else str(source)).splitlines()

@@ -1,0 +1,180 @@
+"""Human output: `full` (ruff-like, a code frame under each finding) and `concise` (one line
+each). Pure functions from a Report to a rich Text; colour is applied only when printed to a
+terminal that wants it, so `Text.plain` is the exact no-colour output."""
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+
+from ..report import Finding, Report, Severity
+from .sources import Sources
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
+GUTTER = "blue"
+CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def location(f: Finding) -> str:
+    """`path:line:col`, `path:cell N:line:col` (notebooks) or `path [layer_name]` (models)."""
+    if f.line is None:
+        return f"{f.path} [{f.layer_name}]" if f.layer_name else f.path
+    cell = f"cell {f.cell}:" if f.cell is not None else ""
+    return f"{f.path}:{cell}{f.line}:{f.column or 1}"
+
+
+def _sev(f: Finding) -> str:
+    return f.severity.value if isinstance(f.severity, Severity) else str(f.severity)
+
+
+def header(f: Finding, detail: str) -> Text:
+    """`path:line:col: DL101 [info] <detail>`."""
+    sev = _sev(f)
+    out = Text()
+    out.append(location(f), style="bold")
+    out.append(": ")
+    out.append(f.code, style=SEVERITY_STYLE.get(sev, "bold"))
+    out.append(" ")
+    out.append(f"[{sev}]", style=SEVERITY_STYLE.get(sev, ""))
+    out.append(" ")
+    out.append(detail)
+    return out
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def frame(f: Finding, sources: Sources) -> list[Text]:
+    """A few numbered source lines around the finding with a caret line under its range.
+    Empty when the finding has no line or the source cannot be read."""
+    if f.line is None:
+        return []
+    lines = sources.lines(f.path, f.cell)
+    if lines is None or not 1 <= f.line <= len(lines):
+        return []
+    first = max(1, f.line - CONTEXT_BEFORE)
+    last = min(len(lines), f.line + CONTEXT_AFTER)
+    while first < f.line and not lines[first - 1].strip():
+        first += 1
+    while last > f.line and not lines[last - 1].strip():
+        last -= 1
+    width = len(str(last))
+    bar = Text(" " * width + " |", style=GUTTER)
+    out = [bar.copy()]
+    for n in range(first, last + 1):
+        raw = lines[n - 1]
+        row = Text(f"{n:>{width}} |", style=GUTTER)
+        row.append(" " + raw.expandtabs(4) if raw else "")
+        out.append(row)
+        if n == f.line:
+            out.append(_carets(f, raw, width))
+    out.append(bar.copy())
+    return out
+
+
+def _carets(f: Finding, raw: str, width: int) -> Text:
+    col = max(1, f.column or 1)
+    end = f.end_column if f.end_line == f.line and f.end_column else len(raw) + 1
+    end = max(end, col + 1)
+    pad = len(raw[: col - 1].expandtabs(4))
+    span = max(1, len(raw[col - 1: end - 1].expandtabs(4)))
+    row = Text(" " * width + " |", style=GUTTER)
+    row.append(" " + " " * pad)
+    row.append("^" * span + " " + f.code, style=SEVERITY_STYLE.get(_sev(f), "bold"))
+    return row
+
+
+def fix_line(f: Finding) -> Text | None:
+    if f.fix is None:
+        return None
+    out = Text("  = ", style=GUTTER)
+    out.append("help", style="bold")
+    safety = "" if f.fix.applicability == "safe" else f" ({f.fix.applicability} fix)"
+    out.append(f": {f.fix.description}{safety}")
+    return out
+
+
+def render_finding(f: Finding, sources: Sources) -> Text:
+    parts = [header(f, f.name)]
+    for line in f.message.splitlines() or [""]:
+        parts.append(Text("  " + line if line else ""))
+    parts.extend(frame(f, sources))
+    fix = fix_line(f)
+    if fix is not None:
+        parts.append(fix)
+    return Text("\n").join(parts)
+
+
+def summary(report: Report) -> Text:
+    findings = report.findings
+    if not findings:
+        if report.files_checked == 0:
+            return Text("No files checked: no Python files, notebooks or models found.")
+        return Text.assemble(
+            ("All checks passed!", "bold green"),
+            f" ({plural(report.files_checked, 'file')}, "
+            f"{plural(len(report.sites), 'dropout site')})")
+    counts = Counter(_sev(f) for f in findings)
+    by_sev = ", ".join(f"{counts[s]} {s}{'s' if s != 'info' and counts[s] != 1 else ''}"
+                       for s in ("error", "warning", "info") if counts[s])
+    files = len({f.path for f in findings})
+    text = f"Found {plural(len(findings), 'finding')} ({by_sev}) in {plural(files, 'file')}"
+    safe = sum(1 for f in findings if f.fix and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix and f.fix.applicability != "safe")
+    if safe:
+        text += f"; {safe} fixable with --fix"
+        if unsafe:
+            text += f" ({unsafe} more with --unsafe-fixes)"
+    elif unsafe:
+        text += f"; {unsafe} fixable with --fix --unsafe-fixes"
+    return Text(text + ".", style="bold")
+
+
+def render_full(report: Report, sources: Sources | None = None) -> Text:
+    sources = sources or Sources()
+    blocks = [render_finding(f, sources) for f in report.findings]
+    blocks.append(summary(report))
+    return Text("\n\n").join(blocks)
+
+
+def render_concise(report: Report) -> Text:
+    lines = [header(f, _one_line(f.message)) for f in report.findings]
+    lines.append(summary(report))
+    return Text("\n").join(lines)
+
+
+def statistics(report: Report) -> list[dict]:
+    """Per rule: code, name, severity, count, fixable count; most frequent first."""
+    rows: dict[str, dict] = {}
+    for f in report.findings:
+        row = rows.setdefault(f.code, {"code": f.code, "name": f.name, "severity": _sev(f),
+                                       "count": 0, "fixable": 0})
+        row["count"] += 1
+        row["fixable"] += f.fix is not None
+    return sorted(rows.values(), key=lambda r: (-r["count"], r["code"]))
+
+
+def render_statistics(report: Report) -> Text:
+    rows = statistics(report)
+    if not rows:
+        return summary(report)
+    width = max(len(str(r["count"])) for r in rows)
+    sev_width = max(len(r["severity"]) for r in rows) + 2
+    out = []
+    for r in rows:
+        line = Text(f"{r['count']:>{width}}\t")
+        line.append(r["code"], style=SEVERITY_STYLE.get(r["severity"], "bold"))
+        line.append("\t")
+        line.append(f"{'[' + r['severity'] + ']':<{sev_width}}",
+                    style=SEVERITY_STYLE.get(r["severity"], ""))
+        line.append(f"\t{r['name']}")
+        if r["fixable"]:
+            line.append(f" ({r['fixable']} fixable)")
+        out.append(line)
+    out.append(summary(report))
+    return Text("\n").join(out)
