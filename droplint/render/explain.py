@@ -26,6 +26,7 @@ SHADES = "░▒▓█"  # noise layers: nothing is zeroed, only scaled/shifted
 MAX_ROWS, MAX_COLS = 20, 24
 DEFAULT_ROWS, DEFAULT_COLS = 12, 16  # illustrative size when a size is unknown statically
 DEFAULT_RATE = 0.5
+TRIES = 16  # seeds tried for a picture that shows both kept and dropped cells
 STYLES = {KEEP: "green", DROP: "red", "░": "yellow", "▒": "yellow", "▓": "yellow"}
 
 
@@ -92,13 +93,7 @@ def _key(drops: str, over_time: str | None, row: int, col: int):
     return (row, col)
 
 
-def mask_grid(site: Site, seed: int = 0) -> tuple[list[str], Axes] | None:
-    """One sample's mask as rows of characters (capped at MAX_ROWS x MAX_COLS), or None
-    when the pattern is unknown."""
-    if site.drops == "unknown":
-        return None
-    ax = axes(site)
-    rng = random.Random(seed)
+def _draw(site: Site, ax: Axes, rng: random.Random) -> list[list[str]]:
     rate = site.rate if isinstance(site.rate, (int, float)) else DEFAULT_RATE
     draws: dict = {}
     rows = []
@@ -115,6 +110,23 @@ def mask_grid(site: Site, seed: int = 0) -> tuple[list[str], Axes] | None:
                     draws[key] = rng.random() >= rate
                 row.append(KEEP if draws[key] else DROP)
         rows.append(row)
+    return rows
+
+
+def mask_grid(site: Site, seed: int = 0) -> tuple[list[str], Axes] | None:
+    """One sample's mask as rows of characters, each cell two characters wide (capped at
+    MAX_ROWS x MAX_COLS), or None when the pattern is unknown. A draw that happens to keep or
+    drop everything shows nothing, so up to TRIES seeds from `seed` on are tried for one with
+    both (all-or-nothing masks, `drops: samples`, keep the first draw)."""
+    if site.drops == "unknown":
+        return None
+    ax = axes(site)
+    rows: list[list[str]] = []
+    for attempt in range(TRIES):
+        rows = _draw(site, ax, random.Random(seed + attempt))
+        cells = {ch for row in rows for ch in row}
+        if site.drops in ("none", "noise", "samples") or {KEEP, DROP} <= cells:
+            break
     return ["".join(ch * 2 for ch in row) for row in rows], ax
 
 
@@ -136,10 +148,10 @@ def picture(site: Site, seed: int = 0) -> list[str]:
     grid, ax = drawn
     lines = [_caption(site, ax)]
     prefix = "t" if ax.row_word == "timestep" else "p" if ax.row_word == "position" else ""
-    label_w = max(len(f"{prefix}{len(grid) - 1}"), 5 if not ax.row_word else 0)
+    label_w = len(f"{prefix}{len(grid) - 1}") if ax.row_word else 0
     lines.append(" " * (label_w + 2) + f"{ax.col_word}s →")
     for i, row in enumerate(grid):
-        label = f"{prefix}{i}" if ax.row_word else f"{ax.col_word}s"
+        label = f"{prefix}{i}" if ax.row_word else ""
         lines.append(f"{label:>{label_w}} │{row}│")
     shown_r, shown_c = len(grid), len(grid[0]) // 2 if grid else 0
     if shown_r < ax.rows or shown_c < ax.cols:
@@ -188,23 +200,18 @@ def site_title(site: Site) -> str:
 
 def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> list[str]:
     """Everything `explain` says about one site, as plain lines (the first is the heading)."""
-    over = {"fresh-each-step": "a fresh mask at every timestep",
-            "same-every-step": "the same mask at every timestep"}.get(site.over_time or "")
-    facts = [f"drops {site.drops}"]
-    if site.per_sample is not None:
-        facts.append("per sample" if site.per_sample else "shared by the whole batch")
-    if over:
-        facts.append(over)
-    if site.masks is not None:
-        facts.append(f"{site.masks} mask{'s' * (site.masks != 1)}")
+    yes_no = {True: "yes", False: "no", None: "unknown"}
+    facts = [f"drops: {site.drops}", f"per sample: {yes_no[site.per_sample]}",
+             f"over time: {site.over_time or 'no time axis'}",
+             f"masks: {'unknown' if site.masks is None else site.masks}"]
     lines = [
         f"{site_location(site)}: {site_title(site)}  [site {site.id}]",
         f"  input {_fmt_shape(site.input_shape)} -> mask {_fmt_shape(site.mask_shape)}"
-        + (f"  (Keras {site.keras})" if site.keras else ""),
+        + (f"   Keras {site.keras}" if site.keras else ""),
         "  " + ", ".join(facts),
     ]
     if site.description:
-        lines.append(f"  {site.description}")
+        lines.append(f"  what is dropped: {site.description}")
     if codes:
         lines.append(f"  findings: {', '.join(codes)} (see `droplint check`)")
     lines.extend("  " + p for p in picture(site, seed))
