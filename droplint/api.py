@@ -51,6 +51,7 @@ def lint_graph(graph: Graph, settings: Settings, path: str | None = None
 def lint_text(text: str, path: str, settings: Settings) -> FileResult:
     """Check one Python source text (already decoded)."""
     from .loaders.source import load
+    from .noqa import unused_noqa
 
     result = FileResult(path, text=text)
     try:
@@ -62,6 +63,7 @@ def lint_text(text: str, path: str, settings: Settings) -> FileResult:
     sup = suppress.parse(text)
     result.suppressions = sup
     result.findings = [f for f in findings if not sup.match(f.line, f.code, f.name)]
+    result.findings += unused_noqa(sup, findings, text, path, settings)
     result.sites = sites
     return result
 
@@ -72,6 +74,11 @@ def check_file(path: str, settings: Settings) -> FileResult:
         data = Path(path).read_bytes()
     except OSError as exc:
         return FileResult(path, [parse_error(path, f"cannot read file: {exc.strerror or exc}")])
+    return check_data(data, path, settings)
+
+
+def check_data(data: bytes, path: str, settings: Settings) -> FileResult:
+    """Check the content of a Python file or notebook named `path` (e.g. read from stdin)."""
     if path.endswith(".ipynb"):
         from .loaders.notebook import lint_notebook
 

@@ -28,6 +28,7 @@ class Edit:
     end_line: int
     end_column: int
     content: str
+    cell: int | None = None  # notebooks: the 1-based cell the lines are in
 
     @classmethod
     def replace(cls, span: Span, content: str) -> Edit:
@@ -38,8 +39,11 @@ class Edit:
         return cls(line, column, line, column, content)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "end_line": self.end_line,
-                "end_column": self.end_column, "content": self.content}
+        d = {"line": self.line, "column": self.column, "end_line": self.end_line,
+             "end_column": self.end_column, "content": self.content}
+        if self.cell is not None:
+            d["cell"] = self.cell
+        return d
 
 
 @dataclass(frozen=True, slots=True)

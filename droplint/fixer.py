@@ -1,0 +1,197 @@
+"""Applying fixes to files: lint, apply the wanted non-overlapping fixes, lint again, until
+nothing changes (at most MAX_PASSES passes), as ruff does.
+
+The edits themselves come from the rules (droplint/fixes.py builds them, `fixes.apply_edits`
+applies them). This module decides which fixes to apply, checks that the result still parses
+(libcst) and writes files atomically. A text that does not parse is never changed.
+"""
+from __future__ import annotations
+
+import codecs
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import fixes
+from .config import Settings
+from .report import Edit, Finding
+
+MAX_PASSES = 10
+
+
+def wanted(finding: Finding, unsafe: bool) -> bool:
+    """Does `--fix` (with `--unsafe-fixes` when `unsafe`) apply this finding's fix?"""
+    fix = finding.fix
+    return fix is not None and bool(fix.edits) and (fix.applicability == "safe" or unsafe)
+
+
+def parses(text: str) -> bool:
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except Exception:  # libcst raises ParserSyntaxError, and ValueError on odd input
+        return False
+    return True
+
+
+def _newline(text: str) -> str:
+    """The file's line ending, so that inserted lines match it."""
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
+def _apply(text: str, chosen: list[Finding]) -> str | None:
+    nl = _newline(text)
+    edits = [e if nl == "\n" else
+             Edit(e.line, e.column, e.end_line, e.end_column,
+                        e.content.replace("\r\n", "\n").replace("\n", nl))
+             for f in chosen for e in f.fix.edits]
+    try:
+        return fixes.apply_edits(text, edits)
+    except (ValueError, IndexError):
+        return None
+
+
+def _select(findings: list[Finding], unsafe: bool) -> list[Finding]:
+    """The wanted fixes in report order, skipping any that overlaps one already taken (it is
+    tried again on the next pass, after the text has been linted anew)."""
+    taken: list[Finding] = []
+    edits: list = []
+    for f in sorted(findings, key=Finding.sort_key):
+        if not wanted(f, unsafe):
+            continue
+        if any(fixes._overlaps(e, a) for e in f.fix.edits for a in edits):
+            continue
+        taken.append(f)
+        edits.extend(f.fix.edits)
+    return taken
+
+
+def _one_pass(text: str, chosen: list[Finding]) -> tuple[str, list[Finding]]:
+    """Apply `chosen` together if the result parses; otherwise as many as keep it parsing,
+    one at a time in order."""
+    new = _apply(text, chosen)
+    if new is not None and parses(new):
+        return new, chosen
+    kept: list[Finding] = []
+    for f in chosen:
+        new = _apply(text, kept + [f])
+        if new is not None and parses(new):
+            kept.append(f)
+    return (_apply(text, kept) if kept else text), kept
+
+
+@dataclass
+class FixOutcome:
+    text: str  # the fixed text (the input when nothing was applied)
+    fixed: list[Finding]  # the findings whose fixes were applied, in the order applied
+    result: object  # the lint of `text` (what remains), as returned by `lint`
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.result.findings
+
+
+def fix_text(text: str, lint: Callable[[str], object], *, unsafe: bool = False,
+             max_passes: int = MAX_PASSES) -> FixOutcome:
+    """`lint(text)` returns an object with `.findings` (api.FileResult)."""
+    result = lint(text)
+    fixed: list[Finding] = []
+    if any(f.code == "DL900" for f in result.findings) or not parses(text):
+        return FixOutcome(text, fixed, result)
+    for _ in range(max_passes):
+        chosen = _select(result.findings, unsafe)
+        if not chosen:
+            break
+        new, applied = _one_pass(text, chosen)
+        if not applied or new == text:
+            break
+        text = new
+        fixed.extend(applied)
+        result = lint(text)
+    return FixOutcome(text, fixed, result)
+
+
+# --- files ------------------------------------------------------------------------------------
+
+@dataclass
+class FileFix:
+    """What fixing one file did: its bytes before and after, the fixes applied, and the
+    lint of the result (api.FileResult: the remaining findings and the sites)."""
+
+    path: str
+    before: bytes
+    after: bytes
+    fixed: list[Finding] = field(default_factory=list)
+    result: object = None
+    diff: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False) -> FileFix:
+    """Fix the content of a Python file or notebook named `path` (nothing is written)."""
+    from .api import lint_text, parse_error
+
+    if path.endswith(".ipynb"):
+        from .loaders.notebook import fix_notebook
+
+        return fix_notebook(data, path, settings, unsafe=unsafe)
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from .api import FileResult
+
+        return FileFix(path, data, data, result=FileResult(path, [parse_error(
+            path, f"cannot decode file as UTF-8: {exc.reason} at byte {exc.start}")]))
+    outcome = fix_text(text, lambda t: lint_text(t, path, settings), unsafe=unsafe)
+    after = data if outcome.text == text else \
+        (codecs.BOM_UTF8 if bom else b"") + outcome.text.encode("utf-8")
+    return FileFix(path, data, after, outcome.fixed, outcome.result,
+                   unified_diff(path, text, outcome.text))
+
+
+def fix_file(path: str, settings: Settings, *, unsafe: bool = False,
+             write: bool = True) -> FileFix:
+    """Fix one file on disk; written (atomically) only when something changed and `write`."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    result = fix_data(data, path, settings, unsafe=unsafe)
+    if write and result.changed:
+        write_atomic(path, result.after)
+    return result
+
+
+def unified_diff(path: str, before: str, after: str, label: str | None = None) -> str:
+    if before == after:
+        return ""
+    name = label or path
+    lines = difflib.unified_diff(before.splitlines(keepends=True),
+                                 after.splitlines(keepends=True), f"a/{name}", f"b/{name}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same folder and os.replace, keeping the mode.
+    A symlink is followed: its target is rewritten, the link stays."""
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target) or "."
+    mode = os.stat(target).st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".",
+                               suffix=".droplint")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,382 @@
+"""Jupyter notebooks (.ipynb, nbformat 4): the code cells checked as one program.
+
+The code cells are joined, in order, into one Python text (a `Program`) with a marker line
+between cells, so that names defined in one cell are known in the next. IPython syntax
+(`%magic`, `%%cell magic`, `!shell`, `x = !cmd`, `obj?`) is replaced by placeholder lines
+(`pass  # ...`, same indentation), so each cell keeps its line numbers and columns. Findings
+and sites are then mapped back to (cell, line): `cell` is the 1-based position among ALL
+cells, markdown included, as Jupyter shows them.
+
+Fixes and `--add-noqa` edit the Program's text; `Program.cell_sources` splits it back into
+cells and puts the IPython lines back, and only the changed cells' `source` is replaced in
+the notebook JSON (outputs, metadata, other cells untouched; Jupyter's JSON style kept).
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from ..config import Settings
+from ..report import Edit, Finding
+
+CELL_BREAK = "# ---- droplint: next notebook cell ----"
+PLACEHOLDER = "pass  # droplint: IPython syntax"
+# Cell magics whose body is Python; the body of any other (%%bash, %%html...) is not checked.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit"})
+_ASSIGN_MAGIC = re.compile(r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
+_HELP = re.compile(r"[?]{0,2}[A-Za-z_][\w.]*[?]{0,2}\s*$")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+class NotebookError(ValueError):
+    def __init__(self, message: str, line: int | None = 1, column: int | None = 1):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+# --- IPython syntax -------------------------------------------------------------------------
+
+def _is_ipython(rest: str) -> bool:
+    """`rest`: a logical line from its first token on."""
+    if rest.startswith(("%", "!", "?")) or _ASSIGN_MAGIC.match(rest):
+        return True
+    return rest.rstrip().endswith("?") and _HELP.match(rest) is not None
+
+
+def _first_ipython_line(lines: list[str]) -> int | None:
+    """Index of the first physical line that starts a logical line with IPython syntax.
+    Python's tokenizer tells logical line starts apart from continuation lines and strings."""
+    at_start = True
+    skip = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO("".join(lines)).readline):
+            if tok.type in skip:
+                continue
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                at_start = True
+                continue
+            if at_start:
+                row = tok.start[0] - 1
+                if _is_ipython(lines[row][tok.start[1]:]):
+                    return row
+                at_start = False
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the parse reports it (DL900)
+    return None
+
+
+def _placeholder(line: str, indent: bool = True) -> str:
+    ending = line[len(line.rstrip("\r\n")):]
+    pad = line[:len(line) - len(line.lstrip(" \t"))] if indent else ""
+    return pad + PLACEHOLDER + ending
+
+
+def mask_ipython(source: str) -> tuple[str, list[str]]:
+    """Replace IPython lines by placeholders. Returns the Python text (same line count) and
+    the original lines replaced, in order (to put back after an edit)."""
+    lines = _LINE.findall(source)
+    replaced: dict[int, str] = {}
+    if lines and lines[0].startswith("%%"):
+        magic = lines[0][2:].split(maxsplit=1)[0] if lines[0][2:].strip() else ""
+        body = range(1) if magic in PYTHON_CELL_MAGICS else range(len(lines))
+        for i in body:
+            replaced[i] = lines[i]
+            lines[i] = _placeholder(lines[i], indent=False)
+    for _ in range(len(lines)):
+        row = _first_ipython_line(lines)
+        if row is None:
+            break
+        while True:  # a backslash continues an IPython line onto the next
+            replaced[row] = lines[row]
+            lines[row] = _placeholder(lines[row])
+            if not replaced[row].rstrip("\r\n").endswith("\\") or row + 1 >= len(lines):
+                break
+            row += 1
+    return "".join(lines), [replaced[i] for i in sorted(replaced)]
+
+
+def unmask_ipython(text: str, originals: list[str]) -> str | None:
+    """Put the IPython lines back (None if an edit removed or added a placeholder)."""
+    lines = _LINE.findall(text)
+    slots = [i for i, line in enumerate(lines) if line.strip() == PLACEHOLDER]
+    if len(slots) != len(originals):
+        return None
+    for i, original in zip(slots, originals):
+        ending = lines[i][len(lines[i].rstrip("\r\n")):]
+        lines[i] = original.rstrip("\r\n") + ending
+    return "".join(lines)
+
+
+# --- the notebook file ----------------------------------------------------------------------
+
+@dataclass
+class Notebook:
+    data: dict  # the JSON document
+    raw: str  # its text as read
+
+    @property
+    def cells(self) -> list[dict]:
+        return self.data["cells"]
+
+    def language(self) -> str | None:
+        meta = self.data.get("metadata") or {}
+        info = meta.get("language_info") or {}
+        kernel = meta.get("kernelspec") or {}
+        lang = info.get("name") or kernel.get("language") if isinstance(info, dict) \
+            and isinstance(kernel, dict) else None
+        return lang.lower() if isinstance(lang, str) else None
+
+
+def source_text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def read(data: bytes) -> Notebook:
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(f"cannot decode notebook as UTF-8: {exc.reason} at byte "
+                            f"{exc.start}") from None
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"invalid notebook JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise NotebookError("not a Jupyter notebook in nbformat 4: no `cells` list "
+                            "(convert older notebooks with `jupyter nbconvert --to notebook`)")
+    for n, cell in enumerate(doc["cells"], 1):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        ok = isinstance(source, str) or (isinstance(source, list)
+                                         and all(isinstance(s, str) for s in source))
+        if not ok:
+            raise NotebookError(f"cell {n}: `source` must be a string or a list of strings")
+    return Notebook(doc, raw)
+
+
+def dump(nb: Notebook) -> bytes:
+    """The JSON text in the style the file was written in (Jupyter: indent 1, non-ASCII kept,
+    trailing newline); key order is kept as read."""
+    m = re.match(r"\{\r?\n([ \t]+)\S", nb.raw)
+    indent: int | str | None = None
+    if m:
+        indent = len(m.group(1)) if m.group(1).strip(" ") == "" else m.group(1)
+    ascii_only = nb.raw.isascii() and "\\u" in nb.raw
+    text = json.dumps(nb.data, indent=indent, ensure_ascii=ascii_only)
+    if nb.raw.endswith("\n"):
+        text += "\n"
+    return text.encode("utf-8")
+
+
+def set_source(cell: dict, text: str) -> None:
+    """Replace a cell's source keeping its shape (a list of lines, or one string)."""
+    cell["source"] = _LINE.findall(text) if isinstance(cell.get("source"), list) else text
+
+
+# --- the program: code cells as one text ----------------------------------------------------
+
+@dataclass
+class Program:
+    text: str
+    cells: list[int] = field(default_factory=list)  # 1-based cell number of each code cell
+    starts: list[int] = field(default_factory=list)  # first program line of each code cell
+    ipython: list[list[str]] = field(default_factory=list)  # masked lines, per code cell
+    added_newline: list[bool] = field(default_factory=list)
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """Program line -> (cell number, line within the cell)."""
+        k = 0
+        for i, start in enumerate(self.starts):
+            if start <= line:
+                k = i
+        return self.cells[k], line - self.starts[k] + 1
+
+    def cell_sources(self, text: str) -> list[str] | None:
+        """Split an edited program text back into the code cells' sources (IPython lines put
+        back); None if the edit moved a cell boundary or a placeholder."""
+        parts: list[list[str]] = [[]]
+        for line in _LINE.findall(text):
+            if line.rstrip("\r\n") == CELL_BREAK:
+                parts.append([])
+            else:
+                parts[-1].append(line)
+        if len(parts) != len(self.cells):
+            return None
+        out = []
+        for lines, originals, added in zip(parts, self.ipython, self.added_newline):
+            body = unmask_ipython("".join(lines), originals)
+            if body is None:
+                return None
+            if added and body.endswith("\n"):
+                body = body[:-1]
+            out.append(body)
+        return out
+
+
+def program(nb: Notebook, blank: frozenset[int] = frozenset()) -> Program:
+    """Join the code cells; cells numbered in `blank` become placeholders only (a cell that
+    does not parse, so that the others are still checked)."""
+    prog = Program("")
+    chunks: list[str] = []
+    line = 1
+    for n, cell in enumerate(nb.cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = source_text(cell)
+        if n in blank:
+            code, originals = mask_ipython("%%skip\n" + source)
+            code, originals = code.split("\n", 1)[1], originals[1:]
+        else:
+            code, originals = mask_ipython(source)
+        added = not code.endswith("\n")
+        if added:
+            code += "\n"
+        if chunks:
+            chunks.append(CELL_BREAK + "\n")
+            line += 1
+        prog.cells.append(n)
+        prog.starts.append(line)
+        prog.ipython.append(originals)
+        prog.added_newline.append(added)
+        chunks.append(code)
+        line += code.count("\n")
+    prog.text = "".join(chunks)
+    return prog
+
+
+def _to_cells(f: Finding, prog: Program) -> Finding:
+    """A finding in program coordinates -> in cell coordinates (fix edits too)."""
+    if f.line is None:
+        return f
+    f.cell, f.line = prog.locate(f.line)
+    if f.end_line is not None:
+        end_cell, end_line = prog.locate(f.end_line)
+        f.end_line, f.end_column = (end_line, f.end_column) if end_cell == f.cell \
+            else (f.line, None)
+    if f.fix is not None:
+        edits = []
+        for e in f.fix.edits:
+            cell, line = prog.locate(e.line)
+            end_cell, end_line = prog.locate(e.end_line)
+            if end_cell != cell:
+                f.fix = None  # an edit across cells cannot be written back
+                break
+            edits.append(replace(e, line=line, end_line=end_line, cell=cell))
+        else:
+            f.fix = replace(f.fix, edits=tuple(edits))
+    return f
+
+
+# --- checking -------------------------------------------------------------------------------
+
+def _error(path: str, exc: NotebookError):
+    from ..api import FileResult, parse_error
+
+    return FileResult(path, [parse_error(path, exc.message, exc.line, exc.column)])
+
+
+def _lint_program(nb: Notebook, path: str, settings: Settings):
+    """Lint the code cells; a cell that does not parse gets DL900 and is left out.
+    Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
+    from ..api import lint_text
+
+    blank: set[int] = set()
+    bad: list[Finding] = []
+    while True:
+        prog = program(nb, frozenset(blank))
+        result = lint_text(prog.text, path, settings)
+        errors = [f for f in result.findings if f.code == "DL900"]
+        if not errors:
+            return prog, result, bad
+        error = _to_cells(errors[0], prog)
+        bad.append(error)
+        if error.cell in blank or error.cell is None:
+            return prog, type(result)(path), bad
+        blank.add(error.cell)
+
+
+def lint_notebook(data: bytes, path: str, settings: Settings):
+    """Check a notebook's code cells as one program; findings and sites carry `cell` and the
+    line within it. Undecodable or invalid JSON gives DL900."""
+    from ..api import _RELEVANT, FileResult
+
+    try:
+        nb = read(data)
+    except NotebookError as exc:
+        return _error(path, exc)
+    lang = nb.language()
+    if lang is not None and lang != "python":
+        return FileResult(path)
+    if not _RELEVANT.search(data):
+        return FileResult(path)
+    prog, result, bad = _lint_program(nb, path, settings)
+    result.findings = [_to_cells(f, prog) for f in result.findings] + bad
+    result.findings.sort(key=Finding.sort_key)
+    for s in result.sites:
+        if s.line is not None:
+            s.cell, s.line = prog.locate(s.line)
+    result.text = None
+    return result
+
+
+# --- rewriting (fixes, --add-noqa) ----------------------------------------------------------
+
+def rewrite(nb: Notebook, prog: Program, new_text: str) -> tuple[bytes, list[tuple[int, str, str]]]:
+    """Write an edited program text back into the notebook. Returns the new file bytes and
+    (cell, before, after) for each changed cell; unchanged bytes when nothing changed or the
+    edit cannot be mapped back."""
+    sources = prog.cell_sources(new_text)
+    changes = []
+    if sources is not None:
+        for n, new in zip(prog.cells, sources):
+            old = source_text(nb.cells[n - 1])
+            if new != old:
+                changes.append((n, old, new))
+    if not changes:
+        return nb.raw.encode("utf-8"), []
+    for n, _old, new in changes:
+        set_source(nb.cells[n - 1], new)
+    return dump(nb), changes
+
+
+def edit_notebook(data: bytes, path: str, settings: Settings,
+                  edit: Callable[[str, object], str]):
+    """Apply `edit(program_text, lint_result) -> new program text` to a notebook.
+    Returns (new bytes, changed cells) — the input unchanged for bad JSON or a cell that
+    does not parse."""
+    try:
+        nb = read(data)
+    except NotebookError:
+        return data, []
+    prog, result, bad = _lint_program(nb, path, settings)
+    if bad:
+        return data, []
+    new_text = edit(prog.text, result)
+    if new_text == prog.text:
+        return data, []
+    after, changes = rewrite(nb, prog, new_text)
+    return (after if changes else data), changes
+
+
+def fix_notebook(data: bytes, path: str, settings: Settings, *, unsafe: bool = False):
+    """fixer.fix_data for notebooks: fix the program, write the changed cells back."""
+    from .. import fixer
+    from ..api import lint_text
+
+    fixed: list[Finding] = []
+
+    def edit(text: str, _result) -> str:
+        outcome = fixer.fix_text(text, lambda t: lint_text(t, path, settings), unsafe=unsafe)
+        fixed.extend(outcome.fixed)
+        return outcome.text
+
+    after, changes = edit_notebook(data, path, settings, edit)
+    if not changes:
+        fixed = []
+    diff = "".join(fixer.unified_diff(path, old, new, label=f"{path}:cell {n}")
+                   for n, old, new in changes)
+    return fixer.FileFix(path, data, after, fixed, lint_notebook(after, path, settings), diff)
