@@ -62,9 +62,13 @@ def load(pyproject: Path | None) -> Settings:
     if pyproject is None:
         return Settings()
     try:
-        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["droplint"]
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read: {exc}") from None
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "droplint" not in tool:
+        raise ConfigError(f"{pyproject}: no [tool.droplint] table")
+    table = tool["droplint"]
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.droplint] must be a table")
     unknown = sorted(set(table) - KEYS)

@@ -264,3 +264,16 @@ def test_render_explain_text_and_json():
     assert data["sites"][0]["findings"] == ["DL101"] and data["sites"][1]["findings"] == []
     assert data["sites"][1]["picture"] == ex.picture(sites[1])
     assert "findings" not in data
+
+
+def test_notebook_frame_uses_the_cell_among_all_cells(tmp_path):
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# title\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": ["from keras import layers\n", "x = layers.Dropout(0.3)(inputs)\n"]}]}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb))
+    f = finding(path=str(p), line=2, column=5, end_column=23, cell=2)
+    out = render_full(report([f]), Sources()).plain.splitlines()
+    assert out[0] == f"{p}:cell 2:2:5: DL101 [info] dropout-on-sequence-input"
+    assert "2 | x = layers.Dropout(0.3)(inputs)" in out

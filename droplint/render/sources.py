@@ -12,7 +12,8 @@ class Sources:
             self._lines[(path, None)] = text.splitlines()
 
     def lines(self, path: str, cell: int | None = None) -> list[str] | None:
-        """The lines of `path` (of its code cell `cell`, 1-based, for notebooks), or None."""
+        """The lines of `path` (of its cell `cell` for notebooks: the 1-based position among
+        all cells, markdown included, as Jupyter shows them), or None."""
         key = (path, cell)
         if key not in self._lines:
             self._lines[key] = _read(path, cell)
@@ -33,9 +34,10 @@ def _read(path: str, cell: int | None) -> list[str] | None:
     text = data.decode("utf-8-sig", errors="replace")
     if cell is None:
         return text.splitlines()
+    if cell < 1:
+        return None
     try:
-        cells = [c for c in json.loads(text).get("cells", []) if c.get("cell_type") == "code"]
-        source = cells[cell - 1].get("source", "")
-    except (ValueError, AttributeError, IndexError, TypeError):
+        source = json.loads(text)["cells"][cell - 1].get("source", "")
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError):
         return None
     return ("".join(source) if isinstance(source, list) else str(source)).splitlines()
