@@ -314,7 +314,7 @@ def rule(code_or_name: str, no_color: bool) -> int:
     if console.is_terminal and wants_color(no_color):
         from rich.markdown import Markdown
 
-        console.print(Markdown(found.doc()))
+        console.print(Markdown(found.doc()), soft_wrap=False)
     else:
         click.echo(found.doc().rstrip("\n"))
     return 0
