@@ -48,10 +48,24 @@ def _json(report: Report, options: RenderOptions) -> Output:
     return json.render(report)
 
 
+def _sarif(report: Report, options: RenderOptions) -> Output:
+    from . import sarif
+
+    return sarif.render(report, options.sources)
+
+
+def _github(report: Report, options: RenderOptions) -> Output:
+    from . import github
+
+    return github.render(report)
+
+
 FORMATS: dict[str, Callable[[Report, RenderOptions], Output]] = {
     "text": _text,
     "concise": _concise,
     "json": _json,
+    "sarif": _sarif,
+    "github": _github,
 }
 
 
