@@ -29,6 +29,8 @@ class FileResult:
     sites: list[Site] = field(default_factory=list)
     suppressions: object = None  # suppress.Suppressions, for unused-noqa / --add-noqa
     text: str | None = None
+    notes: list[str] = field(default_factory=list)  # what could not be known (built models)
+    keras: object = None  # built models: the KerasVersion the model runs under
 
 
 def parse_error(path: str, message: str, line: int | None = 1, column: int | None = 1,
@@ -106,8 +108,12 @@ def assemble(results: list[FileResult], settings: Settings, errors: list[str] | 
              ) -> Report:
     """Merge per-file results into one Report: unique site ids, deterministic order."""
     keras = resolve(settings.keras_version, "keras")
+    models = {r.keras for r in results if r.keras is not None}
+    if len(models) == 1 and all(r.keras is not None for r in results):
+        keras = models.pop()  # only built models: the Keras they run under
     report = Report(str(keras), keras.source, errors=list(errors or []))
     for r in sorted(results, key=lambda r: r.path):
+        report.notes.extend(f"{r.path}: {n}" for n in r.notes)
         offset = len(report.sites)
         for s in r.sites:
             s.id += offset

@@ -78,6 +78,7 @@ class Site:
     description: str = ""  # what is masked, in plain words
     keras: str | None = None  # the Keras version this explanation assumes
     cell: int | None = None  # notebooks: 1-based cell; `line` is then within that cell
+    probe: dict | None = None  # `probe`: what running the layer measured (droplint.probe)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"id": self.id, "path": self.path, "line": self.line, "column": self.column,
@@ -90,6 +91,8 @@ class Site:
             d["layer_name"] = self.layer_name
         if self.cell is not None:
             d["cell"] = self.cell
+        if self.probe is not None:
+            d["probe"] = self.probe
         return d
 
 
@@ -135,6 +138,7 @@ class Report:
     sites: list[Site] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     files_checked: int = 0
+    notes: list[str] = field(default_factory=list)  # what could not be known (built models)
 
     def to_dict(self) -> dict[str, Any]:
         from . import __version__
@@ -142,7 +146,7 @@ class Report:
         return {"droplint": __version__, "keras": self.keras, "keras_source": self.keras_source,
                 "findings": [f.to_dict() for f in self.findings],
                 "sites": [s.to_dict() for s in self.sites],
-                "errors": list(self.errors)}
+                "errors": list(self.errors), "notes": list(self.notes)}
 
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]

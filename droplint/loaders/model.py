@@ -1,0 +1,592 @@
+"""Built Keras models and model files -> the same Graph the source loader produces.
+
+A live model (Keras 3 or tf.keras 2) is walked through the call history Keras records for
+functional and Sequential models (`_nodes_by_depth`, each node's input and output tensors):
+one graph Node per layer application, real shapes, and layer arguments from
+`layer.get_config()` as the plain values the source loader would write. Inner models are
+expanded so rules see through them. Where Keras records nothing (the inside of a subclassed
+`call()`), the layers are listed one by one and `graph.notes` says so; nothing is guessed.
+
+Model files are inspected before anything is loaded: a Lambda layer or other code in the file
+is refused (DL901) unless `unsafe_load`. TensorFlow is imported only when a model is loaded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Settings
+from ..graph import UNKNOWN, Graph, Layer, Node, Origin
+from ..keras_version import KerasVersion, parse
+
+MODEL_PATH = "<model>"
+# Config keys that say nothing about dropout and are not plain values a source file would hold.
+_SKIP_KEYS = frozenset({"name", "trainable", "dtype", "build_config", "compile_config",
+                        "layer", "backward_layer", "cell", "cells", "layers",
+                        "input_layers", "output_layers"})
+_KERAS_ROOTS = ("keras", "tf_keras")
+_CONTAINERS = frozenset({"Functional", "Sequential", "Model"})
+
+
+class ModelLoadError(Exception):
+    """A model file cannot be loaded (DL901): the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# Which Keras a live object belongs to
+
+
+def _builtin_class(obj) -> type | None:
+    """The first class in obj's MRO that Keras itself defines (not a user subclass)."""
+    for cls in type(obj).__mro__:
+        if cls.__module__.split(".")[0] in _KERAS_ROOTS:
+            return cls
+    return None
+
+
+def keras_flavor(model) -> tuple[str, KerasVersion]:
+    """("keras" | "tf_keras", the version of the Keras package the model object comes from)."""
+    cls = _builtin_class(model)
+    root = cls.__module__.split(".")[0] if cls else "keras"
+    module = sys.modules.get(root)
+    version = parse(getattr(module, "__version__", "3"), source="installed")
+    return ("keras" if version.is_keras3 else "tf_keras"), version
+
+
+def is_keras_model(obj) -> bool:
+    cls = _builtin_class(obj)
+    return cls is not None and any(c.__name__ == "Model" and c.__module__.split(".")[0]
+                                   in _KERAS_ROOTS for c in type(obj).__mro__)
+
+
+# --------------------------------------------------------------------------------------------
+# Keras 3 / tf.keras 2 node access (the two record the same facts under different names)
+
+
+def _node_op(node):
+    return node.operation if hasattr(node, "operation") else node.layer
+
+
+def _node_inputs(node) -> list:
+    if hasattr(node, "input_tensors"):
+        return list(node.input_tensors)
+    return list(node.keras_inputs)
+
+
+def _node_outputs(node) -> list:
+    if hasattr(node, "output_tensors"):
+        return list(node.output_tensors)
+    import tensorflow as tf  # tf.keras 2 only: TensorFlow is already loaded
+
+    return tf.nest.flatten(node.outputs)
+
+
+def _node_kwargs(node) -> dict:
+    if hasattr(node, "arguments"):
+        return dict(node.arguments.kwargs) if node.arguments is not None else {}
+    return dict(getattr(node, "call_kwargs", None) or {})
+
+
+def _shape(tensor) -> tuple | None:
+    """A tensor's shape as a tuple, the batch axis None (RULES.md section 3)."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None:
+        return None
+    if hasattr(shape, "as_list"):
+        if shape.rank is None:
+            return None
+        shape = shape.as_list()
+    dims = tuple(None if d is None else int(d) for d in shape)
+    return (None,) + dims[1:] if dims else dims
+
+
+def _graph_network(model):
+    """The functional network of a model (itself, or a Sequential's), or None if it has none."""
+    if getattr(model, "_functional", None) is not None:  # Keras 3 Sequential
+        model = model._functional
+    if getattr(model, "_is_graph_network", True) is False:  # tf.keras 2 subclassed model
+        return None
+    if not getattr(model, "_nodes_by_depth", None) or not getattr(model, "inputs", None):
+        return None
+    return model
+
+
+def _ordered_nodes(network) -> list:
+    """The network's nodes, producers before consumers (Keras' own order: deepest first)."""
+    by_depth = network._nodes_by_depth
+    return [n for depth in sorted(by_depth, reverse=True) for n in by_depth[depth]]
+
+
+def _build_shape(layer) -> tuple | None:
+    """The input shape a layer was built with, when Keras kept it (batch axis None)."""
+    shapes = getattr(layer, "_build_shapes_dict", None)  # Keras 3
+    shape = next(iter(shapes.values()), None) if shapes else None
+    if shape is None:
+        shape = getattr(layer, "_build_input_shape", None)  # tf.keras 2
+    if shape is None:
+        return None
+    try:
+        if hasattr(shape, "as_list"):
+            shape = shape.as_list()
+        dims = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        return None  # several inputs, or a nested structure: not one tensor's shape
+    return (None,) + dims[1:] if dims else None
+
+
+# --------------------------------------------------------------------------------------------
+# Layer arguments: get_config() -> the plain values a source file would hold
+
+
+def _plain(value):
+    """A config value as a plain value, or UNKNOWN when it is not one (an object config)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return UNKNOWN if any(v is UNKNOWN for v in items) else tuple(items)
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        return value.get("config") if isinstance(value.get("config"), str) else UNKNOWN
+    return UNKNOWN
+
+
+def layer_args(layer, config: dict | None = None) -> dict:
+    """Plain constructor arguments of a built layer, from its config and a few attributes
+    Keras 3 keeps outside the config (`implementation`, `use_cudnn`)."""
+    if config is None:
+        try:
+            config = layer.get_config()
+        except Exception:  # noqa: BLE001 - a custom layer without get_config
+            config = {}
+    args = {}
+    for key, value in config.items():
+        if key in _SKIP_KEYS:
+            continue
+        plain = _plain(value)
+        if plain is not UNKNOWN or key in ("activation", "recurrent_activation", "noise_shape"):
+            args[key] = plain
+    cell = getattr(layer, "cell", None)
+    if "implementation" not in args and isinstance(getattr(cell, "implementation", None), int):
+        args["implementation"] = cell.implementation
+    if isinstance(getattr(layer, "use_cudnn", None), (bool, str)):
+        args["use_cudnn"] = layer.use_cudnn
+    return args
+
+
+def _cell_args(rnn) -> tuple[dict, str | None]:
+    """RNN(cell) / RNN(StackedRNNCells): the cell's dropout arguments on the RNN layer."""
+    cell = rnn.cell
+    cells = list(getattr(cell, "cells", None) or [cell])
+    merged: dict = {}
+    for c in cells:
+        for key, value in layer_args(c).items():
+            if key in merged and merged[key] != value:
+                merged[key] = UNKNOWN
+            else:
+                merged.setdefault(key, value)
+    merged["cell"] = type(cell).__name__
+    note = None
+    if len(cells) > 1 and any(merged.get(k) is UNKNOWN for k in ("dropout", "recurrent_dropout")):
+        note = (f"layer '{rnn.name}' stacks cells with different dropout rates; its dropout "
+                "sites are reported with an unknown rate")
+    return merged, note
+
+
+# --------------------------------------------------------------------------------------------
+# The walk
+
+
+@dataclass
+class Built:
+    """A built model's graph, the Keras objects behind its layers (for the probe), and the
+    Keras version it runs under."""
+
+    graph: Graph
+    keras: KerasVersion
+    objects: dict[int, object] = field(default_factory=dict)  # id(graph Layer) -> Keras layer
+
+
+class _Walker:
+    def __init__(self, path: str, api: str):
+        self.path = path
+        self.api = api
+        self.graph = Graph(path=path, api=api, built=True)
+        self.layers: dict[int, Layer] = {}  # id(Keras layer) -> graph Layer
+        self.objects: dict[int, object] = {}
+
+    # layers -------------------------------------------------------------------------------
+
+    def layer(self, obj, prefix: str = "") -> Layer:
+        cached = self.layers.get(id(obj))
+        if cached is not None:
+            return cached
+        layer = self._make_layer(obj, prefix)
+        self.layers[id(obj)] = layer
+        self.objects[id(layer)] = obj
+        self.graph.layers.append(layer)
+        return layer
+
+    def _make_layer(self, obj, prefix: str) -> Layer:
+        name = prefix + obj.name
+        cls = _builtin_class(obj)
+        kind = cls.__name__ if cls is not None else type(obj).__name__
+        if kind in ("Layer", "Model"):
+            kind = type(obj).__name__
+        elif cls is not type(obj):
+            self.graph.notes.append(
+                f"layer '{name}' is a {type(obj).__name__}, a subclass of {kind}: it is analyzed "
+                f"as a {kind}; its own code is not read")
+        try:
+            config = obj.get_config()
+        except Exception:  # noqa: BLE001 - custom layers may not implement it
+            config = {}
+        args = layer_args(obj, config)
+        inner = None
+        if kind == "RNN" and getattr(obj, "cell", None) is not None:
+            cell_args, note = _cell_args(obj)
+            args = {**args, **cell_args}
+            if note:
+                self.graph.notes.append(note)
+        wrapped = getattr(obj, "forward_layer", None) or (
+            getattr(obj, "layer", None) if kind in ("TimeDistributed", "Bidirectional") else None)
+        if wrapped is not None:
+            inner = self.layer(wrapped, name + "/")
+        return Layer(kind=kind, args=args, inner=inner, api=self.api,
+                     origin=Origin(path=self.path, layer_name=name))
+
+    # nodes --------------------------------------------------------------------------------
+
+    def add_node(self, obj, prefix: str, inputs: list[Node], input_shape, output_shape,
+                 call_args: dict, context: str) -> Node:
+        node = Node(layer=self.layer(obj, prefix), inputs=inputs, input_shape=input_shape,
+                    output_shape=output_shape, call_args=call_args, context=context)
+        self.graph.nodes.append(node)
+        return node
+
+    def walk_network(self, network, feeds: list[Node | None], prefix: str,
+                     context: str) -> list[Node | None]:
+        """Add the nodes of a functional network; `feeds` produce its inputs (None at the top).
+        Returns the nodes producing its outputs."""
+        produced: dict[int, Node] = {}
+        for tensor, feed in zip(network.inputs, feeds):
+            if feed is not None:
+                produced[id(tensor)] = feed
+        for knode in _ordered_nodes(network):
+            op = _node_op(knode)
+            ins = _node_inputs(knode)
+            outs = _node_outputs(knode)
+            if ins == [] and all(id(t) in produced for t in outs):
+                continue  # an inner model's InputLayer, fed from outside
+            sources = [produced.get(id(t)) for t in ins]
+            inner_network = _graph_network(op) if _is_model(op) else None
+            if inner_network is not None:
+                results = self.walk_network(inner_network, sources, prefix + op.name + "/",
+                                            _context_of(op))
+                for tensor, result in zip(outs, results):
+                    if result is not None:
+                        produced[id(tensor)] = result
+                continue
+            training = _node_kwargs(knode).get("training")
+            node = self.add_node(
+                op, prefix, [s for s in sources if s is not None],
+                _shape(ins[0]) if ins else None, _shape(outs[0]) if outs else None,
+                {"training": True} if training is True else {}, context)
+            for tensor in outs:
+                produced[id(tensor)] = node
+            if _is_model(op) or _is_custom(op):
+                self.walk_opaque(op, prefix + op.name + "/")
+        return [produced.get(id(t)) for t in network.outputs]
+
+    def walk_opaque(self, obj, prefix: str) -> None:
+        """A subclassed model or custom layer: Keras records nothing inside its call(), so its
+        layers become unconnected nodes with the shapes they were built with."""
+        stack = [(obj, prefix)]
+        while stack:
+            owner, pre = stack.pop()
+            children = _sublayers(owner)
+            if not children:
+                continue
+            self.graph.notes.append(
+                f"'{pre.rstrip('/') or owner.name}' ({type(owner).__name__}) is subclassed: "
+                "Keras records no "
+                f"connections inside its call(), so its layers "
+                f"({', '.join(c.name for c in children)}) are analyzed one by one with the "
+                "shapes they were built with; rules that follow connections (what feeds what, "
+                "model outputs, training= at a call) cannot see inside it")
+            for child in children:
+                network = _graph_network(child) if _is_model(child) else None
+                if network is not None:
+                    self.walk_network(network, [None] * len(network.inputs),
+                                      pre + child.name + "/", _context_of(child))
+                elif _is_model(child) or _is_custom(child):
+                    stack.append((child, pre + child.name + "/"))
+                else:
+                    shape = _build_shape(child)
+                    self.add_node(child, pre, [], shape, None, {}, "subclassed")
+
+
+def _is_model(obj) -> bool:
+    return any(c.__name__ in _CONTAINERS and c.__module__.split(".")[0] in _KERAS_ROOTS
+               for c in type(obj).__mro__)
+
+
+def _is_custom(obj) -> bool:
+    """A user-written layer (its nearest Keras class is the base Layer) with sublayers."""
+    cls = _builtin_class(obj)
+    return cls is not None and cls.__name__ == "Layer" and bool(_sublayers(obj))
+
+
+def _sublayers(obj) -> list:
+    try:
+        return list(obj._flatten_layers(include_self=False, recursive=False))
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _context_of(model) -> str:
+    cls = _builtin_class(model)
+    name = cls.__name__ if cls else ""
+    return {"Sequential": "sequential", "Functional": "functional"}.get(name, "subclassed")
+
+
+def build_graph(model, path: str = MODEL_PATH) -> Built:
+    """The Graph of a built Keras 3 or tf.keras 2 model."""
+    api, version = keras_flavor(model)
+    walker = _Walker(path, api)
+    network = _graph_network(model)
+    if network is not None:
+        outputs = walker.walk_network(network, [None] * len(network.inputs), "",
+                                      _context_of(model))
+        for node in outputs:
+            if node is not None:
+                node.model_output = True
+    else:
+        if not getattr(model, "built", False):
+            walker.graph.notes.append(
+                f"model '{model.name}' is not built: its layers have no shapes yet; build it "
+                "(model.build(input_shape)) or call it once on data for real shapes")
+        walker.walk_opaque(model, "")
+        if not walker.graph.nodes and not _sublayers(model):
+            walker.graph.notes.append(f"model '{model.name}' has no layers")
+    return Built(walker.graph, version, walker.objects)
+
+
+# --------------------------------------------------------------------------------------------
+# Linting a built model
+
+
+def _probe_sites(built: Built, ctx, settings: Settings, path: str):
+    """Run every site's layer in training mode and compare what it drops with the claim.
+    Returns (DL902 findings, {site id: measured dict})."""
+    from .. import probe
+    from droplint.rules import BY_CODE
+
+    rule = BY_CODE["DL902"]()
+    findings, measured = [], {}
+    for site in ctx.sites:
+        obj = built.objects.get(id(site.node.layer))
+        try:
+            result = probe.measure(obj, site.node.input_shape, seed=0, argument=site.argument)
+        except Exception as exc:  # noqa: BLE001 - a layer that cannot run alone
+            built.graph.notes.append(
+                f"probe: could not run layer '{site.node.layer.origin.layer_name}': "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            continue
+        measured[site.id] = result
+        disagreements = probe.compare(site.mask, result)
+        if disagreements:
+            findings.append(rule.finding(ctx, site, disagreements))
+    return findings, measured
+
+
+def lint_built(model, path: str, settings: Settings, probe: bool = False):
+    """Lint a live model object: the api.FileResult of one model."""
+    from .. import engine
+    from ..api import FileResult
+    from ..selection import selected_rules
+
+    built = build_graph(model, path)
+    rules = selected_rules(settings, path)
+    findings, ctx = engine.run(built.graph, built.keras, rules)
+    sites = engine.to_sites(ctx)
+    if probe:
+        extra, measured = _probe_sites(built, ctx, settings, path)
+        if any(r.code == "DL902" for r in rules):
+            findings.extend(extra)
+        for site in sites:
+            if site.id in measured:
+                site.probe = measured[site.id].to_dict()
+    return FileResult(path, findings, sites, notes=list(built.graph.notes),
+                      keras=built.keras)
+
+
+def analyze_model(model, settings: Settings | None = None, *, probe: bool = False):
+    """analyze(model): the Report of a live Keras model."""
+    from ..api import assemble
+
+    if not is_keras_model(model):
+        raise TypeError(f"droplint.analyze() expects a path or a Keras model, not "
+                        f"{type(model).__name__}")
+    settings = settings or Settings()
+    result = lint_built(model, MODEL_PATH, settings, probe)
+    return assemble([result], settings)
+
+
+# --------------------------------------------------------------------------------------------
+# Model files
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_UNSAFE_CLASSES = frozenset({"Lambda", "__lambda__"})
+
+
+def file_kind(path: str) -> str:
+    """'keras' (zip archive), 'h5' or 'savedmodel', from the content, not the name."""
+    p = Path(path)
+    if p.is_dir():
+        if (p / "saved_model.pb").is_file():
+            return "savedmodel"
+        raise ModelLoadError("not a model: a directory without saved_model.pb")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    if head.startswith(_ZIP_MAGIC):
+        return "keras"
+    if head == _HDF5_MAGIC:
+        return "h5"
+    raise ModelLoadError("not a Keras model file: expected a .keras archive (zip), an HDF5 "
+                         "file (.h5) or a TensorFlow SavedModel directory")
+
+
+def read_config(path: str, kind: str) -> dict:
+    """The model's architecture config, read without loading the model."""
+    try:
+        if kind == "keras":
+            with zipfile.ZipFile(path) as archive:
+                return json.loads(archive.read("config.json"))
+        if kind == "h5":
+            return _h5_config(path)
+        return _savedmodel_config(path)
+    except ModelLoadError:
+        raise
+    except KeyError:
+        raise ModelLoadError("not a valid .keras file: config.json is missing") from None
+    except zipfile.BadZipFile as exc:
+        raise ModelLoadError(f"corrupt .keras file (truncated or damaged zip): {exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"corrupt model config: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"corrupt or unreadable {kind} file: {exc}") from None
+
+
+def _h5_config(path: str) -> dict:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("model_config")
+    if raw is None:
+        raise ModelLoadError("HDF5 file without a model config (a weights-only file?): save "
+                             "the whole model with model.save(...)")
+    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+
+
+def _savedmodel_config(path: str) -> dict:
+    meta = Path(path) / "keras_metadata.pb"
+    if not meta.is_file():
+        raise ModelLoadError("a SavedModel without keras_metadata.pb: not saved by tf.keras, "
+                             "nothing to analyze")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from tf_keras.src.protobuf import saved_metadata_pb2
+    except ImportError:
+        raise ModelLoadError("a TensorFlow SavedModel can only be analyzed with tf_keras "
+                             "installed (pip install tf-keras)") from None
+    proto = saved_metadata_pb2.SavedMetadata()
+    proto.ParseFromString(meta.read_bytes())
+    return {"nodes": [json.loads(n.metadata) for n in proto.nodes if n.metadata]}
+
+
+def unsafe_objects(config) -> list[str]:
+    """What in a model config would run code or import modules: Lambda layers, serialized
+    Python functions, objects from modules other than Keras. Iterative walk."""
+    found: list[str] = []
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        stack.extend(value.values())
+        cls = value.get("class_name")
+        if not isinstance(cls, str):
+            continue
+        module = value.get("module")
+        registered = value.get("registered_name")
+        name = value.get("config", {}).get("name") if isinstance(value.get("config"), dict) \
+            else None
+        label = f"{cls} layer '{name}'" if name else cls
+        if cls in _UNSAFE_CLASSES:
+            found.append(label)
+        elif ">" in cls or (isinstance(registered, str) and ">" in registered):
+            found.append(f"custom object {registered or cls}")
+        elif isinstance(module, str) and module.split(".")[0] not in (
+                "keras", "tf_keras", "builtins"):
+            found.append(f"{cls} from module {module}")
+    return sorted(set(found))
+
+
+def _use_tf_keras(kind: str) -> bool:
+    if kind == "savedmodel":
+        return True
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
+    if not legacy:
+        return False
+    from importlib.util import find_spec
+
+    return find_spec("tf_keras") is not None
+
+
+def load_model_file(path: str, unsafe_load: bool = False):
+    """Load a model file (Keras safe mode unless unsafe_load). Raises ModelLoadError."""
+    kind = file_kind(path)
+    config = read_config(path, kind)
+    if not unsafe_load:
+        unsafe = unsafe_objects(config)
+        if unsafe:
+            raise ModelLoadError(
+                f"refusing to load: the model contains code ({'; '.join(unsafe)}); nothing "
+                "from the file was run. Pass --unsafe-load to load it, only if you trust it")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if _use_tf_keras(kind):
+            import tf_keras
+
+            return tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe_load)
+        import keras
+
+        return keras.saving.load_model(path, compile=False, safe_mode=not unsafe_load)
+    except Exception as exc:  # noqa: BLE001 - Keras raises anything on a bad file
+        text = str(exc).strip().splitlines()
+        raise ModelLoadError(f"cannot load model: {type(exc).__name__}: "
+                             f"{text[0] if text else 'no message'}") from None
+
+
+def lint_model_file(path: str, settings: Settings, *, unsafe_load: bool = False,
+                    probe: bool = False):
+    """Check one model file: api.FileResult; a file that cannot be loaded is a DL901 finding."""
+    from ..api import FileResult, parse_error
+
+    try:
+        model = load_model_file(path, unsafe_load)
+    except ModelLoadError as exc:
+        return FileResult(path, [parse_error(path, str(exc), None, None, code="DL901")])
+    return lint_built(model, path, settings, probe)
