@@ -1,0 +1,190 @@
+"""Edit builders for automatic fixes, and a small applier.
+
+Builders read only the spans the source loader records (graph.Origin, graph.ImportedName) and
+return a tuple of report.Edit, or None when the fix cannot be written from what is known
+(a built model has no spans; a bare name whose import cannot be found). Edits are plain text
+edits, 1-based line/column, end exclusive, so the user's formatting is kept around them.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .graph import Graph, ImportedName, Layer, Span
+from .report import Edit, Fix
+
+Edits = tuple[Edit, ...]
+
+
+# --- where a layer class name comes from -----------------------------------------------------
+
+def is_layers_module(module: str) -> bool:
+    """`keras.layers`, `tensorflow.keras.layers`, `tf_keras.layers`, `keras.layers.rnn`, ..."""
+    parts = module.split(".")
+    return "layers" in parts and any(p in ("keras", "tf_keras") for p in parts)
+
+
+def _layer_imports(graph: Graph, name: str) -> list[ImportedName]:
+    return [i for i in graph.imports if i.name == name and is_layers_module(i.module)]
+
+
+def _star_import(graph: Graph) -> bool:
+    return any(i.name == "*" and is_layers_module(i.module) for i in graph.imports)
+
+
+def is_bare_name(layer: Layer) -> bool:
+    """True when the constructor is called by a bare name (`Dropout(0.3)`), not an attribute
+    (`layers.Dropout(0.3)`): the class name then starts where the call starts."""
+    o = layer.origin
+    return (o.span is not None and o.name_span is not None
+            and (o.span.line, o.span.column) == (o.name_span.line, o.name_span.column))
+
+
+def _start(span: Span) -> tuple[int, int]:
+    return span.line, span.column
+
+
+def _end(span: Span) -> tuple[int, int]:
+    return span.end_line, span.end_column
+
+
+def _between(start: tuple[int, int], end: tuple[int, int], content: str = "") -> Edit:
+    return Edit(start[0], start[1], end[0], end[1], content)
+
+
+# --- builders -------------------------------------------------------------------------------
+
+def rename_layer(graph: Graph, layer: Layer, new: str) -> Edits | None:
+    """`Dropout(0.3)` -> `SpatialDropout1D(0.3)` keeping the arguments as written.
+
+    `layers.Dropout` renames the attribute. A bare `Dropout` imported with
+    `from keras.layers import Dropout` also gets `SpatialDropout1D` added to that import
+    statement (identical edits from several fixes are applied once by `apply_fixes`)."""
+    o = layer.origin
+    if graph.built or o.span is None or o.name_span is None:
+        return None
+    edits = [Edit.replace(o.name_span, new)]
+    if is_bare_name(layer):
+        if any(i.asname is None for i in _layer_imports(graph, new)):
+            pass  # already imported
+        else:
+            sources = _layer_imports(graph, layer.kind)
+            if sources:
+                first = min(sources, key=lambda i: _start(i.span))
+                edits.append(Edit.insert(first.span.line, first.span.column, f"{new}, "))
+            elif not _star_import(graph):
+                return None  # cannot tell where the bare name comes from
+    return tuple(edits)
+
+
+def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str) -> Edits | None:
+    """Rename a class that no longer exists (`CuDNNLSTM` -> `LSTM`) at the call and in its
+    import, so that the removed name is not imported any more."""
+    o = layer.origin
+    if graph.built or o.span is None or o.name_span is None:
+        return None
+    if not is_bare_name(layer):
+        return (Edit.replace(o.name_span, new),)
+    imports = _layer_imports(graph, old)
+    if not imports:
+        return None
+    edits = []
+    aliased = False
+    for imp in imports:
+        aliased = aliased or imp.asname is not None
+        if "compat" in imp.module.split("."):
+            # tf.compat.v1.keras.layers.LSTM is the v1 LSTM, without cuDNN: import from
+            # tensorflow.keras.layers instead. Only when the statement imports this name alone.
+            if sum(i.statement == imp.statement for i in graph.imports) != 1:
+                return None
+            alias = f" as {imp.asname}" if imp.asname else ""
+            edits.append(Edit.replace(imp.statement,
+                                      f"from tensorflow.keras.layers import {new}{alias}"))
+        else:
+            edits.append(Edit.replace(imp.span, new))
+    if not aliased:
+        edits.append(Edit.replace(o.name_span, new))
+    return tuple(sorted(set(edits), key=lambda e: (e.line, e.column)))
+
+
+def remove_argument(layer: Layer, argument: str) -> Edits | None:
+    """Delete `argument=value` with one adjacent comma: `LSTM(8, implementation=1)` -> `LSTM(8)`."""
+    span = layer.origin.arg_removal_spans.get(argument)
+    return None if span is None else (Edit.replace(span, ""),)
+
+
+def replace_argument_value(layer: Layer, argument: str, content: str) -> Edits | None:
+    span = layer.origin.arg_value_spans.get(argument)
+    return None if span is None else (Edit.replace(span, content),)
+
+
+def replace_span(span: Span | None, content: str) -> Edits | None:
+    return None if span is None else (Edit.replace(span, content),)
+
+
+def unwrap(layer: Layer) -> Edits | None:
+    """`TimeDistributed(Dropout(0.3))` -> `Dropout(0.3)`: delete the wrapper's text around the
+    wrapped call (its name, parentheses and other arguments)."""
+    o = layer.origin
+    if o.span is None or o.inner_span is None:
+        return None
+    return (_between(_start(o.span), _start(o.inner_span)),
+            _between(_end(o.inner_span), _end(o.span)))
+
+
+def fix(applicability: str, description: str, edits: Edits | None) -> Fix | None:
+    return None if not edits else Fix(applicability, description, tuple(edits))
+
+
+# --- applying -------------------------------------------------------------------------------
+
+def _offsets(text: str) -> list[int]:
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    return starts
+
+
+def _index(starts: list[int], line: int, column: int) -> int:
+    if not 1 <= line <= len(starts):
+        raise ValueError(f"edit line {line} is outside the text")
+    return starts[line - 1] + column - 1
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (identical duplicates count once) to `text`."""
+    starts = _offsets(text)
+    ranges = sorted({(_index(starts, e.line, e.column), _index(starts, e.end_line, e.end_column),
+                      e.content) for e in edits}, key=lambda r: (r[0], r[1]))
+    out, pos = [], 0
+    for start, end, content in ranges:
+        if start < pos:
+            raise ValueError("overlapping edits")
+        out.append(text[pos:start])
+        out.append(content)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a == b:
+        return False  # the same edit from two fixes (an import added once)
+    a0, a1 = (a.line, a.column), (a.end_line, a.end_column)
+    b0, b1 = (b.line, b.column), (b.end_line, b.end_column)
+    if a0 == a1 and b0 == b1:
+        return a0 == b0  # two different insertions at one point: order would be a guess
+    return a0 < b1 and b0 < a1 or (a0 == a1 and b0 < a0 < b1) or (b0 == b1 and a0 < b0 < a1)
+
+
+def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
+    """Apply as many fixes as possible in one pass; a fix whose edits overlap an accepted one
+    is left for the next pass (ruff's approach). Returns the new text and how many applied."""
+    accepted: list[Edit] = []
+    count = 0
+    for f in fixes:
+        if any(_overlaps(e, a) for e in f.edits for a in accepted):
+            continue
+        accepted.extend(f.edits)
+        count += 1
+    return (apply_edits(text, accepted) if count else text), count

@@ -1,0 +1,89 @@
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import describe, fmt_rate, fmt_shape
+
+from ._common import (after_recurrent, recurrent_consumers, rnn_alternative, rnn_name,
+                      sequence_input, spatial_alternative, spatial_fix)
+
+
+class DropoutBetweenRecurrentLayers(Rule):
+    """
+    ## What it does
+    Flags a plain `Dropout(rate)` on the `return_sequences=True` output of a recurrent layer
+    when that output feeds another recurrent layer (stacked LSTM/GRU).
+
+    ## Why is this bad?
+    On a `(batch, timesteps, units)` sequence `Dropout` zeroes single (timestep, unit)
+    entries, a new pattern at every step, so the next layer sees every unit of the previous
+    one flicker along the sequence. Variational (per-sequence) dropout, as in Gal and
+    Ghahramani, keeps one mask for the whole sequence: `SpatialDropout1D(rate)` drops whole
+    units of the lower layer for every step, and the next layer's own `dropout=rate` does the
+    same in Keras 3.
+
+    ## Fix safety
+    Unsafe: `SpatialDropout1D(rate)` drops whole units for the whole sequence instead of single
+    entries, which changes what is regularized.
+
+    ## References
+    - [Gal and Ghahramani, A Theoretically Grounded Application of Dropout in Recurrent Neural Networks (2016)](https://arxiv.org/abs/1512.05287)
+    - [keras.layers.SpatialDropout1D](https://keras.io/api/layers/regularization_layers/spatial_dropout1d/)
+    """
+
+    code = "DL102"
+    name = "dropout-between-recurrent-layers"
+    severity = Severity.INFO
+    fix_safety = "unsafe"
+    summary = "plain Dropout between two stacked recurrent layers"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(64, return_sequences=True)(inputs)\n"
+        "x = layers.Dropout(0.2)(x)\n"
+        "x = layers.LSTM(32)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential()\n"
+        "model.add(keras.Input(shape=(20, 5)))\n"
+        "model.add(keras.layers.GRU(16, return_sequences=True))\n"
+        "model.add(keras.layers.Dropout(0.3))\n"
+        "model.add(keras.layers.GRU(16))\n"
+        "model.add(keras.layers.Dense(1))\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(64, return_sequences=True)(inputs)\n"
+        "x = layers.SpatialDropout1D(0.2)(x)\n"
+        "x = layers.LSTM(32)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        # after return_sequences=False there is no time axis left
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(64)(inputs)\n"
+        "x = layers.Dropout(0.2)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        for site in ctx.sites:
+            node = site.node
+            shape = sequence_input(node) if site.argument is None else None
+            below = after_recurrent(node) if shape is not None else None
+            if below is None:
+                continue
+            above = recurrent_consumers(ctx.graph, node)
+            if not above:
+                continue
+            rate = node.layer.args["rate"]
+            parts = [f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} "
+                     f"(return_sequences=True, {fmt_shape(shape)}) and "
+                     f"{rnn_name(above[0].layer)} drops {describe(site.mask)}",
+                     spatial_alternative(rate, shape, f"{below.layer.core.kind} units")]
+            rnn_text = rnn_alternative(above[0], rate, shape, ctx.keras)
+            if rnn_text:
+                parts.append("or pass it to the next layer: " + rnn_text)
+            yield ctx.report(self, node, "; ".join(parts) + ".", site=site,
+                             fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

@@ -1,0 +1,92 @@
+from droplint.graph import SPATIAL_DROPOUT_KINDS
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import fmt_rate, fmt_shape
+
+from ._common import producer, rnn_name
+
+EXPECTED = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)",
+            3: "(batch, dim1, dim2, dim3, channels)"}
+
+
+class SpatialDropoutWrongRank(Rule):
+    """
+    ## What it does
+    Flags `SpatialDropout1D/2D/3D` applied to a tensor whose rank is known and is not
+    3, 4 or 5 respectively, e.g. `SpatialDropout1D` after an LSTM with
+    `return_sequences=False`.
+
+    ## Why is this bad?
+    SpatialDropoutND drops whole channels of an N-D feature map and declares an input rank of
+    N + 2. Keras raises a `ValueError` when the layer is called on any other rank, so the model
+    cannot even be built. After `return_sequences=False` the output is `(batch, units)`: there
+    is no time axis left to share a mask over, and a plain `Dropout` is what applies.
+
+    ## Fix safety
+    No automatic fix: whether the layer should move before the recurrent layer, or become a
+    plain `Dropout`, is a modelling choice.
+
+    ## References
+    - [keras.layers.SpatialDropout1D](https://keras.io/api/layers/regularization_layers/spatial_dropout1d/)
+    - [keras.layers.SpatialDropout2D](https://keras.io/api/layers/regularization_layers/spatial_dropout2d/)
+    """
+
+    code = "DL104"
+    name = "spatial-dropout-wrong-rank"
+    severity = Severity.ERROR
+    summary = "SpatialDropoutND on a tensor of known rank other than N+2"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(10)(inputs)\n"
+        "x = layers.SpatialDropout1D(0.3)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(28, 28)),\n"
+        "    keras.layers.SpatialDropout2D(0.2),\n"
+        "    keras.layers.Flatten(),\n"
+        "    keras.layers.Dense(10),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(10)(inputs)\n"
+        "x = layers.Dropout(0.3)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(28, 28, 1)),\n"
+        "    keras.layers.Conv2D(8, 3),\n"
+        "    keras.layers.SpatialDropout2D(0.2),\n"
+        "    keras.layers.Flatten(),\n"
+        "    keras.layers.Dense(10),\n"
+        "])\n",
+    )
+
+    def check(self, ctx):
+        for site in ctx.sites:
+            node = site.node
+            n = SPATIAL_DROPOUT_KINDS.get(node.kind)
+            shape = node.input_shape
+            if site.argument is not None or n is None or shape is None or len(shape) == n + 2:
+                continue
+            layer = node.layer
+            src = producer(node)
+            after = ""
+            if src is not None and src.layer.is_recurrent and len(shape) == 2:
+                after = f" ({rnn_name(src.layer)} with return_sequences=False has no time axis)"
+            message = (f"{layer.kind}({fmt_rate(layer.args.get('rate'))}) expects a "
+                       f"{n + 2}-D input {EXPECTED[n]} but gets {fmt_shape(shape)}{after}: "
+                       "Keras raises ValueError when the layer is called. ")
+            if len(shape) == 2:
+                message += (f"Use Dropout({fmt_rate(layer.args.get('rate'))}) here, or move the "
+                            f"{layer.kind} before the layer that removes the time axis.")
+            elif 3 <= len(shape) <= 5:
+                message += f"Use SpatialDropout{len(shape) - 2}D for this rank, or Dropout."
+            else:
+                message += "Use Dropout."
+            yield ctx.report(self, node, message, site=site)

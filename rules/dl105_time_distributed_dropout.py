@@ -1,0 +1,101 @@
+from droplint import fixes
+from droplint.graph import DROPOUT_KINDS, SPATIAL_DROPOUT_KINDS
+from droplint.keras_version import LATEST, KerasVersion
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import describe, explain, fmt_shape
+
+from ._common import applications, fmt_value, layer_call
+
+KERAS2, KERAS3 = KerasVersion(*LATEST[2]), KerasVersion(*LATEST[3])
+
+
+class TimeDistributedDropout(Rule):
+    """
+    ## What it does
+    Flags `TimeDistributed(Dropout(...))` (or another non-spatial dropout layer inside
+    `TimeDistributed`).
+
+    ## Why is this bad?
+    `TimeDistributed` runs the inner layer on every step `(batch, features)` and draws a new
+    mask each time, which is exactly what a plain `Dropout` on the whole sequence does: the
+    wrapper adds a per-step loop and nothing else. It is often written in the hope of sharing
+    one mask across time, which it does not do. With an inner `noise_shape` it is worse: the
+    shape refers to one step, and a 1 in its batch axis shares the pattern across the batch
+    only in Keras 3 but across the batch **and** time in tf.keras 2, so the same code
+    regularizes differently after an upgrade. Say what you mean with a `noise_shape` on the
+    whole sequence, or `SpatialDropout1D`.
+
+    ## Fix safety
+    Safe when the inner layer has no `noise_shape`: unwrapping to the inner layer draws masks
+    from the same distribution. No fix with a `noise_shape`, whose meaning depends on the
+    Keras version.
+
+    ## References
+    - [keras.layers.TimeDistributed](https://keras.io/api/layers/recurrent_layers/time_distributed/)
+    - [keras.layers.Dropout `noise_shape`](https://keras.io/api/layers/regularization_layers/dropout/)
+    """
+
+    code = "DL105"
+    name = "time-distributed-dropout"
+    severity = Severity.INFO
+    fix_safety = "safe"
+    summary = "TimeDistributed(Dropout(...)): same as plain Dropout; noise_shape differs in Keras 2/3"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.TimeDistributed(layers.Dropout(0.3))(inputs)\n"
+        "x = layers.LSTM(10)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "from keras import Sequential, Input\n"
+        "from keras.layers import TimeDistributed, Dropout, Dense, GRU\n\n"
+        "model = Sequential([\n"
+        "    Input(shape=(20, 6)),\n"
+        "    GRU(32, return_sequences=True),\n"
+        "    TimeDistributed(Dropout(0.2, noise_shape=(1, 32))),\n"
+        "    TimeDistributed(Dense(1)),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.3)(inputs)\n"
+        "x = layers.TimeDistributed(layers.Dense(16))(x)\n"
+        "model = keras.Model(inputs, x)\n",
+    )
+
+    def check(self, ctx):
+        for layer, nodes in applications(ctx.graph):
+            inner = layer.inner
+            if layer.kind != "TimeDistributed" or inner is None \
+                    or inner.kind not in DROPOUT_KINDS or inner.kind in SPATIAL_DROPOUT_KINDS:
+                continue
+            shape = nodes[0].input_shape if nodes else None
+            site = ctx.site_of(nodes[0]) if nodes else None
+            noise_shape = inner.args.get("noise_shape")
+            if noise_shape is None:
+                what = f" drops {describe(site.mask)}," if site and site.mask.mask_shape else ""
+                on = f" on {fmt_shape(shape)}" if shape else ""
+                message = (f"{layer_call(layer)}{what} exactly like {layer_call(inner)}{on}: "
+                           "the wrapper draws a new mask at every step and shares nothing "
+                           f"across time. Write {layer_call(inner)}, or SpatialDropout1D to "
+                           "drop whole features for the whole sequence.")
+                fix = fixes.fix("safe", f"unwrap to {layer_call(inner)}", fixes.unwrap(layer))
+            else:
+                message = (f"{layer_call(layer)} with noise_shape={fmt_value(noise_shape)}: "
+                           "the noise_shape refers to one step (batch, features)")
+                if shape is not None:
+                    k3 = explain(layer, shape, KERAS3).mask_shape
+                    k2 = explain(layer, shape, KERAS2).mask_shape
+                    if k3 and k2 and k3 != k2:
+                        message += (f"; on {fmt_shape(shape)} the mask is {fmt_shape(k3)} in "
+                                    f"Keras 3 but {fmt_shape(k2)} in tf.keras 2")
+                    elif k3:
+                        message += f"; on {fmt_shape(shape)} the mask is {fmt_shape(k3)}"
+                message += (". Write Dropout on the whole sequence with the noise_shape you "
+                            "mean, e.g. noise_shape=(None, 1, features) to share one mask "
+                            "across time.")
+                fix = None
+            yield ctx.report(self, layer, message, site=site, fix=fix)

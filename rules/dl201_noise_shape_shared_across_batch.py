@@ -1,0 +1,87 @@
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import describe, fmt_rate, fmt_shape
+
+from ._common import input_rank, noise_shape_fix, noise_shape_uses, once_per_message, with_batch_none
+
+
+class NoiseShapeSharedAcrossBatch(Rule):
+    """
+    ## What it does
+    Flags a `noise_shape` with 1 in the batch axis (`noise_shape=(1, 30, 1)`), or one shorter
+    than the input's rank (`noise_shape=(8,)` on `(batch, 30, 8)`).
+
+    ## Why is this bad?
+    An axis of size 1 in `noise_shape` is broadcast: a 1 in the batch axis draws one pattern
+    for the whole batch, so every sample of a batch loses the same timesteps or features. A
+    shorter noise_shape is right-aligned and padded with 1s, so `(8,)` means `(1, 1, 8)`: the
+    same features dropped for every sample and every step. The samples of a batch are then
+    no longer regularized independently, and the gradient of a batch sees one sub-network
+    only. `None` in the batch axis (`noise_shape=(None, 30, 1)`) gives every sample its own
+    mask, which is what the common recipes (e.g. "drop whole timesteps") mean.
+
+    ## Fix safety
+    Unsafe: `None` in the batch axis draws a pattern per sample instead of one per batch, which
+    changes the training noise.
+
+    ## References
+    - [keras.layers.Dropout `noise_shape`](https://keras.io/api/layers/regularization_layers/dropout/)
+    - [Srivastava et al., Dropout (JMLR 2014)](https://jmlr.org/papers/v15/srivastava14a.html)
+    """
+
+    code = "DL201"
+    name = "noise-shape-shared-across-batch"
+    severity = Severity.WARNING
+    fix_safety = "unsafe"
+    summary = "noise_shape with 1 in the batch axis, or shorter than the input rank"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.2, noise_shape=(1, 30, 1))(inputs)\n"
+        "x = layers.LSTM(10)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.Dropout(0.2, noise_shape=(8,)),\n"
+        "    keras.layers.GRU(10),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.2, noise_shape=(None, 30, 1))(inputs)\n"
+        "x = layers.LSTM(10)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
+        for layer, ns, node in noise_shape_uses(ctx.graph):
+            rank = input_rank(node)
+            call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"
+            site = ctx.site_of(node) if node is not None else None
+            what = f" drops {describe(site.mask)}" if site and site.mask.mask_shape else ""
+            on = f" on {fmt_shape(node.input_shape)}" if rank is not None else ""
+            if rank is not None and len(ns) < rank:
+                if site is None or site.mask.mask_shape is None:
+                    continue  # incompatible: DL202
+                padded = (1,) * (rank - len(ns)) + ns
+                message = (f"{call}{on}: a noise_shape shorter than the input is right-aligned, "
+                           f"so it means {fmt_shape(padded)}: one pattern shared by every "
+                           "sample of the batch")
+            elif ns and ns[0] == 1 and (rank is None or len(ns) == rank):
+                rank = len(ns)
+                message = (f"{call}{on} has 1 in the batch axis: one pattern shared by every "
+                           "sample of the batch")
+            else:
+                continue
+            new = with_batch_none(ns, rank)
+            message += (f"{'; it' if what else ''}{what}. Use noise_shape={fmt_shape(new)} for a "
+                        "pattern per sample.")
+            yield ctx.report(self, layer, message, site=site,
+                             fix=noise_shape_fix(layer, new, "unsafe"))

@@ -1,0 +1,66 @@
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import fmt_rate, fmt_shape
+
+from ._common import (input_rank, is_int, noise_shape_fix, noise_shape_uses, once_per_message,
+                      with_batch_none)
+
+
+class NoiseShapeFixedBatch(Rule):
+    """
+    ## What it does
+    Flags a `noise_shape` with an int greater than 1 in the batch axis, e.g.
+    `noise_shape=(32, 1, 8)`.
+
+    ## Why is this bad?
+    The mask is drawn for exactly that many samples. Training works only on batches of
+    exactly that size: the last, partial batch of an epoch (and any other batch size) fails
+    with an incompatible-shapes error. `None` takes the batch size at run time and draws the
+    same per-sample pattern.
+
+    ## Fix safety
+    Safe: `None` in the batch axis draws the same per-sample masks for batches of the written
+    size, and also works for every other size.
+
+    ## References
+    - [keras.layers.Dropout `noise_shape`](https://keras.io/api/layers/regularization_layers/dropout/)
+    """
+
+    code = "DL203"
+    name = "noise-shape-fixed-batch"
+    severity = Severity.WARNING
+    fix_safety = "safe"
+    summary = "an int > 1 in the batch axis of noise_shape: training fails on other batch sizes"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.2, noise_shape=(32, 1, 8))(inputs)\n"
+        "x = layers.LSTM(10)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.2, noise_shape=(None, 1, 8))(inputs)\n"
+        "x = layers.LSTM(10)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
+        for layer, ns, node in noise_shape_uses(ctx.graph):
+            rank = input_rank(node)
+            if not ns or not is_int(ns[0]) or ns[0] <= 1 or (rank is not None and len(ns) != rank):
+                continue
+            new = with_batch_none(ns, len(ns))
+            call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"
+            message = (f"{call} draws masks for exactly {ns[0]} samples: training fails on any "
+                       f"other batch size, including the last partial batch of an epoch. Use "
+                       f"noise_shape={fmt_shape(new)}.")
+            site = ctx.site_of(node) if node is not None else None
+            yield ctx.report(self, layer, message, site=site,
+                             fix=noise_shape_fix(layer, new, "safe"))

@@ -1,0 +1,87 @@
+from droplint import fixes
+from droplint.graph import SPATIAL_DROPOUT_KINDS
+from droplint.report import Severity
+from droplint.rule import Rule
+
+from ._common import fmt_value, layer_call
+
+
+class SpatialDropoutNoiseShape(Rule):
+    """
+    ## What it does
+    Flags `noise_shape=` passed to `SpatialDropout1D/2D/3D`, and `data_format=` passed to
+    `SpatialDropout1D`.
+
+    ## Why is this bad?
+    SpatialDropoutND computes its own noise shape (whole channels) and takes no `noise_shape`.
+    Keras 3 raises `TypeError` when the layer is built with one. tf.keras 2 accepts it and
+    silently ignores it, so the mask is not the one the code asks for. `SpatialDropout1D` has
+    no `data_format` at all (both Keras versions raise `TypeError`): it always treats the last
+    axis as the channels.
+
+    ## Fix safety
+    Safe in tf.keras 2 only: removing an argument that tf.keras 2 ignores keeps behaviour. In
+    Keras 3 the code fails either way and the intended mask is unknown, so there is no
+    automatic fix; to choose the axes yourself use `Dropout(rate, noise_shape=...)`.
+
+    ## References
+    - [keras.layers.SpatialDropout1D](https://keras.io/api/layers/regularization_layers/spatial_dropout1d/)
+    - [keras.layers.Dropout `noise_shape`](https://keras.io/api/layers/regularization_layers/dropout/)
+    """
+
+    code = "DL204"
+    name = "spatial-dropout-noise-shape"
+    severity = Severity.ERROR
+    fix_safety = "safe"
+    summary = "noise_shape= (or 1D data_format=) passed to SpatialDropoutND"
+    EXAMPLE_KERAS = "2"
+    BAD = (
+        "import tensorflow as tf\n\n"
+        "inputs = tf.keras.Input(shape=(30, 8))\n"
+        "x = tf.keras.layers.SpatialDropout1D(0.3, noise_shape=(None, 30, 1))(inputs)\n"
+        "x = tf.keras.layers.LSTM(10)(x)\n"
+        "model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.SpatialDropout1D(0.3, data_format='channels_first'),\n"
+        "    keras.layers.LSTM(10),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import tensorflow as tf\n\n"
+        "inputs = tf.keras.Input(shape=(30, 8))\n"
+        "x = tf.keras.layers.Dropout(0.3, noise_shape=(None, 30, 1))(inputs)\n"
+        "x = tf.keras.layers.LSTM(10)(x)\n"
+        "model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        for layer in ctx.graph.layers:
+            if layer.kind not in SPATIAL_DROPOUT_KINDS:
+                continue
+            bad = ["noise_shape"] if "noise_shape" in layer.args else []
+            if layer.kind == "SpatialDropout1D" and "data_format" in layer.args:
+                bad.append("data_format")
+            for argument in bad:
+                value = fmt_value(layer.args[argument])
+                call = f"{layer_call(layer)[:-1]}, {argument}={value})"
+                fix = None
+                if argument == "data_format":
+                    effect = ("SpatialDropout1D has no data_format: Keras raises TypeError "
+                              "when the layer is built; it always drops whole channels of the "
+                              "last axis")
+                elif ctx.keras.is_keras3:
+                    effect = ("Keras 3 raises TypeError when the layer is built: "
+                              f"{layer.kind} computes its own noise shape (whole channels)")
+                else:
+                    effect = ("tf.keras 2 silently ignores it: the layer still drops whole "
+                              "channels for the whole input, not the noise_shape written")
+                    fix = fixes.fix("safe", f"remove the ignored {argument}=",
+                                    fixes.remove_argument(layer, argument))
+                message = (f"{call}: {effect}. Remove {argument}=, or use Dropout(rate, "
+                           "noise_shape=...) to choose the axes.")
+                if argument == "data_format":
+                    message = (f"{call}: {effect}. Remove data_format=; for channels-first "
+                               "data use Dropout(rate, noise_shape=(None, channels, 1)).")
+                yield ctx.report(self, layer, message, fix=fix)

@@ -1,0 +1,77 @@
+from droplint.report import Severity
+from droplint.rule import Rule
+
+from ._common import inside, number, recurrent_layers
+
+CLIPPED_TO_ZERO_OFF = frozenset({"LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
+
+
+class RnnDropoutOutOfRange(Rule):
+    """
+    ## What it does
+    Checks that `dropout` and `recurrent_dropout` of a recurrent layer lie in [0, 1).
+
+    ## Why is this bad?
+    Unlike the `Dropout` layer, recurrent layers do not raise for an out-of-range rate: they
+    clip it silently to [0, 1] (the built config shows the clipped value). A negative rate
+    becomes 0, no dropout. LSTM, GRU and ConvLSTM only drop when 0 < rate < 1, so a rate of 1
+    or more also means no dropout at all, while SimpleRNN with `dropout=1` zeroes all of its
+    inputs: the layer then learns from its state alone.
+
+    ## Fix safety
+    No automatic fix: the intended rate is unknown. A rate is the fraction dropped, e.g. 0.2.
+
+    ## References
+    - [keras.layers.LSTM](https://keras.io/api/layers/recurrent_layers/lstm/)
+    - [keras.layers.SimpleRNN](https://keras.io/api/layers/recurrent_layers/simple_rnn/)
+    """
+
+    code = "DL304"
+    name = "rnn-dropout-out-of-range"
+    severity = Severity.ERROR
+    summary = "RNN dropout/recurrent_dropout < 0 or >= 1 (silently clipped)"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(64, dropout=1.0)(inputs)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.SimpleRNN(16, recurrent_dropout=-0.2),\n"
+        "])\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.SimpleRNN(16, dropout=1),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(64, dropout=0.2, recurrent_dropout=0.0)(inputs)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        for layer, wrapper in recurrent_layers(ctx.graph):
+            for argument in ("dropout", "recurrent_dropout"):
+                rate = number(layer, argument, 0.0)
+                if rate is None or 0 <= rate < 1:
+                    continue
+                call = f"{layer.kind}({argument}={rate:g}){inside(wrapper)}"
+                if rate < 0:
+                    effect = "is clipped silently to 0: no dropout at all"
+                elif layer.kind in CLIPPED_TO_ZERO_OFF:
+                    effect = (f"is clipped silently to 1, and {layer.kind} only drops when "
+                              "0 < rate < 1: this turns the dropout off")
+                elif argument == "dropout":
+                    effect = ("is clipped to 1: every input is zeroed at every step in "
+                              "training, the layer learns from its state alone")
+                else:
+                    effect = "is clipped to 1: the whole recurrent state is zeroed in training"
+                message = (f"{call} {effect}. A rate is the fraction dropped, in [0, 1), "
+                           "e.g. 0.2.")
+                yield ctx.report(self, layer, message, argument=argument)

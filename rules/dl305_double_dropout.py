@@ -1,0 +1,81 @@
+from droplint.graph import NOISE_KINDS
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import describe
+
+from ._common import layer_call, number, recurrent_consumers, rnn_name
+
+
+class DoubleDropout(Rule):
+    """
+    ## What it does
+    Flags a dropout layer that feeds a recurrent layer (directly or through shape-preserving
+    layers) which also has `dropout > 0`.
+
+    ## Why is this bad?
+    The inputs then pass two independent masks: with rates p and q an input value survives
+    with probability (1-p)(1-q), so `Dropout(0.3)` before `LSTM(dropout=0.3)` keeps only 49%
+    of the values, an effective rate of 0.51, which is rarely what either number was chosen
+    for. The two masks also differ in shape (e.g. single entries fresh at every step vs.
+    whole features for the whole sequence), so the combination is hard to reason about.
+    Keep one of them, with the rate you mean.
+
+    ## Fix safety
+    No automatic fix: which of the two to keep is a modelling choice.
+
+    ## References
+    - [Srivastava et al., Dropout (JMLR 2014)](https://jmlr.org/papers/v15/srivastava14a.html)
+    - [keras.layers.LSTM `dropout`](https://keras.io/api/layers/recurrent_layers/lstm/)
+    """
+
+    code = "DL305"
+    name = "double-dropout"
+    severity = Severity.INFO
+    summary = "a dropout layer feeds a recurrent layer that also has dropout > 0"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.Dropout(0.3)(inputs)\n"
+        "x = layers.LSTM(10, dropout=0.2)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.SpatialDropout1D(0.2),\n"
+        "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.2)),\n"
+        "    keras.layers.Dense(1),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.SpatialDropout1D(0.3)(inputs)\n"
+        "x = layers.LSTM(10, recurrent_dropout=0.2)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        for site in ctx.sites:
+            node = site.node
+            layer = node.layer
+            if site.argument is not None or not layer.is_dropout or layer.kind in NOISE_KINDS:
+                continue
+            p = number(layer, "rate")
+            if p is None or not 0 < p < 1:
+                continue
+            for rnn in recurrent_consumers(ctx.graph, node):
+                q = number(rnn.layer.core, "dropout", 0.0)
+                if q is None or not 0 < q < 1:
+                    continue
+                keep = (1 - p) * (1 - q)
+                theirs = ctx.site_of(rnn, "dropout")
+                their_mask = f" ({describe(theirs.mask)})" if theirs else ""
+                message = (f"{layer_call(layer)} ({describe(site.mask)}) feeds "
+                           f"{rnn_name(rnn.layer, 'dropout')}{their_mask}: each input value "
+                           f"survives both with probability (1-{p:g})(1-{q:g}) = {keep:.2g}, an "
+                           f"effective rate of {1 - keep:.2g}. Keep one of the two with the "
+                           "rate you mean.")
+                yield ctx.report(self, node, message, site=site)
+                break

@@ -1,0 +1,76 @@
+from droplint.report import Severity
+from droplint.rule import Rule
+from droplint.semantics import cudnn_ineligible_reasons
+
+from ._common import cudnn_layers, inside, number, rnn_site
+
+
+class RnnDropoutAtInference(Rule):
+    """
+    ## What it does
+    Flags, for Keras 3.4 to 3.8, an `LSTM`/`GRU` with `dropout > 0` whose configuration is
+    cuDNN-eligible (defaults, `recurrent_dropout == 0`, `use_cudnn` not False).
+
+    ## Why is this bad?
+    Keras 3.4 let dropout run on the cuDNN path, and until 3.9 (keras#20983) that path applied
+    the input dropout mask **at inference too**: on a GPU, `predict` and `evaluate` drop and
+    rescale inputs at random, so predictions are noisy and lower-quality, while the same model
+    on a CPU is fine.
+
+    ## Fix safety
+    No automatic fix. Upgrade to Keras >= 3.9; or pass `use_cudnn=False` (slower); or move the
+    dropout out of the layer into a `SpatialDropout1D(rate)` before it, which is off at
+    inference.
+
+    ## References
+    - [keras#20983: LSTM dropout applied at inference with cuDNN](https://github.com/keras-team/keras/pull/20983)
+    - [keras.layers.LSTM](https://keras.io/api/layers/recurrent_layers/lstm/)
+    """
+
+    code = "DL308"
+    name = "rnn-dropout-at-inference"
+    severity = Severity.ERROR
+    summary = "Keras 3.4-3.8: cuDNN LSTM/GRU applies its dropout mask at inference too"
+    EXAMPLE_KERAS = "3.5"
+    BAD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(32, dropout=0.2)(inputs)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.3)),\n"
+        "    keras.layers.Dense(1),\n"
+        "])\n",
+    )
+    GOOD = (
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.SpatialDropout1D(0.2)(inputs)\n"
+        "x = layers.LSTM(32)(x)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(32, dropout=0.2, use_cudnn=False)(inputs)\n"
+        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+    )
+
+    def check(self, ctx):
+        if not (ctx.keras.is_keras3 and ctx.keras.between((3, 4), (3, 8))):
+            return
+        for layer, wrapper in cudnn_layers(ctx.graph):
+            dropout = number(layer, "dropout", 0.0)
+            if dropout is None or not 0 < dropout < 1 or layer.args.get("use_cudnn") is False \
+                    or cudnn_ineligible_reasons(layer):
+                continue
+            message = (f"{layer.kind}(dropout={dropout:g}){inside(wrapper)} in Keras "
+                       f"{ctx.keras}: on a GPU this layer runs on cuDNN, which applies the input "
+                       "dropout mask at inference too (fixed in Keras 3.9, keras#20983), so "
+                       "predict() is random. Upgrade to Keras >= 3.9, pass use_cudnn=False, or "
+                       f"use SpatialDropout1D({dropout:g}) before the layer instead.")
+            yield ctx.report(self, layer, message, argument="dropout",
+                             site=rnn_site(ctx, layer, wrapper, "dropout"))

@@ -1,0 +1,80 @@
+from droplint.graph import NOISE_KINDS
+from droplint.report import Severity
+from droplint.rule import Rule
+
+from ._common import is_number, layer_call, pct, producer
+
+
+class DropoutOnOutput(Rule):
+    """
+    ## What it does
+    Flags a dropout layer (or GaussianNoise / GaussianDropout) that is the final output of the
+    outermost model: the last layer of a Sequential, or the tensor passed as `outputs=`. A
+    sub-model whose output is a dropout, used as a layer inside a bigger model, is fine.
+
+    ## Why is this bad?
+    In training the layer zeroes (or perturbs) a fraction of the **predictions** themselves
+    and rescales the rest before the loss sees them, so the loss is computed on corrupted
+    outputs; at inference it does nothing. The model learns to predict through random
+    deletions of its own answers. Dropout belongs before the last `Dense`, on hidden
+    activations.
+
+    ## Fix safety
+    No automatic fix: moving the layer before the output layer changes the model.
+
+    ## References
+    - [Srivastava et al., Dropout (JMLR 2014)](https://jmlr.org/papers/v15/srivastava14a.html)
+    - [keras.layers.Dropout](https://keras.io/api/layers/regularization_layers/dropout/)
+    """
+
+    code = "DL401"
+    name = "dropout-on-output"
+    severity = Severity.WARNING
+    summary = "a dropout layer is the final output of the outermost model"
+    BAD = (
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.LSTM(32),\n"
+        "    keras.layers.Dense(1),\n"
+        "    keras.layers.Dropout(0.2),\n"
+        "])\n",
+        "import keras\n"
+        "from keras import layers\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = layers.LSTM(32)(inputs)\n"
+        "x = layers.Dense(4, activation='softmax')(x)\n"
+        "outputs = layers.Dropout(0.5)(x)\n"
+        "model = keras.Model(inputs, outputs)\n",
+    )
+    GOOD = (
+        "import keras\n\n"
+        "model = keras.Sequential([\n"
+        "    keras.Input(shape=(30, 8)),\n"
+        "    keras.layers.LSTM(32),\n"
+        "    keras.layers.Dropout(0.2),\n"
+        "    keras.layers.Dense(1),\n"
+        "])\n",
+    )
+
+    def check(self, ctx):
+        for site in ctx.sites:
+            node = site.node
+            if site.argument is not None or not node.model_output:
+                continue
+            layer = node.layer
+            src = producer(node)
+            after = f" after {src.kind}" if src is not None and src.kind != "InputLayer" else ""
+            core = layer.inner if layer.kind == "TimeDistributed" and layer.inner else layer
+            rate = core.args.get("rate")
+            if core.kind in NOISE_KINDS:
+                effect = "in training it adds noise to the predictions before the loss"
+            elif is_number(rate):
+                effect = (f"in training it zeroes {pct(rate)} of the predictions and scales the "
+                          f"rest by 1/(1-{rate:g}) before the loss")
+            else:
+                effect = "in training it zeroes part of the predictions before the loss"
+            message = (f"{layer_call(layer)} is the model's output{after}: {effect}; at "
+                       "inference it does nothing. Move it before the last Dense (on hidden "
+                       "activations).")
+            yield ctx.report(self, node, message, site=site)
