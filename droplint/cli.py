@@ -210,6 +210,18 @@ CHECK_OPTIONS = [
     click.option("--statistics", is_flag=True, help="Count findings per rule instead."),
     click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
                  default=None, help="Write the output to this file instead of stdout."),
+    click.option("--fix", is_flag=True, help="Apply the safe fixes, rewriting the files."),
+    click.option("--unsafe-fixes", is_flag=True,
+                 help="With --fix or --diff: apply the unsafe fixes too (they change what is "
+                      "regularized)."),
+    click.option("--diff", is_flag=True,
+                 help="Print the fixes as a unified diff; write nothing (exit 1 if any)."),
+    click.option("--show-fixes", is_flag=True, help="With --fix: list the fixes applied."),
+    click.option("--add-noqa", is_flag=True,
+                 help="Add `# noqa: DLxxx` to every line with a finding."),
+    click.option("--stdin-filename", metavar="PATH", default=None,
+                 help="With `-` (read stdin): the file's name, for config, per-file-ignores "
+                      "and the output."),
     *COMMON_OPTIONS,
 ]
 
@@ -236,6 +248,10 @@ EXPLAIN_OPTIONS = [
                  default="text", show_default=True, help="Output format."),
     click.option("--seed", type=int, default=0, show_default=True,
                  help="Seed of the random masks drawn in the pictures."),
+    click.option("--html", type=click.Path(dir_okay=False, path_type=str), default=None,
+                 help="Also save the output, pictures in colour, as an HTML page."),
+    click.option("--svg", type=click.Path(dir_okay=False, path_type=str), default=None,
+                 help="Also save the output, pictures in colour, as an SVG image."),
     click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
                  default=None, help="Write the output to this file instead of stdout."),
     *COMMON_OPTIONS,
@@ -279,13 +295,98 @@ def run_check(paths: tuple[str, ...], opts: dict) -> Report:
 @cli.command(short_help="Check files for dropout mistakes (the default command).")
 @with_options(CHECK_OPTIONS)
 def check(paths: tuple[str, ...], **opts) -> int:
-    """Check Python files, notebooks and model files (directories are walked)."""
+    """Check Python files, notebooks and model files (directories are walked).
+    `-` reads one file from stdin (name it with --stdin-filename)."""
+    if "-" in paths:
+        return check_stdin(paths, opts)
     report = run_check(paths, opts)
+    if opts["add_noqa"]:
+        return add_noqa(report, opts)
+    fixed = ""
+    if opts["fix"] or opts["diff"]:
+        report, fixed, status = apply_fixes(paths, report, opts)
+        if opts["diff"]:
+            return status
     options = RenderOptions(statistics=opts["statistics"])
     output = FORMATS[opts["output_format"]](report, options)
     emit(output, make_console(opts["no_color"]), opts["output_file"])
+    if fixed:
+        click.echo(fixed, err=opts["output_format"] not in ("text", "concise")
+                   or bool(opts["output_file"]))
     print_errors(report)
     return exit_status(report, opts["settings"].fail_on, opts["exit_zero"])
+
+
+# ------------------------------------------------- fixes, --add-noqa, stdin (fixer.py, noqa.py)
+
+def apply_fixes(paths: tuple[str, ...], report: Report, opts: dict) -> tuple[Report, str, int]:
+    """--fix / --diff: returns the report after fixing, the summary line(s) and, for --diff,
+    the exit status (1 when there is anything to fix)."""
+    from . import fixer
+
+    unsafe, diff = opts["unsafe_fixes"], opts["diff"]
+    targets = fixer.fixable_paths(report.findings, unsafe)
+    done = fixer.fix_paths(targets, opts["settings"], unsafe=unsafe, write=not diff)
+    if diff:
+        click.echo("".join(d.diff for d in done), nl=False)
+        click.echo(fixer.summary(done, verb="Would fix"), err=True)
+        return report, "", int(any(d.changed for d in done))
+    if any(d.changed for d in done):
+        report = run_check(paths, opts)
+    return report, fixer.summary(done, show=opts["show_fixes"]), 0
+
+
+def add_noqa(report: Report, opts: dict) -> int:
+    from .noqa import add_noqa_file
+
+    paths = sorted({f.path for f in report.findings if f.line is not None})
+    count = sum(add_noqa_file(p, opts["settings"]) for p in paths)
+    click.echo(f"Added {count} noqa directive{'s' if count != 1 else ''}.")
+    print_errors(report)
+    return 2 if report.errors else 0
+
+
+def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
+    """`droplint check -`: one file from stdin. With --fix the fixed file goes to stdout and
+    the report to stderr (as ruff does)."""
+    from . import fixer
+    from .api import assemble, check_data
+    from .discover import _excluded
+    from .render.sources import Sources
+
+    if paths != ("-",):
+        raise DroplintError("`-` (read stdin) cannot be combined with other paths")
+    if opts["add_noqa"]:
+        raise DroplintError("--add-noqa cannot be used with stdin")
+    name = opts["stdin_filename"] or "-"
+    settings = load_settings((name,) if opts["stdin_filename"] else (), opts)
+    data = sys.stdin.buffer.read()
+    fixing = opts["fix"] or opts["diff"]
+    if opts["force_exclude"] and opts["stdin_filename"] and _excluded(Path(name), settings):
+        if opts["fix"] and not opts["diff"]:
+            sys.stdout.buffer.write(data)
+        return 0
+    if fixing:
+        done = fixer.fix_data(data, name, settings, unsafe=opts["unsafe_fixes"])
+        if opts["diff"]:
+            click.echo(done.diff, nl=False)
+            return int(done.changed)
+        sys.stdout.buffer.write(done.after)
+        sys.stdout.flush()
+        result, data = done.result, done.after
+    else:
+        result = check_data(data, name, settings)
+    report = assemble([result], settings)
+    text = data.decode("utf-8-sig", errors="replace")
+    output = FORMATS[opts["output_format"]](
+        report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"]))
+    console = make_console(opts["no_color"])
+    if fixing and not opts["output_file"]:  # stdout holds the fixed file
+        console.stderr = True
+        console.print(output) if isinstance(output, Text) else click.echo(output, err=True)
+    else:
+        emit(output, console, opts["output_file"])
+    return exit_status(report, settings.fail_on, opts["exit_zero"])
 
 
 @cli.command(short_help="Show what every dropout masks, with pictures.")
@@ -295,8 +396,28 @@ def explain(paths: tuple[str, ...], **opts) -> int:
     report = run_check(paths, opts)
     output = EXPLAIN_FORMATS[opts["output_format"]](report, opts)
     emit(output, make_console(opts["no_color"]), opts["output_file"])
+    export(output, html=opts["html"], svg=opts["svg"])
     print_errors(report)
     return 2 if report.errors else 0
+
+
+def export(output: Output, html: str | None = None, svg: str | None = None) -> None:
+    """--html / --svg: the same output, in colour, through rich's recording console."""
+    if not html and not svg:
+        return
+    import io
+
+    console = Console(record=True, file=io.StringIO(), width=110, color_system="truecolor",
+                      highlight=False, soft_wrap=True, markup=False, emoji=False)
+    console.print(output if isinstance(output, Text) else Text(output))
+    savers = ((html, lambda p: console.save_html(p, clear=False)),
+              (svg, lambda p: console.save_svg(p, title="droplint explain", clear=False)))
+    for path, save in savers:
+        if path:
+            try:
+                save(path)
+            except OSError as exc:
+                raise DroplintError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @cli.command(short_help="Show one rule's documentation.")

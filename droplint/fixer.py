@@ -195,3 +195,35 @@ def write_atomic(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# --- the command line's --fix / --diff / --show-fixes -----------------------------------------
+
+def fix_paths(paths: list[str], settings: Settings, *, unsafe: bool = False,
+              write: bool = True) -> list[FileFix]:
+    """Fix each file (nothing is written when not `write`); returns what each fix did."""
+    return [fix_file(p, settings, unsafe=unsafe, write=write) for p in paths]
+
+
+def fixable_paths(findings: list[Finding], unsafe: bool) -> list[str]:
+    """Files with at least one fix that --fix (with --unsafe-fixes when `unsafe`) applies."""
+    return sorted({f.path for f in findings if wanted(f, unsafe)})
+
+
+def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> str:
+    """`Fixed 3 findings in 2 files.` and, with `show` (--show-fixes), the count per file and
+    rule, as ruff prints it."""
+    from collections import Counter
+
+    changed = [d for d in done if d.changed]
+    total = sum(len(d.fixed) for d in changed)
+    if not total:
+        return "No fixes available." if verb == "Fixed" else "No fixes to apply."
+    lines = [f"{verb} {total} finding{'s' if total != 1 else ''} in {len(changed)} "
+             f"file{'s' if len(changed) != 1 else ''}" + (":" if show else ".")]
+    if show:
+        for d in changed:
+            lines.append(f"- {d.path}:")
+            counts = Counter((f.code, f.name) for f in d.fixed)
+            lines += [f"    {n} × {code} ({name})" for (code, name), n in sorted(counts.items())]
+    return "\n".join(lines)

@@ -8,7 +8,8 @@ from pathlib import Path
 class Sources:
     def __init__(self, texts: dict[str, str] | None = None):
         self._lines: dict[tuple[str, int | None], list[str] | None] = {}
-        for path, text in (texts or {}).items():
+        self._texts = dict(texts or {})  # given texts (stdin), notebooks included
+        for path, text in self._texts.items():
             self._lines[(path, None)] = text.splitlines()
 
     def lines(self, path: str, cell: int | None = None) -> list[str] | None:
@@ -16,7 +17,7 @@ class Sources:
         all cells, markdown included, as Jupyter shows them), or None."""
         key = (path, cell)
         if key not in self._lines:
-            self._lines[key] = _read(path, cell)
+            self._lines[key] = _read(path, cell, self._texts.get(path))
         return self._lines[key]
 
     def line(self, path: str, line: int, cell: int | None = None) -> str | None:
@@ -26,12 +27,13 @@ class Sources:
         return lines[line - 1]
 
 
-def _read(path: str, cell: int | None) -> list[str] | None:
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return None
-    text = data.decode("utf-8-sig", errors="replace")
+def _read(path: str, cell: int | None, text: str | None = None) -> list[str] | None:
+    if text is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return None
+        text = data.decode("utf-8-sig", errors="replace")
     if cell is None:
         return text.splitlines()
     if cell < 1:
