@@ -67,9 +67,9 @@ def layer_call(layer: Layer, *arguments: str) -> str:
     if not arguments:
         if layer.kind == "TimeDistributed" and layer.inner is not None:
             return f"TimeDistributed({layer_call(layer.inner)})"
-        key = "stddev" if layer.kind == "GaussianNoise" else "rate"
-        if key in layer.args:
-            return f"{layer.kind}({fmt_value(layer.args[key])})"
+        for key in ("rate", "stddev", "units", "filters"):
+            if key in layer.args:
+                return f"{layer.kind}({fmt_value(layer.args[key])})"
         return f"{layer.kind}(...)"
     shown = ", ".join(f"{a}={fmt_value(layer.args.get(a, UNKNOWN))}" for a in arguments)
     return f"{layer.kind}({shown})"
