@@ -1,0 +1,1733 @@
+"""The source loader: Python text -> Graph, by reading (never running) the code.
+
+One pass over the libcst tree interprets the statements abstractly: names are bound to plain
+values (constants, imported dotted names, layer objects, symbolic tensors, models), so that
+`x = layers.Dropout(0.3)(x)` becomes a Layer, a Node and an edge. Whatever cannot be known
+statically is UNKNOWN and never guessed: an ambiguous producer gives no edge.
+
+Positions: libcst metadata providers are too slow here (PositionProvider ~4.5k lines/s).
+Instead, after the pass, the module is generated once with a CodegenState whose
+`record_syntactic_position` is a no-op except for the few nodes we report (layer calls, their
+arguments, imports); measured ~47k lines/s for that codegen against ~17k for parsing, and
+the positions are exactly PositionProvider's.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+from itertools import accumulate
+from typing import Any
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from ..graph import UNKNOWN, FunctionCall, Graph, ImportedName, Layer, Node, Origin, Span
+from ..shapes import input_layer_shape, input_shape_from_args, output_shape
+from . import SourceError
+
+# ---------------------------------------------------------------------------------------------
+# Keras knowledge: class names, aliases, positional parameters.
+
+LAYER_NAMES = frozenset("""
+Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D GaussianDropout AlphaDropout
+GaussianNoise LSTM GRU SimpleRNN RNN ConvLSTM1D ConvLSTM2D ConvLSTM3D CuDNNLSTM CuDNNGRU
+LSTMCell GRUCell SimpleRNNCell StackedRNNCells Bidirectional TimeDistributed Dense
+EinsumDense Embedding Conv1D Conv2D Conv3D Conv1DTranspose Conv2DTranspose Conv3DTranspose
+SeparableConv1D SeparableConv2D DepthwiseConv1D DepthwiseConv2D MaxPooling1D MaxPooling2D
+MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D GlobalMaxPooling1D
+GlobalMaxPooling2D GlobalMaxPooling3D GlobalAveragePooling1D GlobalAveragePooling2D
+GlobalAveragePooling3D Flatten Reshape RepeatVector Permute Concatenate Add Subtract Multiply
+Average Maximum Minimum Dot Masking BatchNormalization LayerNormalization GroupNormalization
+UnitNormalization Normalization Activation ReLU LeakyReLU PReLU ELU Softmax ThresholdedReLU
+Lambda InputLayer Attention AdditiveAttention MultiHeadAttention ActivityRegularization
+Cropping1D UpSampling1D ZeroPadding1D Identity TextVectorization StringLookup IntegerLookup
+CategoryEncoding Rescaling Resizing
+""".split())
+ALIASES = {
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+    "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",
+    "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
+    "AvgPool3D": "AveragePooling3D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D", "GlobalAvgPool1D": "GlobalAveragePooling1D",
+    "GlobalAvgPool2D": "GlobalAveragePooling2D", "Convolution2DTranspose": "Conv2DTranspose",
+    "Deconvolution2D": "Conv2DTranspose", "SeparableConvolution2D": "SeparableConv2D",
+    "LSTMV2": "LSTM", "GRUV2": "GRU", "LSTMV1": "LSTM", "GRUV1": "GRU",
+}
+MODEL_NAMES = {"Sequential": "Sequential", "Model": "Model", "Functional": "Model"}
+INPUT_NAMES = frozenset({"Input"})
+WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})
+STAR_NAMES = LAYER_NAMES | set(ALIASES) | {"Input", "Layer"}
+
+# Positional parameters: the prefix common to Keras 3 and tf.keras 2 (checked by a test
+# against the installed classes); later positions are not mapped.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "Dropout": ("rate", "noise_shape", "seed"),
+    "AlphaDropout": ("rate", "noise_shape", "seed"),
+    "SpatialDropout1D": ("rate",),
+    "SpatialDropout2D": ("rate", "data_format"),
+    "SpatialDropout3D": ("rate", "data_format"),
+    "GaussianDropout": ("rate", "seed"),
+    "GaussianNoise": ("stddev", "seed"),
+    "LSTM": ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+             "recurrent_initializer", "bias_initializer", "unit_forget_bias",
+             "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+             "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+             "bias_constraint", "dropout", "recurrent_dropout"),
+    "GRU": ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+            "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+            "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+            "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+            "recurrent_dropout"),
+    "SimpleRNN": ("units", "activation", "use_bias", "kernel_initializer",
+                  "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+                  "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                  "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+                  "recurrent_dropout"),
+    "CuDNNLSTM": ("units",), "CuDNNGRU": ("units",),
+    "LSTMCell": ("units", "activation", "recurrent_activation"),
+    "GRUCell": ("units", "activation", "recurrent_activation"),
+    "SimpleRNNCell": ("units", "activation"),
+    "RNN": ("cell", "return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
+    "Dense": ("units", "activation", "use_bias"),
+    "Conv1D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
+    "Conv3D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
+    "ConvLSTM1D": ("filters", "kernel_size", "strides", "padding", "data_format",
+                   "dilation_rate", "activation", "recurrent_activation"),
+    "ConvLSTM2D": ("filters", "kernel_size", "strides", "padding", "data_format",
+                   "dilation_rate", "activation", "recurrent_activation"),
+    "ConvLSTM3D": ("filters", "kernel_size", "strides", "padding", "data_format",
+                   "dilation_rate", "activation", "recurrent_activation"),
+    "Embedding": ("input_dim", "output_dim"),
+    "Reshape": ("target_shape",),
+    "Masking": ("mask_value",),
+    "Bidirectional": ("layer", "merge_mode"),
+    "TimeDistributed": ("layer",),
+    "Activation": ("activation",),
+    "MaxPooling1D": ("pool_size", "strides", "padding", "data_format"),
+    "MaxPooling2D": ("pool_size", "strides", "padding", "data_format"),
+    "MaxPooling3D": ("pool_size", "strides", "padding", "data_format"),
+    "AveragePooling1D": ("pool_size", "strides", "padding", "data_format"),
+    "AveragePooling2D": ("pool_size", "strides", "padding", "data_format"),
+    "AveragePooling3D": ("pool_size", "strides", "padding", "data_format"),
+    "GlobalMaxPooling1D": ("data_format",), "GlobalAveragePooling1D": ("data_format",),
+    "GlobalMaxPooling2D": ("data_format",), "GlobalAveragePooling2D": ("data_format",),
+    "Concatenate": ("axis",),
+    "RepeatVector": ("n",),
+    "Permute": ("dims",),
+    "Flatten": ("data_format",),
+    "Softmax": ("axis",),
+    "ELU": ("alpha",),
+    "ReLU": ("max_value", "negative_slope", "threshold"),
+    "BatchNormalization": ("axis", "momentum", "epsilon"),
+    "LayerNormalization": ("axis", "epsilon"),
+    "Lambda": ("function", "output_shape"),
+    "InputLayer": (),
+    "Input": ("shape", "batch_size"),
+    "MultiHeadAttention": ("num_heads", "key_dim", "value_dim", "dropout"),
+}
+# Arguments whose value matters to rules: unknown (not default) when `**kwargs` hides them.
+SENSITIVE = {
+    "dropout_layer": ("rate", "noise_shape", "seed", "stddev"),
+    "rnn": ("dropout", "recurrent_dropout", "return_sequences", "return_state", "seed",
+            "activation", "recurrent_activation", "unroll", "use_bias", "reset_after",
+            "implementation", "use_cudnn"),
+}
+STATE_COUNT = {"LSTM": 2, "CuDNNLSTM": 2, "GRU": 1, "CuDNNGRU": 1, "SimpleRNN": 1,
+               "LSTMCell": 2, "GRUCell": 1, "SimpleRNNCell": 1}
+
+
+def keras_api(path: str) -> str | None:
+    """The Keras flavour a dotted import path belongs to, or None if it is not Keras."""
+    head, _, rest = path.partition(".")
+    if head == "keras":
+        return "keras"
+    if head == "tf_keras":
+        return "tf_keras"
+    if head == "tensorflow":
+        parts = rest.split(".")[:4]
+        if "keras" in parts:
+            return "tf.keras"
+    return None
+
+
+def _classify(path: str) -> tuple[str, str, str] | None:
+    """(category, name, api) for a Keras dotted path: category is layer, input, model,
+    dropout_fn, guard or base; None when the path is not something we model."""
+    api = keras_api(path)
+    last = path.rpartition(".")[2]
+    if api is None:
+        if path.startswith("tensorflow."):
+            if last == "dropout" and path.endswith("nn.dropout"):
+                return ("dropout_fn", "tf." + path[len("tensorflow."):], "tf.keras")
+            if last in ("cond", "smart_cond"):
+                return ("guard", last, "tf.keras")
+        return None
+    if last in ALIASES:
+        last = ALIASES[last]
+    if last in LAYER_NAMES:
+        return ("layer", last, api)
+    if last in INPUT_NAMES:
+        return ("input", "InputLayer", api)
+    if last in MODEL_NAMES:
+        return ("model", MODEL_NAMES[last], api)
+    if last == "Layer":
+        return ("base", "Layer", api)
+    if last == "dropout" and (".backend." in path or ".random." in path):
+        shown = "tf." + path[len("tensorflow."):] if path.startswith("tensorflow.") else path
+        return ("dropout_fn", shown, api)
+    if last in ("cond", "smart_cond", "in_train_phase", "switch"):
+        return ("guard", last, api)
+    if ".layers." in path and last[:1].isupper():
+        return ("layer", last, api)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Abstract values.
+
+class QName:
+    """A dotted name rooted in an import (`tensorflow.keras.layers`)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str):
+        self.path = path
+
+
+class Tensor:
+    """A symbolic tensor: the node that produced it (None: unknown) and its static shape."""
+
+    __slots__ = ("node", "shape")
+
+    def __init__(self, node: Node | None, shape):
+        self.node, self.shape = node, shape
+
+
+class LayerObj:
+    __slots__ = ("layer", "call")
+
+    def __init__(self, layer: Layer, call: cst.Call | None):
+        self.layer, self.call = layer, call
+
+
+class SeqModel:
+    """A Sequential model being built: `last` is the output so far (START before any layer)."""
+
+    __slots__ = ("call", "api", "last", "nodes", "sub", "layer", "build_shape")
+
+    def __init__(self, call, api):
+        self.call, self.api = call, api
+        self.last: Any = _START
+        self.nodes: list[Node] = []
+        self.sub = False  # used as a layer of another model
+        self.layer: Layer | None = None
+        self.build_shape = None
+
+
+class FuncModel:
+    __slots__ = ("call", "api", "outputs", "sub", "layer")
+
+    def __init__(self, call, api, outputs):
+        self.call, self.api, self.outputs = call, api, outputs
+        self.sub = False
+        self.layer: Layer | None = None
+
+
+class UserFunc:
+    __slots__ = ("node", "scope", "cls", "defaults", "done")
+
+    def __init__(self, node, scope, cls, defaults):
+        self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
+        self.done = False  # analyzed (inlined at a call, or at the end)
+
+
+class UserClass:
+    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns")
+
+    def __init__(self, node, name, bases, keras, scope):
+        self.node, self.name, self.bases, self.scope = node, name, bases, scope
+        self.keras = keras  # None | "Model" | "Layer" | a Keras layer kind it subclasses
+        self.methods: dict[str, UserFunc] = {}
+        self.sub = False
+        self.returns: list = []
+
+    def method(self, name: str) -> UserFunc | None:
+        if name in self.methods:
+            return self.methods[name]
+        for base in self.bases:
+            if isinstance(base, UserClass):
+                found = base.method(name)
+                if found is not None:
+                    return found
+        return None
+
+    @property
+    def is_model(self) -> bool:
+        return self.keras == "Model"
+
+
+class Instance:
+    __slots__ = ("cls", "attrs", "layer")
+
+    def __init__(self, cls: UserClass, layer: Layer | None = None):
+        self.cls, self.layer = cls, layer
+        self.attrs: dict[str, Any] = {}
+
+
+class Bound:
+    """An attribute of one of our objects, about to be called (`model.add`)."""
+
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name):
+        self.obj, self.name = obj, name
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+_START = _Marker("START")
+_MISSING = _Marker("MISSING")
+TRAINING = _Marker("training")  # the `training` argument, passed through
+_SUPER = _Marker("super")
+_ALWAYS = _Marker("guard")  # a guard that holds whatever its predicate (in_train_phase)
+CONST_TYPES = (int, float, str, bool, type(None), complex, bytes)
+
+
+def plain(value: Any) -> Any:
+    """A value as plain Python data for Layer.args / Node.call_args (UNKNOWN otherwise)."""
+    if isinstance(value, CONST_TYPES):
+        return value
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return UNKNOWN
+
+
+def merge(a: Any, b: Any) -> Any:
+    """The value of a name after two alternative paths."""
+    if a is b or b is _MISSING:
+        return a
+    if a is _MISSING:
+        return b
+    if isinstance(a, CONST_TYPES + (tuple,)) and type(a) is type(b):
+        try:
+            if a == b:
+                return a
+        except Exception:  # noqa: BLE001 - exotic equality
+            return UNKNOWN
+        return UNKNOWN
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.node is b.node:
+            return Tensor(a.node, a.shape if a.shape == b.shape else None)
+        return Tensor(None, a.shape if a.shape == b.shape else None)
+    return UNKNOWN
+
+
+class Scope:
+    __slots__ = ("vars", "parent", "star")
+
+    def __init__(self, parent: Scope | None = None):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.star: str | None = None  # `from <keras module> import *`
+
+    def lookup(self, name: str) -> Any:
+        scope = self
+        while scope is not None:
+            value = scope.vars.get(name, _MISSING)
+            if value is not _MISSING:
+                return value
+            if scope.star is not None and name in STAR_NAMES:
+                return QName(scope.star + "." + name)
+            scope = scope.parent
+        return UNKNOWN
+
+
+class Frame:
+    """The analysis state of one function (or the module) body."""
+
+    __slots__ = ("scope", "context", "cls", "in_call", "returns", "guards", "guarded_rest",
+                 "self_obj")
+
+    def __init__(self, scope, context="functional", cls=None, in_call=False, self_obj=None):
+        self.scope, self.context, self.cls, self.in_call = scope, context, cls, in_call
+        self.returns: list = []
+        self.guards: list = []  # test expressions of enclosing `if`s / conditional expressions
+        self.guarded_rest = False  # after `if not training: return ...`
+        self.self_obj = self_obj
+
+
+# ---------------------------------------------------------------------------------------------
+# Positions (see the module docstring).
+
+class _Null:
+    __slots__ = ()
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL = _Null()
+
+
+class _Mark:
+    __slots__ = ("state", "key")
+
+    def __init__(self, state, key):
+        self.state, self.key = state, key
+
+    def __enter__(self):
+        self.state.found[self.key] = [len(self.state.tokens), 0]
+
+    def __exit__(self, *exc):
+        self.state.found[self.key][1] = len(self.state.tokens)
+        return False
+
+
+class _PositionState(CodegenState):
+    """Codegen that records token indexes only for the wanted nodes."""
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        if id(node) in self.wanted:
+            return _Mark(self, id(node))
+        return _NULL
+
+
+class Positions:
+    """Character offsets of the wanted nodes, and conversion to 1-based line/column."""
+
+    def __init__(self, module: cst.Module, text: str, wanted: dict[int, cst.CSTNode]):
+        state = _PositionState(default_indent=module.default_indent,
+                               default_newline=module.default_newline)
+        state.wanted = wanted
+        state.found = {}
+        module._codegen(state)
+        offsets = list(accumulate(map(len, state.tokens), initial=0))
+        self.found = {k: (offsets[a], offsets[b]) for k, (a, b) in state.found.items()}
+        self.text = text
+        self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")),
+                                           initial=0))
+
+    def offsets(self, node) -> tuple[int, int] | None:
+        return self.found.get(id(node))
+
+    def point(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(*self.point(start), *self.point(end))
+
+    def node_span(self, node) -> Span | None:
+        found = self.found.get(id(node))
+        return None if found is None else self.span(*found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small syntax helpers.
+
+def dotted(node) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return None if head is None else head + "." + node.attr.value
+    return None
+
+
+def mentions_training(node) -> bool:
+    """Whether an expression reads a name or attribute called `training`."""
+    if isinstance(node, cst.Name):
+        return node.value == "training"
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "training" or mentions_training(node.value)
+    return any(mentions_training(c) for c in node.children)
+
+
+def _literal_string(node: cst.SimpleString):
+    raw = node.value
+    prefix = node.prefix.lower()
+    if "b" in prefix:
+        return UNKNOWN
+    if prefix in ("", "u") and "\\" not in raw:
+        quote = 3 if raw[-3:] in ('"""', "'''") and len(raw) >= 6 + len(prefix) else 1
+        return raw[len(prefix) + quote:-quote]
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return UNKNOWN
+
+
+def _terminates(body) -> bool:
+    """Whether a block ends with return/raise (a branch that does not fall through)."""
+    stmts = body.body
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, cst.SimpleStatementLine) or isinstance(body, cst.SimpleStatementSuite):
+        smalls = last.body if isinstance(last, cst.SimpleStatementLine) else stmts
+        return bool(smalls) and isinstance(smalls[-1], (cst.Return, cst.Raise))
+    return False
+
+
+BINOPS = {
+    cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b, cst.Divide: lambda a, b: a / b,
+    cst.FloorDivide: lambda a, b: a // b, cst.Modulo: lambda a, b: a % b,
+    cst.Power: lambda a, b: a ** b if abs(b) < 64 else UNKNOWN,
+}
+COMPARE = {
+    cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
+    cst.LessThan: lambda a, b: a < b, cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b, cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Is: lambda a, b: a is b, cst.IsNot: lambda a, b: a is not b,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
+NUMBER = (int, float, complex)
+
+
+def _arith(op, a, b):
+    fn = BINOPS.get(type(op))
+    if fn is None:
+        return UNKNOWN
+    ok = (isinstance(a, NUMBER) and isinstance(b, NUMBER)) or (
+        type(op) is cst.Add and type(a) is type(b) and isinstance(a, (str, tuple, list))) or (
+        type(op) is cst.Multiply and isinstance(a, (tuple, list, str)) and isinstance(b, int)
+        and 0 <= b <= 64)
+    if not ok:
+        return UNKNOWN
+    try:
+        return fn(a, b)
+    except Exception:  # noqa: BLE001 - e.g. division by zero: not known statically
+        return UNKNOWN
+
+
+def _known_const(value) -> bool:
+    if isinstance(value, CONST_TYPES):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_known_const(v) for v in value)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The loader.
+
+class Loader:
+    MAX_DEPTH = 12  # inlined user-function calls
+
+    def __init__(self, text: str, path: str):
+        self.text = text
+        self.graph = Graph(path)
+        self.path = path
+        self.wanted: dict[int, cst.CSTNode] = {}
+        self.layer_sites: list[tuple] = []  # (origin, call, inner_value_node)
+        self.call_sites: list[tuple] = []  # (node, {kw: Arg})
+        self.func_sites: list[tuple] = []  # (FunctionCall, call)
+        self.import_sites: list[tuple] = []  # (ImportedName, name node, statement)
+        self.models: list = []
+        self.classes: list[UserClass] = []
+        self.funcs: list[UserFunc] = []
+        self.depth = 0
+        self.api_votes: dict[str, int] = {}
+        self.frame = Frame(Scope())
+        self.notes: set[str] = set()
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def run(self, module: cst.Module) -> Graph:
+        self.block(module.body)
+        self.finish_deferred()
+        self.mark_outputs()
+        self.fill_positions(module)
+        g = self.graph
+        if self.api_votes:
+            g.api = max(self.api_votes, key=lambda k: self.api_votes[k])
+        g.notes.extend(sorted(self.notes))
+        return g
+
+    def finish_deferred(self):
+        """Analyze what was never reached through a call: classes, then functions."""
+        for cls in self.classes:
+            self.analyze_class(cls)
+        i = 0
+        while i < len(self.funcs):  # analyzing a function may define nested ones
+            func = self.funcs[i]
+            i += 1
+            if not func.done:
+                self.invoke(func, [], None, deferred=True)
+
+    def analyze_class(self, cls: UserClass):
+        order = ["__init__", "build", "call"]
+        order += [n for n in cls.methods if n not in order]
+        self_obj = Instance(cls)
+        for name in order:
+            func = cls.methods.get(name)
+            if func is not None and not func.done:
+                result = self.invoke(func, [], self_obj, deferred=True)
+                if name == "call":
+                    cls.returns.append(result)
+
+    def mark_outputs(self):
+        for model in self.models:
+            if model.sub:
+                continue
+            if isinstance(model, SeqModel):
+                if isinstance(model.last, Tensor) and model.last.node is not None:
+                    model.last.node.model_output = True
+            else:
+                for t in self.tensors(model.outputs):
+                    if t.node is not None:
+                        t.node.model_output = True
+        for cls in self.classes:
+            if cls.is_model and not cls.sub:
+                for value in cls.returns:
+                    for t in self.tensors(value):
+                        if t.node is not None:
+                            t.node.model_output = True
+
+    # -- statements -----------------------------------------------------------------------
+
+    def block(self, stmts) -> bool:
+        """Run statements; True when the block ends in return/raise on every path."""
+        for stmt in stmts:
+            if self.stmt(stmt):
+                return True
+        return False
+
+    def body(self, suite) -> bool:
+        return self.block(suite.body)
+
+    def stmt(self, node) -> bool:
+        t = type(node)
+        if t is cst.SimpleStatementLine:
+            for small in node.body:
+                if self.small(small):
+                    return True
+            return False
+        handler = self.COMPOUND.get(t)
+        if handler is None:
+            return False
+        return handler(self, node)
+
+    def small(self, node) -> bool:
+        t = type(node)
+        if t is cst.Expr:
+            if type(node.value) is not cst.SimpleString:  # docstrings
+                self.eval(node.value)
+        elif t is cst.Assign:
+            value = self.eval(node.value)
+            for target in node.targets:
+                self.bind(target.target, value)
+        elif t is cst.AnnAssign:
+            if node.value is not None:
+                self.bind(node.target, self.eval(node.value))
+        elif t is cst.AugAssign:
+            self.bind(node.target, self.augment(node))
+        elif t is cst.Return:
+            self.frame.returns.append(None if node.value is None else self.eval(node.value))
+            return True
+        elif t is cst.Raise:
+            if node.exc is not None:
+                self.eval(node.exc)
+            return True
+        elif t is cst.Import:
+            self.do_import(node)
+        elif t is cst.ImportFrom:
+            self.do_import_from(node)
+        elif t is cst.Assert:
+            self.eval(node.test)
+        return False
+
+    def augment(self, node: cst.AugAssign):
+        op = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
+              cst.MultiplyAssign: cst.Multiply, cst.DivideAssign: cst.Divide,
+              cst.FloorDivideAssign: cst.FloorDivide}.get(type(node.operator))
+        target, value = self.eval(node.target), self.eval(node.value)
+        if op is None:
+            return UNKNOWN
+        return _arith(op(), target, value)
+
+    def do_if(self, node: cst.If) -> bool:
+        test = self.eval(node.test)
+        if isinstance(test, CONST_TYPES) and not isinstance(test, (str, bytes)):
+            # A statically known condition: only the branch taken runs.
+            if test:
+                return self.body(node.body)
+            return self.run_orelse(node.orelse)
+        guard = mentions_training(node.test) if self.frame.in_call else False
+        branches = [lambda: self.guarded(node.test, lambda: self.body(node.body))]
+        branches.append(lambda: self.run_orelse(node.orelse))
+        ended = self.alternatives(branches)
+        if guard and _terminates(node.body):
+            self.frame.guarded_rest = True
+        return ended
+
+    def run_orelse(self, orelse) -> bool:
+        if orelse is None:
+            return False
+        if isinstance(orelse, cst.If):
+            return self.do_if(orelse)
+        return self.body(orelse.body)
+
+    def guarded(self, test, fn):
+        self.frame.guards.append(test)
+        try:
+            return fn()
+        finally:
+            self.frame.guards.pop()
+
+    def snapshot(self):
+        frame = self.frame
+        models = [(m, m.last) for m in self.models if isinstance(m, SeqModel)]
+        attrs = dict(frame.self_obj.attrs) if frame.self_obj is not None else None
+        return dict(frame.scope.vars), models, attrs
+
+    def restore(self, snap):
+        vars_, models, attrs = snap
+        self.frame.scope.vars = dict(vars_)
+        for m, last in models:
+            m.last = last
+        if attrs is not None:
+            self.frame.self_obj.attrs = dict(attrs)
+
+    def alternatives(self, branches) -> bool:
+        """Run branches from the same state; merge the states of those that fall through."""
+        start = self.snapshot()
+        outcomes = []
+        for i, branch in enumerate(branches):
+            if i:
+                self.restore(start)
+            ended = branch()
+            if not ended:
+                outcomes.append(self.snapshot())
+        if not outcomes:
+            return True
+        self.merge_states(outcomes, start)
+        return False
+
+    def merge_states(self, outcomes, start):
+        vars_ = dict(outcomes[0][0])
+        for other in outcomes[1:]:
+            for k in set(vars_) | set(other[0]):
+                vars_[k] = merge(vars_.get(k, _MISSING), other[0].get(k, _MISSING))
+        self.frame.scope.vars = vars_
+        for i, (m, _) in enumerate(start[1]):
+            last = outcomes[0][1][i][1]
+            for other in outcomes[1:]:
+                if other[1][i][1] is not last:
+                    last = merge(last, other[1][i][1]) if isinstance(last, Tensor) else UNKNOWN
+            m.last = last
+        # SeqModels created inside a branch keep their own state.
+        if start[2] is not None:
+            attrs = dict(outcomes[0][2])
+            for other in outcomes[1:]:
+                for k in set(attrs) | set(other[2]):
+                    attrs[k] = merge(attrs.get(k, _MISSING), other[2].get(k, _MISSING))
+            self.frame.self_obj.attrs = attrs
+
+    def do_loop(self, node) -> bool:
+        """Loops: the body is analyzed once (one iteration); after the loop, a name the body
+        changed keeps the body's value only when the loop surely runs, else it is merged."""
+        if isinstance(node, cst.For):
+            iterable = self.eval(node.iter)
+            sure = isinstance(iterable, (tuple, list, str)) and len(iterable) > 0
+            if isinstance(iterable, (tuple, list)) and iterable:
+                first = iterable[0]
+                item = first if all(merge(first, v) is first for v in iterable) else UNKNOWN
+            else:
+                item = UNKNOWN
+            sure = sure or self.range_nonempty(node.iter)
+        else:
+            test = self.eval(node.test)
+            sure = False
+            item = None
+        before = self.snapshot()
+        if isinstance(node, cst.For):
+            self.bind(node.target, item)
+        self.notes.add("layers inside a loop are analyzed for one iteration")
+        ended = self.body(node.body)
+        if not sure:
+            after = self.snapshot()
+            outcomes = [before] if ended else [before, after]
+            self.merge_states(outcomes, before)
+        if node.orelse is not None:
+            self.body(node.orelse.body)
+        return sure and ended
+
+    def range_nonempty(self, node) -> bool:
+        if not (isinstance(node, cst.Call) and dotted(node.func) == "range"
+                and self.frame.scope.lookup("range") is UNKNOWN):
+            return False
+        values = [self.eval(a.value) for a in node.args]
+        if not values or not all(isinstance(v, int) for v in values) or len(values) > 3:
+            return False
+        try:
+            return len(range(*values)) > 0
+        except (ValueError, TypeError):
+            return False
+
+    def do_try(self, node) -> bool:
+        branches = [lambda: self.body(node.body)]
+        for handler in node.handlers:
+            branches.append(lambda h=handler: self.body(h.body))
+        ended = self.alternatives(branches)
+        if node.orelse is not None and not ended:
+            self.body(node.orelse.body)
+        if node.finalbody is not None:
+            self.body(node.finalbody.body)
+        return ended
+
+    def do_with(self, node) -> bool:
+        for item in node.items:
+            value = self.eval(item.item)
+            if item.asname is not None:
+                self.bind(item.asname.name, UNKNOWN)
+        return self.body(node.body)
+
+    def do_match(self, node) -> bool:
+        self.eval(node.subject)
+        branches = [lambda c=case: self.body(c.body) for case in node.cases]
+        branches.append(lambda: False)
+        return self.alternatives(branches)
+
+    def do_def(self, node: cst.FunctionDef) -> bool:
+        defaults = {}
+        for param in self.all_params(node.params):
+            if param.default is not None:
+                defaults[param.name.value] = self.eval(param.default)
+        cls = self.frame.cls if isinstance(self.frame.cls, UserClass) and \
+            self.frame.context == "class" else None
+        func = UserFunc(node, self.frame.scope if cls is None else self.frame.scope.parent, cls,
+                        defaults)
+        if cls is not None:
+            cls.methods[node.name.value] = func
+        else:
+            self.funcs.append(func)
+            self.frame.scope.vars[node.name.value] = func
+        return False
+
+    @staticmethod
+    def all_params(params: cst.Parameters):
+        out = list(params.posonly_params) + list(params.params)
+        if isinstance(params.star_arg, cst.Param):
+            out.append(params.star_arg)
+        out += list(params.kwonly_params)
+        if params.star_kwarg is not None:
+            out.append(params.star_kwarg)
+        return out
+
+    def do_class(self, node: cst.ClassDef) -> bool:
+        bases = [self.eval(arg.value) for arg in node.bases]
+        for kw in node.keywords:
+            self.eval(kw.value)
+        keras = None
+        for base in bases:
+            if isinstance(base, UserClass) and base.keras:
+                keras = base.keras
+            elif isinstance(base, QName):
+                found = _classify(base.path)
+                if found and found[0] == "model":
+                    keras = "Model"
+                elif found and found[0] in ("base", "layer"):
+                    keras = found[1]
+            if keras:
+                break
+        cls = UserClass(node, node.name.value, bases, keras, self.frame.scope)
+        self.frame.scope.vars[node.name.value] = cls
+        self.classes.append(cls)
+        outer = self.frame
+        self.frame = Frame(Scope(outer.scope), context="class", cls=cls)
+        try:
+            self.body(node.body)
+        finally:
+            self.frame = outer
+        return False
+
+    COMPOUND = {
+        cst.If: do_if, cst.For: do_loop, cst.While: do_loop, cst.Try: do_try,
+        cst.With: do_with, cst.FunctionDef: do_def, cst.ClassDef: do_class,
+    }
+    if hasattr(cst, "TryStar"):
+        COMPOUND[cst.TryStar] = do_try
+    if hasattr(cst, "Match"):
+        COMPOUND[cst.Match] = do_match
+
+    # -- imports --------------------------------------------------------------------------
+
+    def vote(self, api: str | None):
+        if api is not None:
+            self.api_votes[api] = self.api_votes.get(api, 0) + 1
+
+    def do_import(self, node: cst.Import):
+        for alias in node.names:
+            path = dotted(alias.name)
+            if path is None:
+                continue
+            if alias.asname is not None:
+                self.bind(alias.asname.name, QName(path))
+            else:
+                head = path.partition(".")[0]
+                self.frame.scope.vars[head] = QName(head)
+            api = keras_api(path)
+            self.vote(api)
+
+    def do_import_from(self, node: cst.ImportFrom):
+        module = dotted(node.module) if node.module is not None else None
+        if node.relative or module is None:
+            names = node.names
+            if not isinstance(names, cst.ImportStar):
+                for alias in names:
+                    target = alias.asname.name if alias.asname else alias.name
+                    if isinstance(target, cst.Name):
+                        self.frame.scope.vars[target.value] = QName("." + target.value)
+            return
+        names = node.names
+        is_keras = keras_api(module) is not None or (
+            module == "tensorflow" and not isinstance(names, cst.ImportStar)
+            and any(dotted(a.name) == "keras" for a in names))
+        if is_keras:
+            self.vote(keras_api(module) or "tf.keras")
+        if isinstance(names, cst.ImportStar):
+            self.frame.scope.star = module if keras_api(module) else None
+            if is_keras:
+                self.add_import(node, module, "*", None, names)
+            return
+        for alias in names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            asname = alias.asname.name.value if alias.asname and isinstance(
+                alias.asname.name, cst.Name) else None
+            self.frame.scope.vars[asname or name] = QName(module + "." + name)
+            if is_keras:
+                self.add_import(node, module, name, asname, alias.name)
+
+    def add_import(self, stmt, module, name, asname, name_node):
+        imported = ImportedName(module, name, asname, None, None)
+        self.graph.imports.append(imported)
+        self.want(stmt, name_node)
+        self.import_sites.append((imported, name_node, stmt))
+
+    # -- binding --------------------------------------------------------------------------
+
+    def bind(self, target, value):
+        t = type(target)
+        if t is cst.Name:
+            self.frame.scope.vars[target.value] = value
+        elif t is cst.Attribute:
+            obj = self.eval(target.value)
+            if isinstance(obj, Instance):
+                obj.attrs[target.attr.value] = value
+        elif t is cst.Tuple or t is cst.List:
+            elements = target.elements
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            seq = value if isinstance(value, (tuple, list)) else None
+            for i, element in enumerate(elements):
+                if isinstance(element, cst.StarredElement):
+                    self.bind(element.value, UNKNOWN)
+                elif seq is not None and not starred and len(seq) == len(elements):
+                    self.bind(element.value, seq[i])
+                else:
+                    self.bind(element.value, UNKNOWN)
+        elif t is cst.Subscript:
+            self.eval(target)
+        elif t is cst.StarredElement:
+            self.bind(target.value, UNKNOWN)
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def eval(self, node) -> Any:
+        handler = self.EXPR.get(type(node))
+        if handler is None:
+            return UNKNOWN
+        return handler(self, node)
+
+    def e_name(self, node):
+        name = node.value
+        if name == "True":
+            return True
+        if name == "False":
+            return False
+        if name == "None":
+            return None
+        return self.frame.scope.lookup(name)
+
+    def e_attr(self, node):
+        obj = self.eval(node.value)
+        attr = node.attr.value
+        if isinstance(obj, QName):
+            return QName(obj.path + "." + attr)
+        if isinstance(obj, Instance):
+            if attr in obj.attrs:
+                return obj.attrs[attr]
+            method = obj.cls.method(attr)
+            if method is not None:
+                return Bound(obj, attr)
+            return UNKNOWN
+        if isinstance(obj, Tensor) and attr == "shape":
+            if obj.shape is None:
+                return UNKNOWN
+            return tuple(UNKNOWN if d is None else d for d in obj.shape)
+        if isinstance(obj, (SeqModel, FuncModel, list)) or obj is _SUPER:
+            return Bound(obj, attr)
+        return UNKNOWN
+
+    def e_int(self, node):
+        try:
+            return int(node.value, 0)
+        except ValueError:
+            try:
+                return ast.literal_eval(node.value)
+            except (ValueError, SyntaxError):
+                return UNKNOWN
+
+    def e_float(self, node):
+        try:
+            return float(node.value)
+        except ValueError:
+            return UNKNOWN
+
+    def e_imag(self, node):
+        try:
+            return complex(node.value.replace("_", ""))
+        except ValueError:
+            return UNKNOWN
+
+    def e_string(self, node):
+        return _literal_string(node)
+
+    def e_concat(self, node):
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        return UNKNOWN
+
+    def e_fstring(self, node):
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                self.eval(part.expression)
+        return UNKNOWN
+
+    def elements(self, node) -> list | None:
+        out = []
+        whole = True
+        for element in node.elements:
+            value = self.eval(element.value)
+            if isinstance(element, cst.StarredElement):
+                if isinstance(value, (tuple, list)):
+                    out.extend(value)
+                else:
+                    whole = False
+            else:
+                out.append(value)
+        return out if whole else None
+
+    def e_tuple(self, node):
+        values = self.elements(node)
+        return UNKNOWN if values is None else tuple(values)
+
+    def e_list(self, node):
+        values = self.elements(node)
+        return UNKNOWN if values is None else values
+
+    def e_set(self, node):
+        self.elements(node)
+        return UNKNOWN
+
+    def e_dict(self, node):
+        out = {}
+        whole = True
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key, value = self.eval(element.key), self.eval(element.value)
+                if isinstance(key, CONST_TYPES):
+                    out[key] = value
+                else:
+                    whole = False
+            else:
+                value = self.eval(element.value)
+                if isinstance(value, dict):
+                    out.update(value)
+                else:
+                    whole = False
+        return out if whole else UNKNOWN
+
+    def e_subscript(self, node):
+        value = self.eval(node.value)
+        keys = []
+        for element in node.slice:
+            s = element.slice
+            if isinstance(s, cst.Index):
+                keys.append(self.eval(s.value))
+            else:
+                parts = [None if p is None else self.eval(p) for p in (s.lower, s.upper, s.step)]
+                if all(p is None or isinstance(p, int) for p in parts):
+                    keys.append(slice(*parts))
+                else:
+                    keys.append(UNKNOWN)
+        if isinstance(value, Tensor):
+            return Tensor(None, None)
+        if len(keys) != 1:
+            return UNKNOWN
+        key = keys[0]
+        try:
+            if isinstance(value, (tuple, list, str)) and isinstance(key, (int, slice)) \
+                    and not isinstance(key, bool):
+                return value[key]
+            if isinstance(value, dict) and isinstance(key, CONST_TYPES):
+                return value.get(key, UNKNOWN)
+        except (IndexError, TypeError, ValueError):
+            return UNKNOWN
+        return UNKNOWN
+
+    def e_binop(self, node):
+        return _arith(node.operator, self.eval(node.left), self.eval(node.right))
+
+    def e_unary(self, node):
+        value = self.eval(node.expression)
+        op = type(node.operator)
+        if op is cst.Not:
+            return not value if isinstance(value, CONST_TYPES + (tuple, list)) else UNKNOWN
+        if not isinstance(value, NUMBER):
+            return UNKNOWN
+        if op is cst.Minus:
+            return -value
+        if op is cst.Plus:
+            return +value
+        if op is cst.BitInvert and isinstance(value, int):
+            return ~value
+        return UNKNOWN
+
+    def e_boolop(self, node):
+        left = self.eval(node.left)
+        if not _known_const(left):
+            self.eval(node.right)
+            return UNKNOWN
+        is_and = isinstance(node.operator, cst.And)
+        if bool(left) != is_and:
+            return left
+        return self.eval(node.right)
+
+    def e_compare(self, node):
+        left = self.eval(node.left)
+        result = True
+        for target in node.comparisons:
+            right = self.eval(target.comparator)
+            fn = COMPARE.get(type(target.operator))
+            if fn is None or not _known_const(left) or not _known_const(right):
+                result = UNKNOWN
+            elif result is not UNKNOWN:
+                try:
+                    result = result and fn(left, right)
+                except TypeError:
+                    result = UNKNOWN
+            left = right
+        return result
+
+    def e_ifexp(self, node):
+        test = self.eval(node.test)
+        if isinstance(test, CONST_TYPES) and not isinstance(test, (str, bytes)):
+            return self.eval(node.body if test else node.orelse)
+        body = self.guarded(node.test, lambda: self.eval(node.body))
+        return merge(body, self.eval(node.orelse))
+
+    def e_lambda(self, node):
+        outer = self.frame
+        scope = Scope(outer.scope)
+        for param in self.all_params(node.params):
+            scope.vars[param.name.value] = UNKNOWN
+        saved = outer.scope
+        outer.scope = scope
+        try:
+            self.eval(node.body)
+        finally:
+            outer.scope = saved
+        return UNKNOWN
+
+    def e_comp(self, node):
+        outer = self.frame
+        saved = outer.scope
+        outer.scope = Scope(saved)
+        try:
+            clause = node.for_in
+            while clause is not None:
+                self.eval(clause.iter)
+                self.bind(clause.target, UNKNOWN)
+                for cond in clause.ifs:
+                    self.eval(cond.test)
+                clause = clause.inner_for_in
+            if isinstance(node, cst.DictComp):
+                self.eval(node.key)
+                self.eval(node.value)
+            else:
+                self.eval(node.elt)
+        finally:
+            outer.scope = saved
+        return UNKNOWN
+
+    def e_await(self, node):
+        self.eval(node.expression)
+        return UNKNOWN
+
+    def e_yield(self, node):
+        value = node.value
+        if value is not None:
+            self.eval(value.item if isinstance(value, cst.From) else value)
+        return UNKNOWN
+
+    def e_walrus(self, node):
+        value = self.eval(node.value)
+        self.bind(node.target, value)
+        return value
+
+    def e_call(self, node: cst.Call):
+        func = self.eval(node.func)
+        if isinstance(func, QName):
+            found = _classify(func.path)
+            if found is not None:
+                return self.keras_call(found, node)
+        values = self.args(node)
+        if isinstance(func, LayerObj):
+            return self.apply(func.layer, node, values)
+        if isinstance(func, (SeqModel, FuncModel)):
+            return self.apply_model(func, node, values)
+        if isinstance(func, Bound):
+            return self.method_call(func, node, values)
+        if isinstance(func, UserFunc):
+            return self.invoke(func, values, None)
+        if isinstance(func, UserClass):
+            return self.instantiate(func, node, values)
+        if isinstance(func, Instance):
+            if func.layer is not None:
+                return self.apply(func.layer, node, values)
+            method = func.cls.method("call")
+            return Tensor(None, None) if method is not None and func.cls.keras else UNKNOWN
+        if isinstance(node.func, cst.Name) and node.func.value == "super" and \
+                self.frame.scope.lookup("super") is UNKNOWN:
+            return _SUPER
+        return UNKNOWN
+
+    def args(self, node: cst.Call) -> list[tuple[cst.Arg, Any]]:
+        return [(arg, self.eval(arg.value)) for arg in node.args]
+
+    EXPR = {
+        cst.Name: e_name, cst.Attribute: e_attr, cst.Call: e_call, cst.Integer: e_int,
+        cst.Float: e_float, cst.Imaginary: e_imag, cst.SimpleString: e_string,
+        cst.ConcatenatedString: e_concat, cst.FormattedString: e_fstring,
+        cst.Tuple: e_tuple, cst.List: e_list, cst.Set: e_set, cst.Dict: e_dict,
+        cst.Subscript: e_subscript, cst.BinaryOperation: e_binop,
+        cst.UnaryOperation: e_unary, cst.BooleanOperation: e_boolop,
+        cst.Comparison: e_compare, cst.IfExp: e_ifexp, cst.Lambda: e_lambda,
+        cst.ListComp: e_comp, cst.SetComp: e_comp, cst.GeneratorExp: e_comp,
+        cst.DictComp: e_comp, cst.Await: e_await, cst.Yield: e_yield,
+        cst.NamedExpr: e_walrus, cst.Ellipsis: lambda self, node: Ellipsis,
+    }
+
+    # -- calls of Keras things ------------------------------------------------------------
+
+    def keras_call(self, found, node: cst.Call):
+        category, name, api = found
+        if category == "guard":
+            return self.guard_call(name, node)
+        values = self.args(node)
+        if category == "layer":
+            self.vote(api)
+            return LayerObj(self.construct(name, api, node, values), node)
+        if category == "input":
+            self.vote(api)
+            layer = self.construct("InputLayer", api, node, values, signature="Input")
+            shape = input_layer_shape(layer.args)
+            n = self.new_node(layer, [], None, shape, self.frame.context)
+            return Tensor(n, shape)
+        if category == "model":
+            self.vote(api)
+            return self.build_model(name, api, node, values)
+        if category == "dropout_fn":
+            call = FunctionCall(name, None, self.frame.in_call, self.is_guarded())
+            self.graph.calls.append(call)
+            self.want(node)
+            self.func_sites.append((call, node))
+            return Tensor(None, None)
+        return UNKNOWN
+
+    def guard_call(self, name, node):
+        """tf.cond / smart_cond / in_train_phase: its branches count as guarded by training
+        when the predicate mentions it (in_train_phase always)."""
+        args = list(node.args)
+        if not args:
+            return UNKNOWN
+        pred = None
+        for arg in args:
+            if arg.keyword is not None and arg.keyword.value in ("pred", "training"):
+                pred = arg.value
+        if pred is None and name != "in_train_phase":
+            pred = args[0].value
+        guard = name == "in_train_phase" or (pred is not None and mentions_training(pred))
+        for arg in args:
+            if arg.value is pred:
+                self.eval(arg.value)
+            elif guard:
+                self.guarded(_ALWAYS, lambda a=arg: self.eval(a.value))
+            else:
+                self.eval(arg.value)
+        return UNKNOWN
+
+    def is_guarded(self) -> bool:
+        frame = self.frame
+        if frame.guarded_rest:
+            return True
+        return any(g is _ALWAYS or mentions_training(g) for g in frame.guards)
+
+    def construct(self, kind, api, node, values, signature=None) -> Layer:
+        """A Layer from a constructor call: args mapped to keywords, spans requested."""
+        params = SIGNATURES.get(signature or kind, ())
+        args: dict[str, Any] = {}
+        arg_nodes: dict[str, cst.Arg] = {}
+        inner_value = inner_node = None
+        hidden = False
+        position = 0
+        for arg, value in values:
+            if arg.star == "*":
+                hidden = True
+                if isinstance(value, (tuple, list)):
+                    for v in value:
+                        if position < len(params):
+                            args[params[position]] = plain(v)
+                        position += 1
+                    hidden = False
+                else:
+                    position = len(params)
+                continue
+            if arg.star == "**":
+                if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+                    for k, v in value.items():
+                        args[k] = plain(v)
+                else:
+                    hidden = True
+                continue
+            if arg.keyword is not None:
+                key = arg.keyword.value
+            elif position < len(params):
+                key = params[position]
+                position += 1
+            else:
+                position += 1
+                continue
+            if key in ("layer", "cell") and (kind in WRAPPERS or kind == "RNN"):
+                inner_value, inner_node = value, arg.value
+                continue
+            args[key] = plain(value)
+            arg_nodes[key] = arg
+        if hidden:
+            sensitive = SENSITIVE["dropout_layer"] + SENSITIVE["rnn"]
+            for key in sensitive:
+                args.setdefault(key, UNKNOWN)
+        origin = Origin(self.path)
+        layer = Layer(kind, args, origin, api=api)
+        if isinstance(inner_value, LayerObj):
+            layer.inner = inner_value.layer
+            self.unlist(inner_value.layer)
+        elif isinstance(inner_value, Instance) and inner_value.layer is not None:
+            layer.inner = inner_value.layer
+            self.unlist(inner_value.layer)
+        self.graph.layers.append(layer)
+        self.want(node, *(a for a in arg_nodes.values()), *(a.value for a in arg_nodes.values()))
+        if arg_nodes:
+            for a in node.args:
+                self.want(a, a.value)
+        name_node = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
+        self.want(name_node)
+        if inner_node is not None:
+            self.want(inner_node)
+        self.layer_sites.append((origin, node, name_node, arg_nodes, inner_node))
+        return layer
+
+    def unlist(self, layer: Layer):
+        """A layer wrapped by another is reached through `.inner`, not graph.layers."""
+        layers = self.graph.layers
+        if not any(n.layer is layer for n in self.graph.nodes):
+            for i in range(len(layers) - 1, -1, -1):
+                if layers[i] is layer:
+                    del layers[i]
+                    break
+
+    def new_node(self, layer, inputs, input_shape, out_shape, context) -> Node:
+        node = Node(layer, inputs, input_shape, out_shape, context=context)
+        self.graph.nodes.append(node)
+        return node
+
+    def tensors(self, value) -> list[Tensor]:
+        if isinstance(value, Tensor):
+            return [value]
+        if isinstance(value, (tuple, list)):
+            return [t for v in value for t in self.tensors(v)]
+        if isinstance(value, dict):
+            return [t for v in value.values() for t in self.tensors(v)]
+        return []
+
+    def apply(self, layer: Layer, call: cst.Call, values) -> Any:
+        """One application of a layer object: a Node with edges from known producers."""
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        inputs_value = positional[0] if positional else UNKNOWN
+        call_args: dict[str, Any] = {}
+        call_spans: dict[str, cst.Arg] = {}
+        for arg, value in values:
+            if arg.keyword is None:
+                continue
+            key = arg.keyword.value
+            if key == "inputs" and not positional:
+                inputs_value = value
+                continue
+            if value is TRAINING:
+                call_args[key] = "training"
+            else:
+                call_args[key] = plain(value)
+            call_spans[key] = arg
+            self.want(arg, arg.value)
+        if isinstance(inputs_value, (tuple, list)):
+            items = list(inputs_value)
+        else:
+            items = [inputs_value]
+        for v in positional[1:]:
+            items.extend(v if isinstance(v, (tuple, list)) else [v])
+        shapes = [v.shape if isinstance(v, Tensor) else None for v in items]
+        producers = []
+        for v in self.tensors(items):
+            if v.node is not None and all(p is not v.node for p in producers):
+                producers.append(v.node)
+        in_shape = shapes[0] if shapes else None
+        out = output_shape(layer.kind, layer.args, shapes, layer.inner)
+        node = self.new_node(layer, producers, in_shape, out, self.frame.context)
+        node.call_args = call_args
+        if call_spans:
+            self.call_sites.append((node, call_spans))
+        return self.layer_result(layer, node, out)
+
+    def layer_result(self, layer: Layer, node: Node, out):
+        core = layer.inner if layer.kind in ("Bidirectional", "RNN") and layer.inner else layer
+        holder = layer if layer.kind != "Bidirectional" else core
+        state = holder.args.get("return_state", False)
+        if layer.kind == "RNN":
+            state = layer.args.get("return_state", False)
+        if state is False or layer.kind not in ("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM",
+                                                "CuDNNGRU", "RNN", "Bidirectional"):
+            return Tensor(node, out)
+        if state is not True:
+            return UNKNOWN
+        n = STATE_COUNT.get(core.kind)
+        units = core.args.get("units")
+        if n is None:
+            return UNKNOWN
+        if layer.kind == "Bidirectional":
+            n *= 2
+        batch = out[0] if out else None
+        unit = units if isinstance(units, int) else None
+        return [Tensor(node, out)] + [Tensor(node, (batch, unit)) for _ in range(n)]
+
+    def build_model(self, name, api, node, values):
+        if name == "Sequential":
+            model = SeqModel(node, api)
+            self.models.append(model)
+            layers = None
+            for arg, value in values:
+                if (arg.keyword is None and not arg.star) or \
+                        (arg.keyword is not None and arg.keyword.value == "layers"):
+                    layers = value
+                    break
+            if layers is None:
+                return model
+            if isinstance(layers, (tuple, list)):
+                for value in layers:
+                    self.seq_add(model, value)
+            else:
+                model.last = UNKNOWN
+            return model
+        inputs = outputs = UNKNOWN
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        if len(positional) >= 2:
+            inputs, outputs = positional[0], positional[1]
+        for arg, value in values:
+            if arg.keyword is not None and arg.keyword.value == "outputs":
+                outputs = value
+            if arg.keyword is not None and arg.keyword.value == "inputs":
+                inputs = value
+        if outputs is UNKNOWN:
+            return UNKNOWN
+        model = FuncModel(node, api, outputs)
+        self.models.append(model)
+        return model
+
+    def seq_add(self, model: SeqModel, value):
+        """`model.add(value)` / an element of `Sequential([...])`."""
+        last = model.last
+        if isinstance(value, Tensor) and last is _START and value.node is not None \
+                and value.node.kind == "InputLayer":
+            value.node.context = "sequential"
+            model.last = value
+            return
+        layer = None
+        if isinstance(value, LayerObj):
+            layer = value.layer
+        elif isinstance(value, Instance):
+            layer = value.layer
+            value.cls.sub = True
+        elif isinstance(value, (SeqModel, FuncModel)):
+            value.sub = True
+            layer = self.model_layer(value)
+        if layer is None:
+            model.last = UNKNOWN
+            return
+        if last is _START:
+            if layer.kind == "InputLayer":
+                shape = input_layer_shape(layer.args)
+                n = self.new_node(layer, [], None, shape, "sequential")
+                model.nodes.append(n)
+                model.last = Tensor(n, shape)
+                return
+            inputs, in_shape = [], input_shape_from_args(layer.kind, layer.args)
+        elif isinstance(last, Tensor):
+            inputs = [last.node] if last.node is not None else []
+            in_shape = last.shape
+        else:
+            inputs, in_shape = [], None
+        out = self.model_output_shape(value, in_shape) if layer.kind in (
+            "Sequential", "Functional") else output_shape(layer.kind, layer.args, [in_shape],
+                                                          layer.inner)
+        n = self.new_node(layer, inputs, in_shape, out, "sequential")
+        model.nodes.append(n)
+        model.last = Tensor(n, out)
+
+    def model_layer(self, model) -> Layer:
+        """The Layer standing for a sub-model applied like a layer."""
+        if model.layer is None:
+            kind = "Sequential" if isinstance(model, SeqModel) else "Functional"
+            model.layer = self.construct(kind, model.api, model.call, [], signature="-")
+        return model.layer
+
+    def model_output_shape(self, model, in_shape):
+        if isinstance(model, SeqModel):
+            return model.last.shape if isinstance(model.last, Tensor) else None
+        outs = self.tensors(model.outputs)
+        return outs[0].shape if len(outs) == 1 and isinstance(model.outputs, Tensor) else None
+
+    def apply_model(self, model, call, values):
+        model.sub = True
+        layer = self.model_layer(model)
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        value = positional[0] if positional else UNKNOWN
+        producers = [t.node for t in self.tensors(value) if t.node is not None]
+        in_shape = value.shape if isinstance(value, Tensor) else None
+        out = self.model_output_shape(model, in_shape)
+        n = self.new_node(layer, producers, in_shape, out, self.frame.context)
+        return Tensor(n, out)
+
+    def seq_build(self, model: SeqModel, shape):
+        """`model.build(shape)`: the input shape of the first layer; shapes re-propagated."""
+        if not model.nodes or not isinstance(shape, (tuple, list)):
+            return
+        shape = tuple(d if isinstance(d, int) and not isinstance(d, bool) else None
+                      for d in shape)
+        current = shape
+        for n in model.nodes:
+            if n.kind == "InputLayer":
+                return
+            if n is model.nodes[0]:
+                if n.inputs:
+                    return
+            n.input_shape = current
+            n.output_shape = output_shape(n.kind, n.layer.args, [current], n.layer.inner)
+            current = n.output_shape
+        if isinstance(model.last, Tensor) and model.last.node is model.nodes[-1]:
+            model.last = Tensor(model.last.node, current)
+
+    def method_call(self, bound: Bound, node, values):
+        obj, name = bound.obj, bound.name
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        if isinstance(obj, SeqModel):
+            if name == "add" and positional:
+                self.seq_add(obj, positional[0])
+            elif name == "build":
+                shape = positional[0] if positional else dict(
+                    (a.keyword.value, v) for a, v in values if a.keyword).get("input_shape")
+                self.seq_build(obj, shape)
+            elif name == "pop":
+                obj.last = UNKNOWN
+            return UNKNOWN
+        if isinstance(obj, list):
+            if name == "append" and len(positional) == 1:
+                obj.append(positional[0])
+            elif name == "extend" and len(positional) == 1 and \
+                    isinstance(positional[0], (list, tuple)):
+                obj.extend(positional[0])
+            return UNKNOWN
+        if isinstance(obj, Instance):
+            func = obj.cls.method(name)
+            if func is not None:
+                return self.invoke(func, values, obj)
+        return UNKNOWN
+
+    # -- user functions and classes -------------------------------------------------------
+
+    def instantiate(self, cls: UserClass, node, values):
+        layer = None
+        if cls.keras and cls.keras != "Model":
+            kind = cls.keras if cls.keras in LAYER_NAMES else "Layer"
+            if kind != "Layer" and cls.method("__init__") is not None:
+                values = []  # its own __init__: arguments are not Keras' signature
+            layer = self.construct(kind, self.graph.api, node, values)
+        if cls.keras and self.frame.cls is not None and self.frame.cls is not cls \
+                and self.frame.cls.keras:
+            cls.sub = True
+        return Instance(cls, layer)
+
+    def invoke(self, func: UserFunc, values, self_obj, deferred=False):
+        """Analyze a user function's body: inlined at its first call (with the actual
+        arguments), or at the end with its default values."""
+        if func.done or self.depth >= self.MAX_DEPTH:
+            return UNKNOWN
+        func.done = True
+        node = func.node
+        scope = Scope(func.scope)
+        params = list(node.params.posonly_params) + list(node.params.params)
+        kwonly = list(node.params.kwonly_params)
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: v for a, v in values if a.keyword is not None}
+        spread = any(a.star for a, _ in values)
+        is_method = func.cls is not None and not self.is_static(node)
+        if is_method and params:
+            scope.vars[params[0].name.value] = self_obj if self_obj is not None else UNKNOWN
+            params = params[1:]
+        for i, param in enumerate(params + kwonly):
+            name = param.name.value
+            if name == "training":
+                scope.vars[name] = TRAINING
+            elif i < len(params) and i < len(positional):
+                scope.vars[name] = positional[i]
+            elif name in keywords:
+                scope.vars[name] = keywords[name]
+            elif spread and not deferred:
+                scope.vars[name] = UNKNOWN
+            else:
+                scope.vars[name] = func.defaults.get(name, UNKNOWN)
+        if isinstance(node.params.star_arg, cst.Param):
+            scope.vars[node.params.star_arg.name.value] = UNKNOWN
+        if node.params.star_kwarg is not None:
+            scope.vars[node.params.star_kwarg.name.value] = UNKNOWN
+        cls = func.cls
+        keras_cls = cls is not None and cls.keras is not None
+        in_call = cls is not None and node.name.value == "call"
+        if keras_cls and node.name.value == "call" and params:
+            first = params[0].name.value
+            if first not in keywords and not positional:
+                scope.vars[first] = Tensor(None, None)
+        frame = Frame(scope, "subclassed" if keras_cls else "functional", cls, in_call,
+                      self_obj if isinstance(self_obj, Instance) else None)
+        outer = self.frame
+        self.frame = frame
+        self.depth += 1
+        try:
+            self.block(node.body.body)
+        finally:
+            self.depth -= 1
+            self.frame = outer
+        returns = frame.returns
+        if not returns:
+            return None
+        result = returns[0]
+        for other in returns[1:]:
+            result = merge(result, other)
+        return result
+
+    @staticmethod
+    def is_static(node: cst.FunctionDef) -> bool:
+        return any(dotted(d.decorator) in ("staticmethod",) for d in node.decorators)
+
+    # -- positions ------------------------------------------------------------------------
+
+    def want(self, *nodes):
+        for node in nodes:
+            if node is not None:
+                self.wanted[id(node)] = node
+
+    def fill_positions(self, module: cst.Module):
+        if not self.wanted:
+            return
+        pos = Positions(module, self.text, self.wanted)
+        for origin, call, name_node, arg_nodes, inner_node in self.layer_sites:
+            origin.span = pos.node_span(call)
+            origin.name_span = pos.node_span(name_node)
+            if inner_node is not None:
+                origin.inner_span = pos.node_span(inner_node)
+            args = list(call.args)
+            for key, arg in arg_nodes.items():
+                self.arg_spans(pos, origin, key, arg, args)
+        for node, spans in self.call_sites:
+            node.call_spans = {k: self.arg_span(pos, a) for k, a in spans.items()}
+        for call, node in self.func_sites:
+            call.span = pos.node_span(node)
+        for imported, name_node, stmt in self.import_sites:
+            imported.span = pos.node_span(name_node)
+            imported.statement = pos.node_span(stmt)
+
+    @staticmethod
+    def arg_span(pos: Positions, arg: cst.Arg) -> Span | None:
+        start = pos.offsets(arg)
+        value = pos.offsets(arg.value)
+        if start is None or value is None:
+            return None
+        return pos.span(start[0], value[1])
+
+    def arg_spans(self, pos: Positions, origin: Origin, key, arg, args):
+        span = self.arg_span(pos, arg)
+        if span is None:
+            return
+        origin.arg_spans[key] = span
+        origin.arg_value_spans[key] = pos.node_span(arg.value)
+        i = next(j for j, a in enumerate(args) if a is arg)
+        start, end = pos.offsets(arg)[0], pos.offsets(arg.value)[1]
+        if i + 1 < len(args) and pos.offsets(args[i + 1]):
+            end = pos.offsets(args[i + 1])[0]  # `kw=v, ` up to the next argument
+        elif i > 0 and pos.offsets(args[i - 1].value):
+            start = pos.offsets(args[i - 1].value)[1]  # `, kw=v` after the previous one
+        else:  # the only argument: with its trailing comma, if any
+            text = self.text
+            j = end
+            while j < len(text) and text[j] in " \t":
+                j += 1
+            if j < len(text) and text[j] == ",":
+                end = j + 1
+        origin.arg_removal_spans[key] = pos.span(start, end)
+
+
+def load(text: str, path: str) -> Graph:
+    """Parse Python source and describe the Keras networks it builds. Never executes it."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"SyntaxError: {exc.message}", exc.raw_line,
+                          exc.raw_column + 1) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(f"cannot parse: {exc}") from None
+    loader = Loader(text, path)
+    try:
+        return loader.run(module)
+    except RecursionError:
+        graph = Graph(path)
+        graph.notes.append("expressions nested too deeply to analyze")
+        return graph
