@@ -69,10 +69,12 @@ def _first_ipython_line(lines: list[str]) -> int | None:
     return None
 
 
-def _placeholder(line: str, indent: bool = True) -> str:
-    ending = line[len(line.rstrip("\r\n")):]
-    pad = line[:len(line) - len(line.lstrip(" \t"))] if indent else ""
-    return pad + PLACEHOLDER + ending
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def _placeholder(line: str, pad: str = "") -> str:
+    return pad + PLACEHOLDER + line[len(line.rstrip("\r\n")):]
 
 
 def mask_ipython(source: str) -> tuple[str, list[str]]:
@@ -85,14 +87,15 @@ def mask_ipython(source: str) -> tuple[str, list[str]]:
         body = range(1) if magic in PYTHON_CELL_MAGICS else range(len(lines))
         for i in body:
             replaced[i] = lines[i]
-            lines[i] = _placeholder(lines[i], indent=False)
+            lines[i] = _placeholder(lines[i])
     for _ in range(len(lines)):
         row = _first_ipython_line(lines)
         if row is None:
             break
+        pad = _indent(lines[row])
         while True:  # a backslash continues an IPython line onto the next
             replaced[row] = lines[row]
-            lines[row] = _placeholder(lines[row])
+            lines[row] = _placeholder(lines[row], pad)
             if not replaced[row].rstrip("\r\n").endswith("\\") or row + 1 >= len(lines):
                 break
             row += 1

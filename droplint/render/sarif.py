@@ -70,6 +70,11 @@ def relative_uri(path: str, root: Path) -> str:
     return quote(rel.as_posix())
 
 
+def _not_a_file(path: str) -> bool:
+    """`<model>` (a model object passed to analyze), `-` (stdin without --stdin-filename)."""
+    return path == "-" or path.startswith("<") and path.endswith(">")
+
+
 def _normalized_message(message: str) -> str:
     """The message without line/cell numbers, so that moving code keeps the fingerprint."""
     return re.sub(r"\b(line|cell)s? \d+|:\d+(:\d+)?", r"\1 #", " ".join(message.split()))
@@ -108,7 +113,7 @@ def sarif_result(f: Finding, rule_index: dict[str, int], root: Path, sources: So
     physical: dict = {"artifactLocation": artifact}
     if f.line is not None and f.cell is None:
         physical["region"] = _region(f.line, f.column, f.end_line, f.end_column)
-    location: dict = {"physicalLocation": physical}
+    location: dict = {} if _not_a_file(f.path) else {"physicalLocation": physical}
     if f.layer_name:
         location["logicalLocations"] = [{"name": f.layer_name, "kind": "object"}]
     line_text = sources.line(f.path, f.line, f.cell) if f.line is not None else None
