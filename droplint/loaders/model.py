@@ -67,18 +67,22 @@ def is_keras_model(obj) -> bool:
 # Keras 3 / tf.keras 2 node access (the two record the same facts under different names)
 
 
+def _is_keras3_node(node) -> bool:
+    return hasattr(node, "operation")  # tf.keras 2 nodes have `layer` instead
+
+
 def _node_op(node):
-    return node.operation if hasattr(node, "operation") else node.layer
+    return node.operation if _is_keras3_node(node) else node.layer
 
 
 def _node_inputs(node) -> list:
-    if hasattr(node, "input_tensors"):
+    if _is_keras3_node(node):
         return list(node.input_tensors)
     return list(node.keras_inputs)
 
 
 def _node_outputs(node) -> list:
-    if hasattr(node, "output_tensors"):
+    if _is_keras3_node(node):
         return list(node.output_tensors)
     import tensorflow as tf  # tf.keras 2 only: TensorFlow is already loaded
 
@@ -86,7 +90,7 @@ def _node_outputs(node) -> list:
 
 
 def _node_kwargs(node) -> dict:
-    if hasattr(node, "arguments"):
+    if _is_keras3_node(node):
         return dict(node.arguments.kwargs) if node.arguments is not None else {}
     return dict(getattr(node, "call_kwargs", None) or {})
 
@@ -251,10 +255,15 @@ class _Walker:
             args = {**args, **cell_args}
             if note:
                 self.graph.notes.append(note)
-        wrapped = getattr(obj, "forward_layer", None) or (
-            getattr(obj, "layer", None) if kind in ("TimeDistributed", "Bidirectional") else None)
+        wrapped = None
+        if kind == "Bidirectional":
+            wrapped = getattr(obj, "forward_layer", None)
+        elif kind == "TimeDistributed":
+            wrapped = getattr(obj, "layer", None)
         if wrapped is not None:
             inner = self.layer(wrapped, name + "/")
+            if _own_backward_layer(obj):
+                args["backward_layer"] = type(obj.backward_layer).__name__
         return Layer(kind=kind, args=args, inner=inner, api=self.api,
                      origin=Origin(path=self.path, layer_name=name))
 
@@ -327,6 +336,21 @@ class _Walker:
                 else:
                     shape = _build_shape(child)
                     self.add_node(child, pre, [], shape, None, {}, "subclassed")
+
+
+def _own_backward_layer(bidirectional) -> bool:
+    """Whether a Bidirectional's backward layer differs from a copy of its forward layer (what
+    `backward_layer=` in the source means; Keras keeps no flag for it)."""
+    forward = getattr(bidirectional, "forward_layer", None)
+    backward = getattr(bidirectional, "backward_layer", None)
+    if forward is None or backward is None:
+        return False
+    if type(forward) is not type(backward):
+        return True
+    a, b = layer_args(forward), layer_args(backward)
+    a.pop("go_backwards", None)
+    b.pop("go_backwards", None)
+    return a != b
 
 
 def _is_model(obj) -> bool:
@@ -504,7 +528,7 @@ def _savedmodel_config(path: str) -> dict:
                              "nothing to analyze")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from tf_keras.src.protobuf import saved_metadata_pb2
+        from tf_keras.protobuf import saved_metadata_pb2
     except ImportError:
         raise ModelLoadError("a TensorFlow SavedModel can only be analyzed with tf_keras "
                              "installed (pip install tf-keras)") from None
