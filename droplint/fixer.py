@@ -218,7 +218,7 @@ def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> 
     changed = [d for d in done if d.changed]
     total = sum(len(d.fixed) for d in changed)
     if not total:
-        return "No fixes available." if verb == "Fixed" else "No fixes to apply."
+        return "" if verb == "Fixed" else "No fixes to apply."
     lines = [f"{verb} {total} finding{'s' if total != 1 else ''} in {len(changed)} "
              f"file{'s' if len(changed) != 1 else ''}" + (":" if show else ".")]
     if show:

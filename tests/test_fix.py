@@ -1,0 +1,205 @@
+"""--fix, --unsafe-fixes, --diff, --show-fixes, --add-noqa and unused-noqa (DL910), through the
+real command line. Fixed sources are executed here with real Keras to build the model, and
+analyze(model) must no longer report what was fixed."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from droplint import analyze
+from droplint.api import FileResult, lint_text
+from droplint.config import Settings
+from droplint.fixer import fix_text
+from droplint.report import Edit, Finding, Fix, Severity
+
+KERAS = ("--keras-version", "3.15")
+
+QUESTION = """\
+from tensorflow.keras.layers import Input, Dropout, Dense
+from tensorflow.compat.v1.keras.layers import CuDNNLSTM
+from tensorflow.keras.models import Model
+
+shape = (30, 8)
+ipt   = Input(shape = (shape[0], shape[1]))
+x     = Dropout(0.3)(ipt) ## Dropout before LSTM.
+x     = CuDNNLSTM(10, return_sequences = False)(x)
+out   = Dense(1, activation='relu')(x)
+model = Model(ipt, out)
+"""
+
+LAYERS_MODULE = (
+    "import keras\n"
+    "from keras import layers\n"
+    "\n"
+    "inputs = keras.Input(shape=(30, 8))\n"
+    "x = layers.Dropout(0.3)(inputs)  # the question's dropout\n"
+    "x = layers.LSTM(10,\n"
+    "                return_sequences=False)(x)\n"
+    "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+)
+
+
+def droplint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "droplint", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def build(source: str):
+    """Run the fixed source as the user would, and return its `model`."""
+    namespace: dict = {}
+    exec(compile(source, "fixed_model.py", "exec"), namespace)
+    return namespace["model"]
+
+
+def layer_classes(model) -> list[str]:
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
+    path = tmp_path / "forecast.py"
+    path.write_text(QUESTION, encoding="utf-8")
+
+    run = droplint("check", "--fix", "--show-fixes", *KERAS, "forecast.py", cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert "1 × DL303 (cudnn-layer-removed)" in run.stdout
+    assert "from tensorflow.keras.layers import LSTM\n" in fixed
+    assert "x     = LSTM(10, return_sequences = False)(x)\n" in fixed  # spacing kept
+    assert "x     = Dropout(0.3)(ipt) ## Dropout before LSTM.\n" in fixed  # unsafe: not yet
+    assert "CuDNN" not in fixed
+    assert run.returncode == 0  # DL101 is info, below the default --fail-on warning
+    assert "DL101" in run.stdout  # still reported: its fix is unsafe
+
+    run = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
+                   cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout
+    assert fixed.splitlines()[0] == \
+        "from tensorflow.keras.layers import Input, SpatialDropout1D, Dropout, Dense"
+    assert "x     = SpatialDropout1D(0.3)(ipt) ## Dropout before LSTM.\n" in fixed
+    assert "All checks passed!" in run.stdout
+
+    model = build(fixed)
+    assert layer_classes(model) == ["InputLayer", "SpatialDropout1D", "LSTM", "Dense"]
+    codes = analyze(model).codes()
+    assert "DL101" not in codes and "DL303" not in codes
+
+    before = path.read_bytes()
+    again = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
+                     cwd=tmp_path)
+    assert path.read_bytes() == before
+    assert "Fixed" not in again.stdout
+
+
+def test_fix_keeps_line_endings_bom_mode_and_comments(tmp_path: Path):
+    path = tmp_path / "model.py"
+    path.write_bytes(b"\xef\xbb\xbf" + LAYERS_MODULE.replace("\n", "\r\n").encode())
+    path.chmod(0o640)
+    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.count(b"\r\n") == LAYERS_MODULE.count("\n") and b"\n" not in data.replace(
+        b"\r\n", b"")
+    text = data[3:].decode().replace("\r\n", "\n")
+    assert text == LAYERS_MODULE.replace("layers.Dropout(", "layers.SpatialDropout1D(")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["model.py"]  # no temporary file left behind
+    model = build(text)
+    assert "SpatialDropout1D" in layer_classes(model)
+    assert "DL101" not in analyze(model).codes()
+
+
+def test_diff_shows_and_writes_nothing(tmp_path: Path):
+    path = tmp_path / "model.py"
+    path.write_text(LAYERS_MODULE, encoding="utf-8")
+    run = droplint("check", "--diff", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout == ""  # the only fix is unsafe
+    run = droplint("check", "--diff", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[:2] == ["--- a/model.py", "+++ b/model.py"]
+    assert "-x = layers.Dropout(0.3)(inputs)  # the question's dropout" in run.stdout
+    assert "+x = layers.SpatialDropout1D(0.3)(inputs)  # the question's dropout" in run.stdout
+    assert "Would fix 1 finding in 1 file." in run.stderr
+    assert path.read_text(encoding="utf-8") == LAYERS_MODULE
+
+
+def test_file_with_syntax_error_is_never_touched(tmp_path: Path):
+    broken = tmp_path / "broken.py"
+    source = "from keras import layers\nx = layers.Dropout(0.3\nCuDNNLSTM(4)\n"
+    broken.write_text(source, encoding="utf-8")
+    good = tmp_path / "good.py"
+    good.write_text(QUESTION, encoding="utf-8")
+    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, ".", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "broken.py:2:" in run.stdout and "DL900" in run.stdout
+    assert broken.read_text(encoding="utf-8") == source
+    assert "SpatialDropout1D" in good.read_text(encoding="utf-8")
+
+
+def test_a_fix_that_would_break_the_syntax_is_not_applied():
+    text = "from keras import layers\nlayer = layers.Dropout(0.3)\n"
+    settings = Settings(keras_version="3.15")
+
+    def lint(t: str) -> FileResult:
+        result = lint_text(t, "m.py", settings)
+        bad = Fix("safe", "breaks the file", (Edit(2, 9, 2, 15, "layers.Dropout((("),))
+        result.findings.append(Finding("DL404", "dropout-rate-out-of-range", Severity.ERROR,
+                                       "m.py", 2, 9, 2, 15, "synthetic", fix=bad))
+        return result
+
+    outcome = fix_text(text, lint)
+    assert outcome.text == text and outcome.fixed == []
+
+
+def test_unused_noqa_reported_and_removed(tmp_path: Path):
+    path = tmp_path / "model.py"
+    path.write_text(
+        "from keras import layers\n"
+        "a = layers.Dropout(0.3)  # noqa: DL404, E501\n"
+        "b = layers.Dropout(0.3)  # noqa: DL404\n"
+        "c = layers.Dropout(1.0)  # noqa: DL404\n"
+        "d = layers.Dropout(0.3)  # noqa\n"
+        "e = layers.Dropout(0.3)  # droplint: ignore[DL1O1]  # keep me\n"
+        "f = layers.Dropout(0.3)  # noqa: E501\n",
+        encoding="utf-8")
+    run = droplint("check", "--format", "concise", "--select", "DL404,DL910", *KERAS,
+                   "model.py", cwd=tmp_path)
+    lines = [line for line in run.stdout.splitlines() if "DL910" in line]
+    assert [line.split(":")[1] for line in lines] == ["2", "3", "6"]
+    assert "unknown: `DL1O1`" in lines[2]
+    assert run.returncode == 1  # DL910 is a warning
+
+    run = droplint("check", "--fix", "--select", "DL404,DL910", *KERAS, "model.py",
+                   cwd=tmp_path)
+    assert run.returncode == 0, run.stdout
+    assert path.read_text(encoding="utf-8") == (
+        "from keras import layers\n"
+        "a = layers.Dropout(0.3)  # noqa: E501\n"
+        "b = layers.Dropout(0.3)\n"
+        "c = layers.Dropout(1.0)  # noqa: DL404\n"
+        "d = layers.Dropout(0.3)  # noqa\n"
+        "e = layers.Dropout(0.3)  # keep me\n"
+        "f = layers.Dropout(0.3)  # noqa: E501\n")
+    # a code of a rule that did not run says nothing: not reported
+    run = droplint("check", "--select", "DL910", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0 and "DL910" not in run.stdout
+
+
+def test_add_noqa_then_everything_is_suppressed(tmp_path: Path):
+    path = tmp_path / "model.py"
+    path.write_text(QUESTION.replace("## Dropout before LSTM.", "# noqa: E501"),
+                    encoding="utf-8")
+    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0
+    assert run.stdout.strip() == "Added 2 noqa directives."
+    text = path.read_text(encoding="utf-8")
+    assert "x     = Dropout(0.3)(ipt) # noqa: E501, DL101\n" in text
+    assert "x     = CuDNNLSTM(10, return_sequences = False)(x)  # noqa: DL303\n" in text
+    run = droplint("check", "--fail-on", "info", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout  # nothing reported, no unused-noqa either
+    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    assert run.stdout.strip() == "Added 0 noqa directives."
+    assert path.read_text(encoding="utf-8") == text
