@@ -56,7 +56,7 @@ ALIASES = {
 MODEL_NAMES = {"Sequential": "Sequential", "Model": "Model", "Functional": "Model"}
 INPUT_NAMES = frozenset({"Input"})
 WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})
-STAR_NAMES = LAYER_NAMES | set(ALIASES) | {"Input", "Layer"}
+STAR_NAMES = LAYER_NAMES | set(ALIASES) | {"Input", "Layer", "Sequential", "Model"}
 
 # Positional parameters: the prefix common to Keras 3 and tf.keras 2 (checked by a test
 # against the installed classes); later positions are not mapped.
@@ -133,6 +133,19 @@ SENSITIVE = {
             "activation", "recurrent_activation", "unroll", "use_bias", "reset_after",
             "implementation", "use_cudnn"),
 }
+# Positional parameters of `layer(inputs, ...)` after the inputs.
+_RNN_CALL = ("initial_state", "mask", "training")
+CALL_PARAMS = {kind: _RNN_CALL for kind in ("LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM",
+                                            "CuDNNGRU", "Bidirectional", "ConvLSTM1D",
+                                            "ConvLSTM2D", "ConvLSTM3D")}
+CALL_PARAMS.update({kind: ("training", "mask") for kind in (
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+    "AlphaDropout", "GaussianNoise", "BatchNormalization", "TimeDistributed", "Dense")})
+MULTI_INPUT = frozenset({"MultiHeadAttention", "GroupedQueryAttention"})  # (query, value, ...)
+# keras.layers.concatenate(...) and friends: build the layer and apply it at once.
+MERGE_FUNCTIONS = {"concatenate": "Concatenate", "add": "Add", "subtract": "Subtract",
+                   "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
+                   "minimum": "Minimum", "dot": "Dot"}
 STATE_COUNT = {"LSTM": 2, "CuDNNLSTM": 2, "GRU": 1, "CuDNNGRU": 1, "SimpleRNN": 1,
                "LSTMCell": 2, "GRUCell": 1, "SimpleRNNCell": 1}
 
@@ -173,6 +186,8 @@ def _classify(path: str) -> tuple[str, str, str] | None:
         return ("model", MODEL_NAMES[last], api)
     if last == "Layer":
         return ("base", "Layer", api)
+    if last in MERGE_FUNCTIONS and ".layers" in path:
+        return ("merge_fn", MERGE_FUNCTIONS[last], api)
     if last == "dropout" and (".backend." in path or ".random." in path):
         shown = "tf." + path[len("tensorflow."):] if path.startswith("tensorflow.") else path
         return ("dropout_fn", shown, api)
@@ -243,7 +258,7 @@ class UserFunc:
 
 
 class UserClass:
-    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns")
+    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body")
 
     def __init__(self, node, name, bases, keras, scope):
         self.node, self.name, self.bases, self.scope = node, name, bases, scope
@@ -251,6 +266,17 @@ class UserClass:
         self.methods: dict[str, UserFunc] = {}
         self.sub = False
         self.returns: list = []
+        self.body: Scope | None = None  # class-level names
+
+    def attribute(self, name: str) -> Any:
+        if self.body is not None and name in self.body.vars:
+            return self.body.vars[name]
+        for base in self.bases:
+            if isinstance(base, UserClass):
+                found = base.attribute(name)
+                if found is not _MISSING:
+                    return found
+        return _MISSING
 
     def method(self, name: str) -> UserFunc | None:
         if name in self.methods:
@@ -359,7 +385,7 @@ class Frame:
     """The analysis state of one function (or the module) body."""
 
     __slots__ = ("scope", "context", "cls", "in_call", "returns", "guards", "guarded_rest",
-                 "self_obj")
+                 "self_obj", "soft")
 
     def __init__(self, scope, context="functional", cls=None, in_call=False, self_obj=None):
         self.scope, self.context, self.cls, self.in_call = scope, context, cls, in_call
@@ -367,6 +393,7 @@ class Frame:
         self.guards: list = []  # test expressions of enclosing `if`s / conditional expressions
         self.guarded_rest = False  # after `if not training: return ...`
         self.self_obj = self_obj
+        self.soft: set[str] = set()  # parameters bound to their defaults, callers unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,6 +484,12 @@ def mentions_training(node) -> bool:
     if isinstance(node, cst.Attribute):
         return node.attr.value == "training" or mentions_training(node.value)
     return any(mentions_training(c) for c in node.children)
+
+
+def names_in(node) -> list[str]:
+    if isinstance(node, cst.Name):
+        return [node.value]
+    return [n for c in node.children for n in names_in(c)]
 
 
 def _literal_string(node: cst.SimpleString):
@@ -663,9 +696,17 @@ class Loader:
             return UNKNOWN
         return _arith(op(), target, value)
 
+    def decided(self, test_node, value) -> bool:
+        """Whether a condition is statically known. A default parameter value is not enough:
+        a caller we cannot see may pass another."""
+        if not _known_const(value):
+            return False
+        soft = self.frame.soft
+        return not soft or not any(n in soft for n in names_in(test_node))
+
     def do_if(self, node: cst.If) -> bool:
         test = self.eval(node.test)
-        if isinstance(test, CONST_TYPES) and not isinstance(test, (str, bytes)):
+        if self.decided(node.test, test):
             # A statically known condition: only the branch taken runs.
             if test:
                 return self.body(node.body)
@@ -852,7 +893,8 @@ class Loader:
         self.frame.scope.vars[node.name.value] = cls
         self.classes.append(cls)
         outer = self.frame
-        self.frame = Frame(Scope(outer.scope), context="class", cls=cls)
+        cls.body = Scope(outer.scope)
+        self.frame = Frame(cls.body, context="class", cls=cls)
         try:
             self.body(node.body)
         finally:
@@ -904,7 +946,10 @@ class Loader:
         if is_keras:
             self.vote(keras_api(module) or "tf.keras")
         if isinstance(names, cst.ImportStar):
-            self.frame.scope.star = module if keras_api(module) else None
+            if keras_api(module):
+                self.frame.scope.star = module
+            elif module.partition(".")[0] == "torch":  # defines Dropout, LSTM, ... itself
+                self.frame.scope.star = None
             if is_keras:
                 self.add_import(node, module, "*", None, names)
             return
@@ -979,7 +1024,15 @@ class Loader:
             method = obj.cls.method(attr)
             if method is not None:
                 return Bound(obj, attr)
-            return UNKNOWN
+            found = obj.cls.attribute(attr)
+            return UNKNOWN if found is _MISSING or isinstance(found, UserFunc) else found
+        if isinstance(obj, UserClass):
+            found = obj.attribute(attr)
+            if found is _MISSING:
+                method = obj.method(attr)
+                return method if method is not None and self.is_static(method.node) \
+                    else UNKNOWN
+            return found
         if isinstance(obj, Tensor) and attr == "shape":
             if obj.shape is None:
                 return UNKNOWN
@@ -1142,7 +1195,7 @@ class Loader:
 
     def e_ifexp(self, node):
         test = self.eval(node.test)
-        if isinstance(test, CONST_TYPES) and not isinstance(test, (str, bytes)):
+        if self.decided(node.test, test):
             return self.eval(node.body if test else node.orelse)
         body = self.guarded(node.test, lambda: self.eval(node.body))
         return merge(body, self.eval(node.orelse))
@@ -1258,12 +1311,22 @@ class Loader:
         if category == "model":
             self.vote(api)
             return self.build_model(name, api, node, values)
+        if category == "merge_fn":
+            self.vote(api)
+            inputs = [(a, v) for a, v in values if a.keyword is None and not a.star][:1]
+            rest = [(a, v) for a, v in values if a.keyword is not None
+                    and a.keyword.value != "inputs"]
+            layer = self.construct(name, api, node, rest)
+            given = [(a, v) for a, v in values if a.keyword is not None
+                     and a.keyword.value == "inputs"]
+            return self.apply(layer, node, inputs or given, spans=False)
         if category == "dropout_fn":
             call = FunctionCall(name, None, self.frame.in_call, self.is_guarded())
             self.graph.calls.append(call)
             self.want(node)
             self.func_sites.append((call, node))
-            return Tensor(None, None)
+            first = values[0][1] if values else None
+            return Tensor(None, first.shape if isinstance(first, Tensor) else None)
         return UNKNOWN
 
     def guard_call(self, name, node):
@@ -1381,31 +1444,30 @@ class Loader:
             return [t for v in value.values() for t in self.tensors(v)]
         return []
 
-    def apply(self, layer: Layer, call: cst.Call, values) -> Any:
+    def apply(self, layer: Layer, call: cst.Call, values, spans=True) -> Any:
         """One application of a layer object: a Node with edges from known producers."""
-        positional = [v for a, v in values if a.keyword is None and not a.star]
-        inputs_value = positional[0] if positional else UNKNOWN
+        positional = [(a, v) for a, v in values if a.keyword is None and not a.star]
+        inputs_value = positional[0][1] if positional else UNKNOWN
+        multi = layer.kind in MULTI_INPUT
+        params = CALL_PARAMS.get(layer.kind, ())
+        named = [] if multi else list(zip(params, positional[1:]))
+        named += [(a.keyword.value, (a, v)) for a, v in values if a.keyword is not None]
         call_args: dict[str, Any] = {}
         call_spans: dict[str, cst.Arg] = {}
-        for arg, value in values:
-            if arg.keyword is None:
-                continue
-            key = arg.keyword.value
+        for key, (arg, value) in named:
             if key == "inputs" and not positional:
                 inputs_value = value
                 continue
-            if value is TRAINING:
-                call_args[key] = "training"
-            else:
-                call_args[key] = plain(value)
-            call_spans[key] = arg
-            self.want(arg, arg.value)
+            call_args[key] = "training" if value is TRAINING else plain(value)
+            if spans:
+                call_spans[key] = arg
+                self.want(arg, arg.value)
         if isinstance(inputs_value, (tuple, list)):
             items = list(inputs_value)
         else:
             items = [inputs_value]
-        for v in positional[1:]:
-            items.extend(v if isinstance(v, (tuple, list)) else [v])
+        if multi:
+            items += [v for _, v in positional[1:]]
         shapes = [v.shape if isinstance(v, Tensor) else None for v in items]
         producers = []
         for v in self.tensors(items):
@@ -1604,6 +1666,7 @@ class Loader:
         func.done = True
         node = func.node
         scope = Scope(func.scope)
+        soft: set[str] = set()
         params = list(node.params.posonly_params) + list(node.params.params)
         kwonly = list(node.params.kwonly_params)
         positional = [v for a, v in values if a.keyword is None and not a.star]
@@ -1625,6 +1688,8 @@ class Loader:
                 scope.vars[name] = UNKNOWN
             else:
                 scope.vars[name] = func.defaults.get(name, UNKNOWN)
+                if deferred:
+                    soft.add(name)
         if isinstance(node.params.star_arg, cst.Param):
             scope.vars[node.params.star_arg.name.value] = UNKNOWN
         if node.params.star_kwarg is not None:
@@ -1638,6 +1703,7 @@ class Loader:
                 scope.vars[first] = Tensor(None, None)
         frame = Frame(scope, "subclassed" if keras_cls else "functional", cls, in_call,
                       self_obj if isinstance(self_obj, Instance) else None)
+        frame.soft = soft
         outer = self.frame
         self.frame = frame
         self.depth += 1
@@ -1715,15 +1781,26 @@ class Loader:
         origin.arg_removal_spans[key] = pos.span(start, end)
 
 
+def syntax_error(text: str, exc: Exception) -> SourceError:
+    """A SourceError for text libcst cannot parse. libcst's native parser often reports 1:1,
+    so the position (and wording) come from the stdlib compiler when it agrees."""
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return SourceError(f"SyntaxError: {err.msg}", err.lineno or 1, err.offset or 1)
+    except (ValueError, MemoryError, RecursionError) as err:
+        return SourceError(f"SyntaxError: {err}", 1, 1)
+    message = getattr(exc, "message", None) or str(exc)
+    return SourceError(f"SyntaxError: {message}", getattr(exc, "editor_line", 1),
+                       getattr(exc, "editor_column", 1))
+
+
 def load(text: str, path: str) -> Graph:
     """Parse Python source and describe the Keras networks it builds. Never executes it."""
     try:
         module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(f"SyntaxError: {exc.message}", exc.raw_line,
-                          exc.raw_column + 1) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise SourceError(f"cannot parse: {exc}") from None
+    except (cst.ParserSyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise syntax_error(text, exc) from None
     loader = Loader(text, path)
     try:
         return loader.run(module)
