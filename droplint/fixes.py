@@ -24,7 +24,8 @@ def is_layers_module(module: str) -> bool:
 
 
 def _layer_imports(graph: Graph, name: str) -> list[ImportedName]:
-    return [i for i in graph.imports if i.name == name and is_layers_module(i.module)]
+    return [i for i in graph.imports
+            if i.name == name and i.span is not None and is_layers_module(i.module)]
 
 
 def _star_import(graph: Graph) -> bool:

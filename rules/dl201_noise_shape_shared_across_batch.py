@@ -67,21 +67,19 @@ class NoiseShapeSharedAcrossBatch(Rule):
             site = ctx.site_of(node) if node is not None else None
             what = f" drops {describe(site.mask)}" if site and site.mask.mask_shape else ""
             on = f" on {fmt_shape(node.input_shape)}" if rank is not None else ""
+            shared = what or " draws one pattern shared by every sample of the batch"
             if rank is not None and len(ns) < rank:
                 if site is None or site.mask.mask_shape is None:
                     continue  # incompatible: DL202
                 padded = (1,) * (rank - len(ns)) + ns
-                message = (f"{call}{on}: a noise_shape shorter than the input is right-aligned, "
-                           f"so it means {fmt_shape(padded)}: one pattern shared by every "
-                           "sample of the batch")
+                message = (f"{call}{on} is shorter than the input and right-aligned, so it "
+                           f"means {fmt_shape(padded)}: it{shared}")
             elif ns and ns[0] == 1 and (rank is None or len(ns) == rank):
                 rank = len(ns)
-                message = (f"{call}{on} has 1 in the batch axis: one pattern shared by every "
-                           "sample of the batch")
+                message = f"{call}{on} has 1 in the batch axis: it{shared}"
             else:
                 continue
             new = with_batch_none(ns, rank)
-            message += (f"{'; it' if what else ''}{what}. Use noise_shape={fmt_shape(new)} for a "
-                        "pattern per sample.")
+            message += f". Use noise_shape={fmt_shape(new)} for a pattern per sample."
             yield ctx.report(self, layer, message, site=site,
                              fix=noise_shape_fix(layer, new, "unsafe"))

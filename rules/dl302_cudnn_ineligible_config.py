@@ -78,9 +78,10 @@ class CudnnIneligibleConfig(Rule):
                 yield ctx.report(self, layer, message, argument="use_cudnn",
                                  severity=Severity.ERROR)
                 continue
+            defaults = "activation='tanh', recurrent_activation='sigmoid', use_bias=True, " \
+                       "unroll=False" + (", reset_after=True" if layer.kind == "GRU" else "")
             message = (f"{name} with {listed} cannot use the cuDNN kernel: training on a GPU "
-                       "runs the generic step loop, many times slower. Keep the defaults "
-                       "(activation='tanh', recurrent_activation='sigmoid', use_bias=True, "
-                       "unroll=False, GRU reset_after=True) for cuDNN, or pass use_cudnn=False "
-                       "to say the slow path is intended.")
+                       f"runs the generic step loop, many times slower. Keep the defaults "
+                       f"({defaults}) for cuDNN, or pass use_cudnn=False to say the slow path "
+                       "is intended.")
             yield ctx.report(self, layer, message, argument=reasons[0].split("=")[0])

@@ -23,7 +23,10 @@ class CudnnLayerRemoved(Rule):
     ## Fix safety
     Safe: `LSTM(units, ...)` / `GRU(units, ...)` with the defaults compute the same function and
     run on cuDNN on a GPU. The import is rewritten too (a `tf.compat.v1.keras.layers` import
-    becomes `tensorflow.keras.layers`, whose LSTM picks cuDNN by itself).
+    becomes `tensorflow.keras.layers`, whose LSTM picks cuDNN by itself). An attribute call
+    is renamed in place: `tf.compat.v1.keras.layers.CuDNNGRU` becomes
+    `tf.compat.v1.keras.layers.GRU`, which is Keras 3's GRU with TensorFlow >= 2.16 but the
+    v1 GRU (no automatic cuDNN) in tf.keras 2: there, write `tf.keras.layers.GRU`.
 
     ## References
     - [TensorFlow 2.0 RNN guide: cuDNN by default](https://www.tensorflow.org/guide/keras/working_with_rnns#performance_optimization_and_cudnn_kernels)
@@ -66,7 +69,7 @@ class CudnnLayerRemoved(Rule):
             if new is None:
                 continue
             units = layer.args.get("units")
-            call = layer_call(layer, "units") if "units" in layer.args else f"{layer.kind}(...)"
+            call = layer_call(layer)
             instead = f"{new}({units})" if isinstance(units, int) else new
             message = (f"{call}: {layer.kind} does not exist in Keras 3, and in tf.keras 2 only "
                        "under tf.compat.v1, GPU only, with no dropout or masking. Use "

@@ -2,7 +2,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import fmt_shape
 
-from ._common import is_int, where
+from ._common import fmt_value, is_int, layer_call, where
 
 
 def _seed(site):
@@ -26,8 +26,9 @@ def _family(site):
 def _describe(site):
     layer = site.node.layer
     if site.argument is None:
-        return f"{layer.kind}(seed={_seed(site)})"
-    return f"{layer.core.kind}({site.argument}=..., seed={_seed(site)})"
+        return f"{layer_call(layer)[:-1]}, seed={_seed(site)})"
+    rate = layer.core.args.get(site.argument)
+    return f"{layer.core.kind}({site.argument}={fmt_value(rate)}, seed={_seed(site)})"
 
 
 class SharedDropoutSeed(Rule):

@@ -1,0 +1,258 @@
+"""A rule's examples are its tests (Fixit style): every BAD example fires the rule with a
+location, no GOOD example does, and the rule's automatic fix, applied to the BAD example,
+gives code that parses and no longer fires the rule. Plus the behaviour that depends on the
+Keras version, checked on the same sources under several versions."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+import droplint
+from droplint.fixes import apply_fixes
+from droplint.rules import ALL_RULES, BY_CODE
+
+# Rules whose findings come from source: loader-only rules (DL900/DL901) have no examples.
+SOURCE_RULES = [r for r in ALL_RULES if not r.loader_only and r.BAD]
+FIXABLE = [r for r in SOURCE_RULES if r.fix_safety]
+
+
+def _cases(kind: str):
+    for rule in SOURCE_RULES:
+        for i, source in enumerate(getattr(rule, kind)):
+            yield pytest.param(rule, source, id=f"{rule.code}-{kind.lower()}{i}")
+
+
+def _findings(source: str, code: str, keras: str):
+    report = droplint.analyze_source(source, "example.py", keras_version=keras)
+    return [f for f in report.findings if f.code == code]
+
+
+@pytest.mark.parametrize(("rule", "source"), list(_cases("BAD")))
+def test_bad_example_fires(rule, source):
+    found = _findings(source, rule.code, rule.EXAMPLE_KERAS)
+    assert found, f"{rule.code} did not fire on:\n{source}"
+    for f in found:
+        assert f.name == rule.name
+        assert f.line and f.column and f.end_line and f.end_column, f"{rule.code}: no location"
+        assert (f.line, f.column) < (f.end_line, f.end_column)
+        assert f.message.strip()
+
+
+@pytest.mark.parametrize(("rule", "source"), list(_cases("GOOD")))
+def test_good_example_is_clean(rule, source):
+    found = _findings(source, rule.code, rule.EXAMPLE_KERAS)
+    assert not found, f"{rule.code} fired on a GOOD example: {[f.message for f in found]}"
+
+
+def _apply_all(source: str, code: str, keras: str) -> tuple[str, int]:
+    """Apply the rule's fixes until none is left (overlapping fixes wait for the next pass)."""
+    applied = 0
+    for _ in range(5):
+        fixes = [f.fix for f in _findings(source, code, keras) if f.fix]
+        source, count = apply_fixes(source, fixes)
+        applied += count
+        if not count:
+            break
+    return source, applied
+
+
+@pytest.mark.parametrize("rule", FIXABLE, ids=lambda r: r.code)
+def test_fix_of_first_bad_example(rule):
+    before = rule.BAD[0]
+    found = _findings(before, rule.code, rule.EXAMPLE_KERAS)
+    assert all(f.fix and f.fix.applicability == rule.fix_safety for f in found)
+    after, applied = _apply_all(before, rule.code, rule.EXAMPLE_KERAS)
+    assert applied >= 1 and after != before
+    ast.parse(after)
+    assert not _findings(after, rule.code, rule.EXAMPLE_KERAS), after
+
+
+@pytest.mark.parametrize(("rule", "source"),
+                         [c for c in _cases("BAD") if c.values[0].fix_safety])
+def test_every_offered_fix_removes_its_finding(rule, source):
+    found = _findings(source, rule.code, rule.EXAMPLE_KERAS)
+    with_fix = [f for f in found if f.fix]
+    after, _ = _apply_all(source, rule.code, rule.EXAMPLE_KERAS)
+    ast.parse(after)
+    remaining = _findings(after, rule.code, rule.EXAMPLE_KERAS)
+    assert len(remaining) == len(found) - len(with_fix)
+
+
+# --- fixes: the exact text, formatting kept ----------------------------------------------------
+
+FIX_TEXT = [
+    (  # bare name: the new class is added to the existing import
+        "DL101", "3",
+        "from keras import Input, Sequential\n"
+        "from keras.layers import (Dropout,\n"
+        "                          LSTM)\n\n"
+        "model = Sequential([Input(shape=(30, 8)), Dropout( 0.3 ), Dropout(0.2), LSTM(4)])\n",
+        "from keras import Input, Sequential\n"
+        "from keras.layers import (SpatialDropout1D, Dropout,\n"
+        "                          LSTM)\n\n"
+        "model = Sequential([Input(shape=(30, 8)), SpatialDropout1D( 0.3 ), "
+        "SpatialDropout1D(0.2), LSTM(4)])\n",
+    ),
+    (  # the removed class is renamed in the import and at the call
+        "DL303", "3",
+        "from keras.layers import Input, CuDNNGRU as FastGRU, Dense\n"
+        "from keras.models import Model\n\n"
+        "ipt = Input(shape=(30, 8))\n"
+        "model = Model(ipt, Dense(1)(FastGRU(10)(ipt)))\n",
+        "from keras.layers import Input, GRU as FastGRU, Dense\n"
+        "from keras.models import Model\n\n"
+        "ipt = Input(shape=(30, 8))\n"
+        "model = Model(ipt, Dense(1)(FastGRU(10)(ipt)))\n",
+    ),
+    (  # unwrap keeps the inner call as written
+        "DL105", "3",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.TimeDistributed(\n"
+        "    keras.layers.Dropout(rate=0.3),  # per step\n"
+        ")(inputs)\n",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.Dropout(rate=0.3)(inputs)\n",
+    ),
+    (
+        "DL307", "3.9",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.LSTM(8, implementation=1, dropout=0.2)(inputs)\n",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.LSTM(8, dropout=0.2)(inputs)\n",
+    ),
+    (  # a parenthesized value is replaced with its parentheses
+        "DL201", "3",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.Dropout(0.2, noise_shape=(1, 30, 1), seed=7)(inputs)\n",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.Dropout(0.2, noise_shape=(None, 30, 1), seed=7)(inputs)\n",
+    ),
+    (
+        "DL203", "3",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.Dropout(0.2, noise_shape=[64, 30, 1])(inputs)\n"
+        "x = keras.layers.GRU(8)(x)\n",
+        "import keras\n\n"
+        "inputs = keras.Input(shape=(30, 8))\n"
+        "x = keras.layers.Dropout(0.2, noise_shape=(None, 30, 1))(inputs)\n"
+        "x = keras.layers.GRU(8)(x)\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "keras", "before", "after"), FIX_TEXT,
+                         ids=[c[0] for c in FIX_TEXT])
+def test_fix_text(code, keras, before, after):
+    fixed, applied = _apply_all(before, code, keras)
+    assert applied >= 1
+    assert fixed == after
+
+
+def test_no_spatial_fix_when_keras3_spatial_dropout_rejects_an_argument():
+    source = ("import keras\n\n"
+              "model = keras.Sequential([keras.layers.Dropout(0.3, input_shape=(30, 8)),\n"
+              "                          keras.layers.LSTM(4)])\n")
+    found = _findings(source, "DL101", "3")
+    assert found and all(f.fix is None for f in found)
+    found = _findings(source, "DL101", "2")  # tf.keras 2's SpatialDropout1D takes input_shape
+    assert found and all(f.fix is not None for f in found)
+
+
+# --- behaviour that depends on the Keras version -----------------------------------------------
+
+SEQ = ("import keras\n\n"
+       "inputs = keras.Input(shape=(30, 8))\n"
+       "x = keras.layers.Dropout(0.3)(inputs)\n"
+       "x = keras.layers.LSTM(10)(x)\n")
+
+
+def test_dl101_message_follows_the_keras_version():
+    k3 = _findings(SEQ, "DL101", "3")[0].message
+    k2 = _findings(SEQ, "DL101", "2")[0].message
+    assert "Dropout(0.3) on (None, 30, 8)" in k3
+    assert "noise_shape=(None, 1, 8)" in k3 and "noise_shape=(None, 30, 1)" in k3
+    assert "LSTM(dropout=0.3) uses one mask for every timestep" in k3
+    assert "LSTM(dropout=0.3) uses one mask" not in k2
+    assert "fresh mask at every timestep" in k2
+
+
+def test_dl101_unknown_timesteps_and_single_feature():
+    unknown_t = SEQ.replace("shape=(30, 8)", "shape=(None, 8)")
+    assert "noise_shape=(None, None, 1)" in _findings(unknown_t, "DL101", "3")[0].message
+    assert not _findings(SEQ.replace("shape=(30, 8)", "shape=(30, 1)"), "DL101", "3")
+
+
+def test_dl102_and_dl103_take_precedence_over_dl101():
+    stacked = SEQ.replace("x = keras.layers.Dropout",
+                          "x = keras.layers.GRU(8, return_sequences=True)(inputs)\n"
+                          "x = keras.layers.Dropout").replace("(0.3)(inputs)", "(0.3)(x)")
+    codes = [f.code for f in droplint.analyze_source(stacked, keras_version="3").findings]
+    assert "DL102" in codes and "DL101" not in codes
+
+
+TRAINING_TRUE = ("import keras\n\n"
+                 "inputs = keras.Input(shape=(30, 8))\n"
+                 "x = keras.layers.LSTM(10)(inputs)\n"
+                 "x = keras.layers.Dropout(0.3)(x, training=True)\n")
+
+
+@pytest.mark.parametrize(("keras", "severity"), [("3", "warning"), ("2", "info")])
+def test_dl406_severity_by_keras_version(keras, severity):
+    (finding,) = _findings(TRAINING_TRUE, "DL406", keras)
+    assert finding.severity.value == severity
+    line = TRAINING_TRUE.splitlines()[finding.line - 1]
+    assert line[finding.column - 1:finding.end_column - 1] == "training=True"
+
+
+@pytest.mark.parametrize(("code", "keras", "fires"), [
+    ("DL307", "3.7", False), ("DL307", "3.8", True), ("DL307", "3.15", True),
+    ("DL308", "3.3", False), ("DL308", "3.4", True), ("DL308", "3.8", True),
+    ("DL308", "3.9", False), ("DL308", "2", False),
+    ("DL407", "3.9", False), ("DL407", "3.10", True), ("DL407", "2", False),
+    ("DL306", "2", False), ("DL306", "3", True),
+])
+def test_version_gated_rules(code, keras, fires):
+    source = BY_CODE[code].BAD[0]
+    assert bool(_findings(source, code, keras)) == fires
+
+
+def test_dl403_three_severities():
+    sources = BY_CODE["DL403"].BAD
+    severities = [_findings(s, "DL403", "3")[0].severity.value for s in sources]
+    assert severities == ["error", "warning", "info"]
+
+
+def test_dl302_error_only_with_use_cudnn_true():
+    rule = BY_CODE["DL302"]
+    assert _findings(rule.BAD[0], "DL302", "3")[0].severity.value == "info"
+    assert _findings(rule.BAD[1], "DL302", "3")[0].severity.value == "error"
+
+
+def test_dl305_effective_keep_probability():
+    (finding,) = _findings(BY_CODE["DL305"].BAD[0], "DL305", "3")
+    assert "(1-0.3)(1-0.2) = 0.56" in finding.message
+
+
+def test_dl204_fix_only_for_tf_keras_2():
+    source = BY_CODE["DL204"].BAD[0]
+    (k2,) = _findings(source, "DL204", "2")
+    (k3,) = _findings(source, "DL204", "3")
+    assert k2.fix is not None and k3.fix is None
+    assert "TypeError" in k3.message and "ignores" in k2.message
+
+
+def test_argument_rules_point_at_the_keyword():
+    source = ("import keras\n\n"
+              "inputs = keras.Input(shape=(30, 8))\n"
+              "x = keras.layers.LSTM(10, recurrent_dropout=0.2)(inputs)\n")
+    (finding,) = _findings(source, "DL301", "3")
+    line = source.splitlines()[finding.line - 1]
+    assert line[finding.column - 1:finding.end_column - 1] == "recurrent_dropout=0.2"
