@@ -103,7 +103,7 @@ def test_default_command_is_check_and_output_is_ruff_like(project):
     out = plain.stdout.splitlines()
     assert out[0] == "m.py:4:5: DL101 [info] dropout-on-sequence-input"
     assert "4 | x = layers.Dropout(0.3)(inputs)" in out
-    assert any(line.strip().startswith("^^^") and line.endswith("DL101") for line in out)
+    assert any(line.lstrip(" |").startswith("^^^") and line.endswith("DL101") for line in out)
     assert any(line.startswith("  = help: ") and "SpatialDropout1D" in line for line in out)
     assert out[-1].startswith("Found 1 finding (1 info) in 1 file")
 
