@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from itertools import accumulate
 from typing import Any
 
@@ -484,6 +485,11 @@ def mentions_training(node) -> bool:
     if isinstance(node, cst.Attribute):
         return node.attr.value == "training" or mentions_training(node.value)
     return any(mentions_training(c) for c in node.children)
+
+
+_KEYWORD = re.compile(r"\w+\s*=\s*")
+_TRAILING_COMMA = re.compile(r"[ \t]*,")
+_LINE_REST = re.compile(r"[ \t]*,?[ \t]*(#[^\n]*)?\n")
 
 
 def names_in(node) -> list[str]:
@@ -1393,7 +1399,7 @@ class Loader:
                 position += 1
                 continue
             if key in ("layer", "cell") and (kind in WRAPPERS or kind == "RNN"):
-                inner_value, inner_node = value, arg.value
+                inner_value, inner_node = value, arg
                 continue
             args[key] = plain(value)
             arg_nodes[key] = arg
@@ -1410,14 +1416,11 @@ class Loader:
             layer.inner = inner_value.layer
             self.unlist(inner_value.layer)
         self.graph.layers.append(layer)
-        self.want(node, *(a for a in arg_nodes.values()), *(a.value for a in arg_nodes.values()))
-        if arg_nodes:
-            for a in node.args:
-                self.want(a, a.value)
+        self.want(node)
+        if arg_nodes or inner_node is not None:
+            self.want(*node.args)
         name_node = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
         self.want(name_node)
-        if inner_node is not None:
-            self.want(inner_node)
         self.layer_sites.append((origin, node, name_node, arg_nodes, inner_node))
         return layer
 
@@ -1461,7 +1464,7 @@ class Loader:
             call_args[key] = "training" if value is TRAINING else plain(value)
             if spans:
                 call_spans[key] = arg
-                self.want(arg, arg.value)
+                self.want(arg)
         if isinstance(inputs_value, (tuple, list)):
             items = list(inputs_value)
         else:
@@ -1735,49 +1738,65 @@ class Loader:
         if not self.wanted:
             return
         pos = Positions(module, self.text, self.wanted)
-        for origin, call, name_node, arg_nodes, inner_node in self.layer_sites:
+        for origin, call, name_node, arg_nodes, inner_arg in self.layer_sites:
             origin.span = pos.node_span(call)
             origin.name_span = pos.node_span(name_node)
-            if inner_node is not None:
-                origin.inner_span = pos.node_span(inner_node)
+            if inner_arg is not None:
+                origin.inner_span = self.value_span(pos, inner_arg)
             args = list(call.args)
             for key, arg in arg_nodes.items():
                 self.arg_spans(pos, origin, key, arg, args)
         for node, spans in self.call_sites:
-            node.call_spans = {k: self.arg_span(pos, a) for k, a in spans.items()}
+            node.call_spans = {k: pos.node_span(a) for k, a in spans.items()}
         for call, node in self.func_sites:
             call.span = pos.node_span(node)
         for imported, name_node, stmt in self.import_sites:
             imported.span = pos.node_span(name_node)
             imported.statement = pos.node_span(stmt)
 
-    @staticmethod
-    def arg_span(pos: Positions, arg: cst.Arg) -> Span | None:
-        start = pos.offsets(arg)
-        value = pos.offsets(arg.value)
-        if start is None or value is None:
+    def value_start(self, pos: Positions, arg: cst.Arg) -> int:
+        """Where the value of an argument starts (after `kw=`; parentheses included)."""
+        start = pos.offsets(arg)[0]
+        if arg.keyword is None:
+            return start + len(arg.star)
+        match = _KEYWORD.match(self.text, start)
+        return match.end() if match else start
+
+    def value_span(self, pos: Positions, arg: cst.Arg) -> Span | None:
+        found = pos.offsets(arg)
+        return None if found is None else pos.span(self.value_start(pos, arg), found[1])
+
+    def own_lines(self, start: int, end: int) -> tuple[int, int] | None:
+        text = self.text
+        line_start = text.rfind("\n", 0, start) + 1
+        if text[line_start:start].strip():
             return None
-        return pos.span(start[0], value[1])
+        match = _LINE_REST.match(text, end)
+        return (line_start, match.end()) if match else None
 
     def arg_spans(self, pos: Positions, origin: Origin, key, arg, args):
-        span = self.arg_span(pos, arg)
-        if span is None:
+        """`kw=value`, `value`, and `kw=value` with one adjacent comma for removal."""
+        found = pos.offsets(arg)
+        if found is None:
             return
-        origin.arg_spans[key] = span
-        origin.arg_value_spans[key] = pos.node_span(arg.value)
+        start, end = found
+        origin.arg_spans[key] = pos.span(start, end)
+        origin.arg_value_spans[key] = pos.span(self.value_start(pos, arg), end)
+        own_line = self.own_lines(start, end)
+        if own_line is not None:  # an argument on lines of its own: remove those lines
+            origin.arg_removal_spans[key] = pos.span(*own_line)
+            return
         i = next(j for j, a in enumerate(args) if a is arg)
-        start, end = pos.offsets(arg)[0], pos.offsets(arg.value)[1]
-        if i + 1 < len(args) and pos.offsets(args[i + 1]):
-            end = pos.offsets(args[i + 1])[0]  # `kw=v, ` up to the next argument
-        elif i > 0 and pos.offsets(args[i - 1].value):
-            start = pos.offsets(args[i - 1].value)[1]  # `, kw=v` after the previous one
+        following = pos.offsets(args[i + 1]) if i + 1 < len(args) else None
+        previous = pos.offsets(args[i - 1]) if i > 0 else None
+        if following is not None:
+            end = following[0]  # `kw=v, ` up to the next argument
+        elif previous is not None:
+            start = previous[1]  # `, kw=v` after the previous one
         else:  # the only argument: with its trailing comma, if any
-            text = self.text
-            j = end
-            while j < len(text) and text[j] in " \t":
-                j += 1
-            if j < len(text) and text[j] == ",":
-                end = j + 1
+            match = _TRAILING_COMMA.match(self.text, end)
+            if match:
+                end = match.end()
         origin.arg_removal_spans[key] = pos.span(start, end)
 
 
