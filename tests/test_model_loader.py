@@ -278,6 +278,7 @@ def test_analyze_rejects_what_is_not_a_model():
 
 # --- the callback ----------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:Gradients do not exist")
 def test_callback_prints_and_raises_before_training(keras):
     import numpy as np
 
