@@ -134,6 +134,11 @@ def cudnn_layers(graph: Graph) -> Iterator[tuple[Layer, Layer | None]]:
     return recurrent_layers(graph, CUDNN_KINDS)
 
 
+def known_mask(site) -> bool:
+    """A site whose mask is known (worth describing in a message)."""
+    return site is not None and site.mask.drops != "unknown"
+
+
 def dropout_rate(layer: Layer) -> float | None:
     if layer.kind not in DROPOUT_KINDS or layer.kind == "GaussianNoise":
         return None
@@ -186,11 +191,14 @@ def timesteps_alternative(shape: tuple) -> str:
 def rnn_alternative(rnn: Node, rate, shape: tuple, keras: KerasVersion) -> str | None:
     """What the recurrent layer's own `dropout=` would mask, for this Keras version."""
     core = rnn.layer.core
-    if core.kind not in ("LSTM", "GRU", "SimpleRNN"):
+    kind = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}.get(core.kind, core.kind)
+    if kind not in ("LSTM", "GRU", "SimpleRNN"):
         return None
-    hypothetical = Layer(core.kind, {**core.args, "dropout": rate}, core.origin)
+    hypothetical = Layer(kind, {**core.args, "dropout": rate}, core.origin)
     mask = explain(hypothetical, shape, keras, "dropout")
-    call = f"{core.kind}(dropout={fmt_rate(rate)})"
+    call = f"{kind}(dropout={fmt_rate(rate)})"
+    if kind != core.kind:
+        call += f" (instead of {core.kind}, which has no dropout argument)"
     if mask.over_time == "same-every-step":
         return f"{call} uses one mask for every timestep"
     if mask.over_time == "fresh-each-step":

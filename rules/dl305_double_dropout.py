@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe
 
-from ._common import layer_call, number, recurrent_consumers, rnn_name
+from ._common import known_mask, layer_call, number, recurrent_consumers, rnn_name
 
 
 class DoubleDropout(Rule):
@@ -71,8 +71,9 @@ class DoubleDropout(Rule):
                     continue
                 keep = (1 - p) * (1 - q)
                 theirs = ctx.site_of(rnn, "dropout")
-                their_mask = f" ({describe(theirs.mask)})" if theirs else ""
-                message = (f"{layer_call(layer)} ({describe(site.mask)}) feeds "
+                their_mask = f" ({describe(theirs.mask)})" if known_mask(theirs) else ""
+                mine = f" ({describe(site.mask)})" if known_mask(site) else ""
+                message = (f"{layer_call(layer)}{mine} feeds "
                            f"{rnn_name(rnn.layer, 'dropout')}{their_mask}: each input value "
                            f"survives both with probability (1-{p:g})(1-{q:g}) = {keep:.2g}, an "
                            f"effective rate of {1 - keep:.2g}. Keep one of the two with the "

@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call, number
+from ._common import layer_call
 
 
 class DropoutBeforeBatchnorm(Rule):
@@ -52,10 +52,7 @@ class DropoutBeforeBatchnorm(Rule):
     def check(self, ctx):
         for site in ctx.sites:
             node = site.node
-            if site.argument is not None or node.layer.kind == "TimeDistributed":
-                continue
-            rate = number(node.layer, "stddev" if node.kind == "GaussianNoise" else "rate")
-            if rate == 0:
+            if site.argument is not None or site.mask.drops == "none":
                 continue
             if not any(c.kind == "BatchNormalization" for c in ctx.graph.consumers(node)):
                 continue
