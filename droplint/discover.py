@@ -11,19 +11,29 @@ from .loaders import MODEL_SUFFIXES, NOTEBOOK_SUFFIXES, SOURCE_SUFFIXES
 WALKED_SUFFIXES = SOURCE_SUFFIXES + NOTEBOOK_SUFFIXES  # model files only when named explicitly
 
 
-def _excluded(path: Path, settings: Settings) -> bool:
+def _relative(path: Path, settings: Settings) -> str:
+    if settings.root is not None:
+        try:
+            return path.resolve().relative_to(settings.root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def _excluded(path: Path, settings: Settings, every_part: bool = False) -> bool:
+    """A pattern without a slash matches a file or folder name (a walked folder's own name,
+    or with `every_part` any folder on an explicit path); one with a slash matches the path
+    relative to the config's folder."""
     patterns = settings.exclude + settings.extend_exclude
-    parts = path.parts
+    names = Path(_relative(path, settings)).parts if every_part else (path.name,)
+    rel = None
     for pat in patterns:
-        if any(fnmatch.fnmatch(part, pat) for part in parts):
-            return True
-        rel = path
-        if settings.root is not None:
-            try:
-                rel = path.resolve().relative_to(settings.root.resolve())
-            except ValueError:
-                pass
-        if fnmatch.fnmatch(rel.as_posix(), pat) or fnmatch.fnmatch(rel.as_posix(), pat + "/*"):
+        if "/" not in pat.rstrip("/"):
+            if any(fnmatch.fnmatch(n, pat.rstrip("/")) for n in names):
+                return True
+            continue
+        rel = rel if rel is not None else _relative(path, settings)
+        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat.rstrip("/") + "/*"):
             return True
     return False
 
@@ -50,7 +60,7 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
             yield raw, f"{raw}: No such file or directory"
             continue
         if p.is_file() or (p.is_dir() and (p / "saved_model.pb").is_file()):
-            if force_exclude and _excluded(p, settings):
+            if force_exclude and _excluded(p, settings, every_part=True):
                 continue
             if str(p) not in seen:
                 seen.add(str(p))
