@@ -277,3 +277,11 @@ def test_notebook_frame_uses_the_cell_among_all_cells(tmp_path):
     out = render_full(report([f]), Sources()).plain.splitlines()
     assert out[0] == f"{p}:cell 2:2:5: DL101 [info] dropout-on-sequence-input"
     assert "2 | x = layers.Dropout(0.3)(inputs)" in out
+
+
+def test_frame_styles_only_the_gutter_and_carets(sources):
+    text = render_full(report([finding()]), sources)
+    start = text.plain.index("x = layers.Dropout(0.3)(inputs)")
+    end = start + len("x = layers.Dropout(0.3)(inputs)")
+    assert not [s for s in text.spans if s.start < end and s.end > start]
+    assert not text.style  # no base style leaking into the source or the messages

@@ -221,10 +221,8 @@ def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> lis
 def to_text(line: str) -> Text:
     """A plain picture/explain line with colour on the mask characters."""
     text = Text(line)
-    for i, ch in enumerate(line):
-        style = STYLES.get(ch)
-        if style:
-            text.stylize(style, i, i + 1)
+    for ch, style in STYLES.items():
+        text.highlight_regex(f"{ch}+", style)
     return text
 
 

@@ -64,12 +64,11 @@ def frame(f: Finding, sources: Sources) -> list[Text]:
     while last > f.line and not lines[last - 1].strip():
         last -= 1
     width = len(str(last))
-    bar = Text(" " * width + " |", style=GUTTER)
+    bar = Text.assemble((" " * width + " |", GUTTER))
     out = [bar.copy()]
     for n in range(first, last + 1):
         raw = lines[n - 1]
-        row = Text(f"{n:>{width}} |", style=GUTTER)
-        row.append(" " + raw.expandtabs(4) if raw else "")
+        row = Text.assemble((f"{n:>{width}} |", GUTTER), " " + raw.expandtabs(4) if raw else "")
         out.append(row)
         if n == f.line:
             out.append(_carets(f, raw, width))
@@ -83,8 +82,7 @@ def _carets(f: Finding, raw: str, width: int) -> Text:
     end = max(end, col + 1)
     pad = len(raw[: col - 1].expandtabs(4))
     span = max(1, len(raw[col - 1: end - 1].expandtabs(4)))
-    row = Text(" " * width + " |", style=GUTTER)
-    row.append(" " + " " * pad)
+    row = Text.assemble((" " * width + " |", GUTTER), " " + " " * pad)
     row.append("^" * span + " " + f.code, style=SEVERITY_STYLE.get(_sev(f), "bold"))
     return row
 
@@ -92,8 +90,7 @@ def _carets(f: Finding, raw: str, width: int) -> Text:
 def fix_line(f: Finding) -> Text | None:
     if f.fix is None:
         return None
-    out = Text("  = ", style=GUTTER)
-    out.append("help", style="bold")
+    out = Text.assemble(("  = ", GUTTER), ("help", "bold"))
     safety = "" if f.fix.applicability == "safe" else f" ({f.fix.applicability} fix)"
     out.append(f": {f.fix.description}{safety}")
     return out
