@@ -362,7 +362,9 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
     settings = load_settings((name,) if opts["stdin_filename"] else (), opts)
     data = sys.stdin.buffer.read()
     fixing = opts["fix"] or opts["diff"]
-    if opts["force_exclude"] and opts["stdin_filename"] and _excluded(Path(name), settings):
+    excluded = bool(opts["force_exclude"] and opts["stdin_filename"]
+                    and _excluded(Path(name), settings, every_part=True))
+    if excluded:
         if opts["fix"] and not opts["diff"]:
             sys.stdout.buffer.write(data)
         return 0
@@ -478,6 +480,39 @@ def rules_command(output_format: str, no_color: bool) -> int:
         for r in [{k: k for k in ("code", "name", "severity", "fix", "summary")}, *rows]:
             click.echo("  ".join(f"{r[k]:<{widths[k]}}" for k in widths) + "  " + r["summary"])
     return 0
+
+
+@cli.command(short_help="Run each dropout of a model file; compare with droplint's claim.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--unsafe-load", is_flag=True,
+              help="Allow loading model files that may run code (Lambda layers).")
+@click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR, or not a tty).")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Write the output to this file instead of stdout.")
+def probe(paths: tuple[str, ...], output_format: str, unsafe_load: bool, no_color: bool,
+          output_file: str | None) -> int:
+    """Run every dropout site of model files (.keras, .h5, SavedModel directories) in training
+    mode, seeded, on an input of the site's real shape, and print what it measured next to
+    what droplint claims. Exit status 1 when they disagree (DL902) or a file cannot be loaded
+    (DL901)."""
+    from .api import check_paths
+    from .discover import is_model_path
+    from .render.probe import render_probe, render_probe_json
+
+    for path in paths:
+        if not is_model_path(path):
+            raise DroplintError(f"probe takes model files (.keras, .h5 or a SavedModel "
+                                f"directory), not {path}")
+    settings = load_settings(paths, {})
+    report = check_paths(list(paths), settings, unsafe_load=unsafe_load, probe=True)
+    output = render_probe(report) if output_format == "text" else render_probe_json(report)
+    emit(output, make_console(no_color), output_file)
+    print_errors(report)
+    if report.errors:
+        return 2
+    return 1 if any(f.code in ("DL901", "DL902") for f in report.findings) else 0
 
 
 def main(argv: list[str] | None = None) -> None:
