@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 from rich.console import Console
@@ -19,7 +19,8 @@ from rich.text import Text
 
 from . import __version__
 from .config import ConfigError, Settings, find_pyproject, load, parse_severity
-from .keras_version import KerasVersionError, parse as parse_keras_version, resolve
+from .keras_version import KerasVersionError, resolve
+from .keras_version import parse as parse_keras_version
 from .render import FORMATS, Output, RenderOptions
 from .report import Report, Severity
 
@@ -154,10 +155,10 @@ def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
                             ("--ignore", ignore)):
         _validate(selectors, flag)
     if select:  # like ruff: a --select on the command line starts the selection afresh
-        overrides = dict(select=select, extend_select=extend, ignore=ignore)
+        overrides = {"select": select, "extend_select": extend, "ignore": ignore}
     else:
-        overrides = dict(extend_select=settings.extend_select + extend,
-                         ignore=settings.ignore + ignore)
+        overrides = {"extend_select": settings.extend_select + extend,
+                     "ignore": settings.ignore + ignore}
     keras = opts.get("keras_version")
     if keras and keras != "auto":
         try:
@@ -475,8 +476,8 @@ def rules_command(output_format: str, no_color: bool) -> int:
                           r["fix"], r["summary"])
         console.print(table)
     else:
-        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in ("code", "name",
-                                                                      "severity", "fix")}
+        columns = ("code", "name", "severity", "fix")
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in columns}
         for r in [{k: k for k in ("code", "name", "severity", "fix", "summary")}, *rows]:
             click.echo("  ".join(f"{r[k]:<{widths[k]}}" for k in widths) + "  " + r["summary"])
     return 0

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from droplint.rules import ALL_RULES
 
 from droplint import __version__
 from droplint.cli import cli
-from droplint.rules import ALL_RULES
 
 # Plain Dropout on a (None, 30, 8) sequence feeding an LSTM: DL101 (info), line 4.
 INFO_SRC = """\
@@ -442,8 +442,8 @@ def test_version(project):
 
 def _sub(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=120,
-                          **kw)
+    return subprocess.run(args, check=False, cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=120, **kw)
 
 
 def test_python_dash_m_and_console_script(project):

@@ -7,15 +7,15 @@ key of this table.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
 
 from rich.text import Text
 
 from ..report import Report
 from .sources import Sources
 
-Output = Union[str, Text]
+Output = str | Text
 
 
 @dataclass
