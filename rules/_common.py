@@ -15,7 +15,6 @@ from droplint.keras_version import KerasVersion
 from droplint.report import Fix
 from droplint.semantics import explain, fmt_rate, fmt_shape
 
-RECURRENT_1D_KINDS = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM", "CuDNNGRU"})
 # Arguments Keras 3's SpatialDropout1D accepts; tf.keras 2 takes any base-Layer keyword.
 SPATIAL1D_ARGS_KERAS3 = frozenset({"rate", "seed", "name", "dtype"})
 

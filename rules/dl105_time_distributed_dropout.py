@@ -40,7 +40,7 @@ class TimeDistributedDropout(Rule):
     name = "time-distributed-dropout"
     severity = Severity.INFO
     fix_safety = "safe"
-    summary = "TimeDistributed(Dropout(...)): same as plain Dropout; noise_shape differs in Keras 2/3"
+    summary = "TimeDistributed(Dropout(...)): plain Dropout; noise_shape differs in Keras 2/3"
     BAD = (
         "import keras\n"
         "from keras import layers\n\n"

@@ -2,7 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import input_rank, noise_shape_fix, noise_shape_uses, once_per_message, with_batch_none
+from ._common import (input_rank, noise_shape_fix, noise_shape_uses, once_per_message,
+                      with_batch_none)
 
 
 class NoiseShapeSharedAcrossBatch(Rule):

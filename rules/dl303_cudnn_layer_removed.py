@@ -37,7 +37,7 @@ class CudnnLayerRemoved(Rule):
     name = "cudnn-layer-removed"
     severity = Severity.ERROR
     fix_safety = "safe"
-    summary = "CuDNNLSTM / CuDNNGRU: removed in Keras 3, tf.compat.v1-only and GPU-only in tf.keras 2"
+    summary = "CuDNNLSTM / CuDNNGRU: gone in Keras 3; tf.compat.v1 and GPU only in tf.keras 2"
     BAD = (
         "from keras.layers import Input, Dropout, CuDNNLSTM, Dense\n"
         "from keras.models import Model\n\n"

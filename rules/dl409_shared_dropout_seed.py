@@ -23,6 +23,11 @@ def _family(site):
     return f"{site.node.layer.core.kind}.{site.argument}"
 
 
+def _position(site):
+    span = site.node.layer.origin.span
+    return (span.line, span.column) if span else (0, 0)
+
+
 def _describe(site):
     layer = site.node.layer
     if site.argument is None:
@@ -95,6 +100,7 @@ class SharedDropoutSeed(Rule):
                     layers_seen.append(site)
             if len(layers_seen) < 2:
                 continue  # one layer applied twice: its random stream advances
+            layers_seen.sort(key=_position)
             first = layers_seen[0]
             for site in layers_seen[1:]:
                 message = (f"{_describe(site)} draws the same {fmt_shape(shape)} masks as "

@@ -256,3 +256,41 @@ def test_argument_rules_point_at_the_keyword():
     (finding,) = _findings(source, "DL301", "3")
     line = source.splitlines()[finding.line - 1]
     assert line[finding.column - 1:finding.end_column - 1] == "recurrent_dropout=0.2"
+
+
+# --- the error rules' claims, checked by running the examples in real Keras 3 ------------------
+
+def _train(source: str, samples: int = 8):
+    """Run an example (which builds `model`) and call it in training mode on a random batch
+    (the forward pass of a training step, where the dropout masks are drawn)."""
+    import numpy as np
+
+    namespace: dict = {}
+    exec(compile(source, "<example>", "exec"), namespace)
+    model = namespace["model"]
+    shape = tuple(model.inputs[0].shape)[1:]
+    model(np.random.rand(samples, *shape).astype("float32"), training=True)
+
+
+@pytest.mark.parametrize(("code", "index", "when"), [
+    ("DL104", 0, "build"),  # SpatialDropout1D on (None, 10): ValueError when called
+    ("DL202", 0, "fit"),  # noise_shape (None, 1, 16) on (None, 30, 8)
+    ("DL203", 0, "fit"),  # noise_shape (32, 1, 8): a batch of 8 (the last one) fails
+    ("DL204", 0, "build"),  # Keras 3: TypeError for noise_shape=
+    ("DL303", 0, "build"),  # CuDNNLSTM: ImportError in Keras 3
+    ("DL307", 0, "fit"),  # implementation=1 with dropout: rank error in training
+])
+def test_error_examples_really_fail_in_keras3(code, index, when):
+    import keras
+
+    assert keras.__version__.startswith("3.")
+    rule = BY_CODE[code]
+    source = rule.BAD[index]
+    if when == "build":
+        with pytest.raises((ValueError, TypeError, ImportError)):
+            exec(compile(source, "<example>", "exec"), {})
+    else:
+        with pytest.raises(Exception) as info:
+            _train(source)
+        assert not isinstance(info.value, (NameError, KeyError, AttributeError))
+        _train(rule.GOOD[0])  # and the recommended code trains
