@@ -125,7 +125,9 @@ def assemble(results: list[FileResult], settings: Settings, errors: list[str] | 
 
 
 def check_paths(paths: list[str], settings: Settings | None = None, *,
-                force_exclude: bool = False, unsafe_load: bool = False) -> Report:
+                force_exclude: bool = False, unsafe_load: bool = False,
+                probe: bool = False) -> Report:
+    """Check files and directories; `probe` also runs every dropout of each model file."""
     from .discover import is_model_path, iter_files
 
     settings = settings or Settings()
@@ -141,7 +143,7 @@ def check_paths(paths: list[str], settings: Settings | None = None, *,
     for p in models:
         from .loaders.model import lint_model_file
 
-        results.append(lint_model_file(p, settings, unsafe_load=unsafe_load))
+        results.append(lint_model_file(p, settings, unsafe_load=unsafe_load, probe=probe))
     return assemble(results, settings, errors)
 
 
@@ -154,12 +156,15 @@ def analyze_source(code: str, filename: str = "<string>", *, settings: Settings 
 
 def analyze(target, *, settings: Settings | None = None, keras_version: str | None = None,
             probe: bool = False, unsafe_load: bool = False) -> Report:
-    """Analyze a path (file or directory), a list of paths, or a built Keras model."""
+    """Analyze a path (file or directory), a list of paths, or a built Keras model.
+    `probe=True` also runs every dropout site of a model (object or file) in training mode
+    and reports disagreements with droplint's explanation (DL902)."""
     settings = (settings or Settings()).with_overrides(keras_version=keras_version)
     if isinstance(target, (str, os.PathLike)):
-        return check_paths([os.fspath(target)], settings, unsafe_load=unsafe_load)
+        return check_paths([os.fspath(target)], settings, unsafe_load=unsafe_load, probe=probe)
     if isinstance(target, (list, tuple)):
-        return check_paths([os.fspath(t) for t in target], settings, unsafe_load=unsafe_load)
+        return check_paths([os.fspath(t) for t in target], settings, unsafe_load=unsafe_load,
+                           probe=probe)
     from .loaders.model import analyze_model
 
     return analyze_model(target, settings, probe=probe)

@@ -151,3 +151,16 @@ def test_cli_unsafe_load_flag(files):
         assert [s["layer_name"] for s in data["sites"]] == ["after_lambda"]
     finally:
         files["marker"].unlink(missing_ok=True)
+
+
+def test_cli_probe(files):
+    proc = run_cli("probe", "model.keras", cwd=files["folder"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert out.count("claimed:") == out.count("measured:") == 4
+    assert out.count("agrees") == 4 and "DL902" not in out
+    assert "4 of 4 dropout sites probed, 0 disagree" in out
+    bad = run_cli("probe", "train.py", cwd=files["folder"])
+    assert bad.returncode == 2 and "probe takes model files" in bad.stderr
+    refused = run_cli("probe", "lambda.keras", cwd=files["folder"])
+    assert refused.returncode == 1 and "--unsafe-load" in refused.stdout

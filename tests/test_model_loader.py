@@ -276,6 +276,60 @@ def test_analyze_rejects_what_is_not_a_model():
         droplint.analyze(object())
 
 
+# --- the probe -------------------------------------------------------------------------------
+
+def test_probe_measures_every_site_and_agrees(keras):
+    layers = keras.layers
+    inputs = keras.Input((12, 6))
+    x = layers.Dropout(0.3, name="p_drop")(inputs)
+    x = layers.LSTM(8, dropout=0.3, return_sequences=True, name="p_lstm")(x)
+    x = layers.Dropout(0.3, noise_shape=(None, 12, 1), name="p_steps")(x)
+    x = layers.Bidirectional(layers.GRU(4, dropout=0.3, seed=5), name="p_bi")(x)
+    model = keras.Model(inputs, layers.Dense(1)(x))
+    report = droplint.analyze(model, probe=True)
+    assert "DL902" not in report.codes()
+    sites = report.to_dict()["sites"]
+    assert len(sites) == 4 and all("probe" in s for s in sites)
+    for site in sites:
+        measured = site["probe"]
+        assert measured["drops"] == site["drops"]
+        assert [d if d is not None else measured["input_shape"][0] for d in
+                site["mask_shape"]] == list(measured["mask_shape"])
+    (bi,) = [s for s in sites if s["layer_name"] == "p_bi"]
+    assert bi["probe"]["directions_identical"]  # what DL306 says about a seeded Bidirectional
+    assert "DL306" in codes_at(report, "p_bi")
+    assert "probe" not in droplint.analyze(model).to_dict()["sites"][0]
+
+
+def test_probe_disagreement_is_dl902(keras):
+    layers = keras.layers
+
+    class StepDropout(layers.Dropout):
+        """Drops whole timesteps whatever its noise_shape says."""
+
+        def call(self, inputs, training=False):
+            if training and self.rate > 0:
+                shape = keras.ops.shape(inputs)
+                return keras.random.dropout(inputs, self.rate,
+                                            noise_shape=(shape[0], shape[1], 1),
+                                            seed=self.seed_generator)
+            return inputs
+
+    inputs = keras.Input((10, 5))
+    x = StepDropout(0.4, name="steps")(inputs)
+    model = keras.Model(inputs, layers.LSTM(3)(x))
+    report = droplint.analyze(model, probe=True)
+    assert any("a subclass of Dropout" in n for n in report.notes)
+    (finding,) = [f for f in report.findings if f.code == "DL902"]
+    assert finding.layer_name == "steps" and finding.severity.value == "warning"
+    assert "timesteps" in finding.message
+    (site,) = by_name(report, "steps")
+    assert site["drops"] == "elements" and site["probe"]["drops"] == "timesteps"
+    quiet = droplint.analyze(model, probe=True,
+                             settings=droplint.api.Settings(ignore=("DL902",)))
+    assert "DL902" not in quiet.codes()
+
+
 # --- the callback ----------------------------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore:Gradients do not exist")
