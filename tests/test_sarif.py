@@ -3,6 +3,7 @@ jsonschema against the OASIS schema."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,21 @@ def test_built_model_sarif_uses_layer_names():
     assert "physicalLocation" not in location  # an in-memory model is no file
     assert location["logicalLocations"] == [{"name": "input_dropout", "kind": "object"}]
     assert "fixes" not in result
+
+
+def test_explain_exports_html_and_svg_with_the_mask_pictures(project: Path):
+    run = droplint("explain", "--keras-version", "3.15", "--html", "explain.html", "--svg",
+                   "explain.svg", "pkg/model.py", cwd=project)
+    assert run.returncode == 0, run.stderr.decode()
+    terminal = run.stdout.decode()
+    html = (project / "explain.html").read_text(encoding="utf-8")
+    svg = (project / "explain.svg").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert "pkg/model.py:5:5" in html and "pkg/model.py:5:5" in terminal
+    picture_row = next(line for line in terminal.splitlines() if line.strip().startswith("t0 "))
+    html_text = re.sub(r"<[^>]+>", "", html)
+    assert picture_row.split("│")[1] in html_text  # the same mask picture, in colour
+    assert "color: #008000" in html  # kept entries are drawn green
+    svg_text = svg.replace("&#160;", " ")
+    assert svg.lstrip().startswith("<svg") and "droplint explain" in svg_text
+    assert "pkg/model.py:5:5" in svg_text
