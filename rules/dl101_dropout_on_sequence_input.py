@@ -2,8 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, after_recurrent, recurrent_consumers, rnn_alternative,
-                      sequence_input, spatial_alternative, spatial_fix, timesteps_alternative)
+from ._common import (after_embedding, after_recurrent, once_per_message, recurrent_consumers,
+                      rnn_alternative, sequence_input, spatial_alternative, spatial_fix,
+                      timesteps_alternative)
 
 
 class DropoutOnSequenceInput(Rule):
@@ -86,6 +87,10 @@ class DropoutOnSequenceInput(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             shape = sequence_input(node) if site.argument is None else None

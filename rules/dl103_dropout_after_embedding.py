@@ -2,7 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import after_embedding, sequence_input, spatial_alternative, spatial_fix
+from ._common import (after_embedding, once_per_message, sequence_input, spatial_alternative,
+                      spatial_fix)
 
 
 class DropoutAfterEmbedding(Rule):
@@ -71,6 +72,10 @@ class DropoutAfterEmbedding(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             shape = sequence_input(node) if site.argument is None else None

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import fmt_rate, fmt_shape
 
-from ._common import producer, rnn_name
+from ._common import once_per_message, producer, rnn_name
 
 EXPECTED = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)",
             3: "(batch, dim1, dim2, dim3, channels)"}
@@ -68,6 +68,10 @@ class SpatialDropoutWrongRank(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             n = SPATIAL_DROPOUT_KINDS.get(node.kind)

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe
 
-from ._common import known_mask, layer_call, number, recurrent_consumers, rnn_name
+from ._common import known_mask, layer_call, number, once_per_message, recurrent_consumers, rnn_name
 
 
 class DoubleDropout(Rule):
@@ -57,6 +57,10 @@ class DoubleDropout(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             layer = node.layer

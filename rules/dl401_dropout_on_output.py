@@ -2,7 +2,7 @@ from droplint.graph import NOISE_KINDS
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import is_number, layer_call, pct, producer
+from ._common import is_number, layer_call, once_per_message, pct, producer
 
 
 class DropoutOnOutput(Rule):
@@ -58,6 +58,10 @@ class DropoutOnOutput(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             if site.argument is not None or not node.model_output:

@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call
+from ._common import layer_call, once_per_message
 
 
 class DropoutBeforeBatchnorm(Rule):
@@ -50,6 +50,10 @@ class DropoutBeforeBatchnorm(Rule):
     )
 
     def check(self, ctx):
+        # a layer applied twice to the same shape is one finding
+        return once_per_message(self._findings(ctx))
+
+    def _findings(self, ctx):
         for site in ctx.sites:
             node = site.node
             if site.argument is not None or site.mask.drops == "none":
