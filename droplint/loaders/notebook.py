@@ -282,24 +282,39 @@ def _error(path: str, exc: NotebookError):
     return FileResult(path, [parse_error(path, exc.message, exc.line, exc.column)])
 
 
-def _lint_program(nb: Notebook, path: str, settings: Settings):
-    """Lint the code cells; a cell that does not parse gets DL900 and is left out.
-    Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
+def _cell_errors(nb: Notebook, path: str, settings: Settings) -> list[Finding]:
+    """DL900 for each code cell that does not parse on its own, in cell coordinates."""
     from ..api import lint_text
 
-    blank: set[int] = set()
-    bad: list[Finding] = []
-    while True:
-        prog = program(nb, frozenset(blank))
+    errors = []
+    for n, cell in enumerate(nb.cells, 1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            code = mask_ipython(source_text(cell))[0]
+            for f in lint_text(code, path, settings).findings:
+                if f.code == "DL900":
+                    f.cell = n
+                    errors.append(f)
+    return errors
+
+
+def _lint_program(nb: Notebook, path: str, settings: Settings):
+    """Lint the code cells as one program. When it does not parse, each cell that does not
+    parse on its own gets DL900 and is left out, and the others are checked.
+    Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
+    from ..api import FileResult, lint_text
+
+    prog = program(nb)
+    result = lint_text(prog.text, path, settings)
+    if not any(f.code == "DL900" for f in result.findings):
+        return prog, result, []
+    bad = _cell_errors(nb, path, settings)
+    if bad:
+        prog = program(nb, frozenset(f.cell for f in bad))
         result = lint_text(prog.text, path, settings)
-        errors = [f for f in result.findings if f.code == "DL900"]
-        if not errors:
-            return prog, result, bad
-        error = _to_cells(errors[0], prog)
-        bad.append(error)
-        if error.cell in blank or error.cell is None:
-            return prog, type(result)(path), bad
-        blank.add(error.cell)
+    errors = [f for f in result.findings if f.code == "DL900"]
+    if errors:  # the cells parse one by one but not together: report where it failed
+        return prog, FileResult(path), bad + [_to_cells(errors[0], prog)]
+    return prog, result, bad
 
 
 def lint_notebook(data: bytes, path: str, settings: Settings):
