@@ -251,11 +251,12 @@ class FuncModel:
 
 
 class UserFunc:
-    __slots__ = ("node", "scope", "cls", "defaults", "done")
+    __slots__ = ("node", "scope", "cls", "defaults", "done", "top")
 
-    def __init__(self, node, scope, cls, defaults):
+    def __init__(self, node, scope, cls, defaults, top):
         self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
         self.done = False  # analyzed (inlined at a call, or at the end)
+        self.top = top  # index of the module-level statement it is defined in
 
 
 class UserClass:
@@ -439,12 +440,18 @@ class _PositionState(CodegenState):
 class Positions:
     """Character offsets of the wanted nodes, and conversion to 1-based line/column."""
 
-    def __init__(self, module: cst.Module, text: str, wanted: dict[int, cst.CSTNode]):
+    def __init__(self, module: cst.Module, text: str, wanted: dict[int, cst.CSTNode],
+                 statements: int):
         state = _PositionState(default_indent=module.default_indent,
                                default_newline=module.default_newline)
         state.wanted = wanted
         state.found = {}
-        module._codegen(state)
+        # Module._codegen_impl, stopped after the last statement that holds a wanted node:
+        # offsets depend only on what comes before.
+        for node in module.header:
+            node._codegen(state)
+        for node in module.body[:statements]:
+            node._codegen(state)
         offsets = list(accumulate(map(len, state.tokens), initial=0))
         self.found = {k: (offsets[a], offsets[b]) for k, (a, b) in state.found.items()}
         self.text = text
@@ -586,11 +593,15 @@ class Loader:
         self.api_votes: dict[str, int] = {}
         self.frame = Frame(Scope())
         self.notes: set[str] = set()
+        self.top = 0  # the module-level statement being analyzed
+        self.last_top = -1  # the last module-level statement holding a wanted node
 
     # -- driver ---------------------------------------------------------------------------
 
     def run(self, module: cst.Module) -> Graph:
-        self.block(module.body)
+        for self.top, stmt in enumerate(module.body):
+            if self.stmt(stmt):
+                break
         self.finish_deferred()
         self.mark_outputs()
         self.fill_positions(module)
@@ -861,7 +872,7 @@ class Loader:
         cls = self.frame.cls if isinstance(self.frame.cls, UserClass) and \
             self.frame.context == "class" else None
         func = UserFunc(node, self.frame.scope if cls is None else self.frame.scope.parent, cls,
-                        defaults)
+                        defaults, self.top)
         if cls is not None:
             cls.methods[node.name.value] = func
         else:
@@ -1668,6 +1679,7 @@ class Loader:
             return UNKNOWN
         func.done = True
         node = func.node
+        saved_top, self.top = self.top, func.top
         scope = Scope(func.scope)
         soft: set[str] = set()
         params = list(node.params.posonly_params) + list(node.params.params)
@@ -1715,6 +1727,7 @@ class Loader:
         finally:
             self.depth -= 1
             self.frame = outer
+            self.top = saved_top
         returns = frame.returns
         if not returns:
             return None
@@ -1733,11 +1746,13 @@ class Loader:
         for node in nodes:
             if node is not None:
                 self.wanted[id(node)] = node
+        if self.top > self.last_top:
+            self.last_top = self.top
 
     def fill_positions(self, module: cst.Module):
         if not self.wanted:
             return
-        pos = Positions(module, self.text, self.wanted)
+        pos = Positions(module, self.text, self.wanted, self.last_top + 1)
         for origin, call, name_node, arg_nodes, inner_arg in self.layer_sites:
             origin.span = pos.node_span(call)
             origin.name_span = pos.node_span(name_node)

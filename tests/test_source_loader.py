@@ -1,0 +1,914 @@
+"""The source loader (droplint/loaders/source.py) and static shapes (droplint/shapes.py).
+
+Each test reads a small program and asserts the exact graph: kinds, edges, shapes, arguments,
+spans, call arguments, model outputs. Tests marked "real Keras" build the same thing with the
+installed Keras and compare.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from droplint.graph import UNKNOWN, Graph
+from droplint.loaders import SourceError
+from droplint.loaders.source import SIGNATURES, load
+from droplint.shapes import output_shape
+
+
+def graph(src: str) -> Graph:
+    return load(textwrap.dedent(src), "m.py")
+
+
+def chain(g: Graph) -> list[tuple[str, list[int]]]:
+    """Nodes as (kind, indexes of input nodes)."""
+    index = {id(n): i for i, n in enumerate(g.nodes)}
+    return [(n.kind, [index[id(i)] for i in n.inputs]) for n in g.nodes]
+
+
+def shapes(g: Graph) -> list:
+    return [(n.kind, n.input_shape, n.output_shape) for n in g.nodes]
+
+
+def offset(src: str, line: int, column: int) -> int:
+    lines = src.split("\n")
+    return sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
+
+
+def text(src: str, span) -> str:
+    return src[offset(src, span.line, span.column):offset(src, span.end_line, span.end_column)]
+
+
+def remove(src: str, span) -> str:
+    return src[:offset(src, span.line, span.column)] + \
+        src[offset(src, span.end_line, span.end_column):]
+
+
+# ------------------------------------------------------------------------------------------
+# Imports: every way of naming a Keras class.
+
+IMPORT_STYLES = [
+    ("import keras\nD = keras.layers.Dropout", "keras"),
+    ("from keras import layers\nD = layers.Dropout", "keras"),
+    ("from keras.layers import Dropout as D", "keras"),
+    ("from keras import layers as L\nD = L.Dropout", "keras"),
+    ("import keras.layers as kl\nD = kl.Dropout", "keras"),
+    ("from keras.layers import *\nD = Dropout", "keras"),
+    ("from keras.layers.core import Dropout as D", "keras"),
+    ("from keras.src.layers import Dropout as D", "keras"),
+    ("import tensorflow as tf\nD = tf.keras.layers.Dropout", "tf.keras"),
+    ("import tensorflow as tf\nL = tf.keras.layers\nD = L.Dropout", "tf.keras"),
+    ("from tensorflow import keras\nD = keras.layers.Dropout", "tf.keras"),
+    ("from tensorflow.keras import layers\nD = layers.Dropout", "tf.keras"),
+    ("from tensorflow.keras.layers import Dropout as D", "tf.keras"),
+    ("import tensorflow.keras as keras\nD = keras.layers.Dropout", "tf.keras"),
+    ("from tensorflow.python.keras.layers import core\nD = core.Dropout", "tf.keras"),
+    ("from tensorflow.keras.layers import *\nD = Dropout", "tf.keras"),
+    ("import tf_keras\nD = tf_keras.layers.Dropout", "tf_keras"),
+    ("from tf_keras import layers\nD = layers.Dropout", "tf_keras"),
+]
+
+
+@pytest.mark.parametrize("prelude,api", IMPORT_STYLES)
+def test_import_styles(prelude, api):
+    g = graph(prelude + "\nd = D(0.3)\n")
+    assert [(lay.kind, lay.args, lay.api) for lay in g.layers] == [("Dropout", {"rate": 0.3}, api)]
+    assert g.api == api
+
+
+def test_keras2_module_paths_and_cudnn():
+    g = graph("""
+        import tensorflow as tf
+        from keras.layers.recurrent import LSTM
+        from keras.layers.recurrent_v2 import GRU
+        from tensorflow.python.keras.layers.recurrent_v2 import LSTM as LSTM2
+        a = LSTM(4)
+        b = GRU(5)
+        c = LSTM2(6)
+        d = tf.compat.v1.keras.layers.CuDNNLSTM(7)
+        e = tf.keras.layers.CuDNNGRU(8)
+    """)
+    assert [(lay.kind, lay.args["units"], lay.api) for lay in g.layers] == [
+        ("LSTM", 4, "keras"), ("GRU", 5, "keras"), ("LSTM", 6, "tf.keras"),
+        ("CuDNNLSTM", 7, "tf.keras"), ("CuDNNGRU", 8, "tf.keras")]
+
+
+def test_function_local_import_and_aliases_do_not_leak():
+    g = graph("""
+        def build():
+            from keras import layers as L
+            return L.Dropout(0.1)
+        def other():
+            return L.Dropout(0.2)   # L is not bound here
+        build()
+        other()
+    """)
+    assert [lay.args for lay in g.layers] == [{"rate": 0.1}]
+
+
+def test_not_keras():
+    g = graph("""
+        import torch.nn as nn
+        from mylib import LSTM
+        class Dropout:
+            def __init__(self, rate):
+                self.rate = rate
+        a = Dropout(0.5)
+        b = nn.Dropout(0.5)
+        c = LSTM(3)
+        d = GRU(3)  # never imported
+        import keras
+        keras = object()
+        e = keras.layers.Dropout(0.1)  # keras rebound
+    """)
+    assert g.layers == [] and g.nodes == []
+
+
+def test_user_keras_layer_named_dropout_is_not_keras_dropout():
+    g = graph("""
+        import keras
+        class Dropout(keras.layers.Layer):
+            def call(self, x):
+                return x
+        x = keras.Input((4,))
+        y = Dropout(0.5)(x)
+    """)
+    assert chain(g) == [("InputLayer", []), ("Layer", [0])]
+
+
+def test_star_import_from_torch_shadows():
+    g = graph("""
+        from keras.layers import *
+        from torch.nn import *
+        d = Dropout(0.5)
+    """)
+    assert g.layers == []
+
+
+def test_imports_recorded_for_fixes():
+    src = textwrap.dedent("""
+        import tensorflow as tf
+        from tensorflow.keras.layers import (CuDNNLSTM,
+                                             Dense as D)
+        from keras import layers
+        from os import path
+    """)
+    g = load(src, "m.py")
+    got = [(i.module, i.name, i.asname, text(src, i.span), text(src, i.statement).split()[0])
+           for i in g.imports]
+    assert got == [
+        ("tensorflow.keras.layers", "CuDNNLSTM", None, "CuDNNLSTM", "from"),
+        ("tensorflow.keras.layers", "Dense", "D", "Dense", "from"),
+        ("keras", "layers", None, "layers", "from"),
+    ]
+    assert text(src, g.imports[0].statement).endswith("Dense as D)")
+
+
+def test_dominant_api():
+    assert graph("import tf_keras\nimport keras\nx = tf_keras.layers.Dense(1)\n"
+                 "y = tf_keras.layers.Dense(1)").api == "tf_keras"
+    assert graph("x = 1").api == "keras"
+
+
+# ------------------------------------------------------------------------------------------
+# Construction styles.
+
+def test_sequential_list_with_input_shape():
+    g = graph("""
+        from tensorflow import keras
+        from tensorflow.keras import layers
+        model = keras.Sequential([
+            layers.LSTM(64, return_sequences=True, input_shape=(30, 8)),
+            layers.Dropout(0.2),
+            layers.LSTM(32),
+            layers.Dense(1),
+        ])
+    """)
+    assert chain(g) == [("LSTM", []), ("Dropout", [0]), ("LSTM", [1]), ("Dense", [2])]
+    assert shapes(g) == [
+        ("LSTM", (None, 30, 8), (None, 30, 64)), ("Dropout", (None, 30, 64), (None, 30, 64)),
+        ("LSTM", (None, 30, 64), (None, 32)), ("Dense", (None, 32), (None, 1))]
+    assert [n.context for n in g.nodes] == ["sequential"] * 4
+    assert [n.model_output for n in g.nodes] == [False, False, False, True]
+    assert g.layers[0].args == {"units": 64, "return_sequences": True, "input_shape": (30, 8)}
+
+
+def test_sequential_input_first_and_input_layer_first():
+    g = graph("""
+        import keras
+        a = keras.Sequential([keras.Input(shape=(30, 8)), keras.layers.Dropout(0.5)])
+        b = keras.Sequential([keras.layers.InputLayer(input_shape=(10, 2)),
+                              keras.layers.GaussianNoise(0.1)])
+        c = keras.Sequential([keras.layers.Dense(4, batch_input_shape=(16, 3)),
+                              keras.layers.AlphaDropout(0.1)])
+    """)
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("InputLayer", []),
+                        ("GaussianNoise", [2]), ("Dense", []), ("AlphaDropout", [4])]
+    assert [n.output_shape for n in g.nodes] == [
+        (None, 30, 8), (None, 30, 8), (None, 10, 2), (None, 10, 2), (16, 4), (16, 4)]
+    assert [n.model_output for n in g.nodes] == [False, True, False, True, False, True]
+
+
+def test_add_chain_and_build():
+    g = graph("""
+        from keras.models import Sequential
+        from keras.layers import Embedding, SpatialDropout1D, LSTM, Dense
+        model = Sequential()
+        model.add(Embedding(1000, 64))
+        model.add(SpatialDropout1D(0.2))
+        model.add(LSTM(16, dropout=0.2, recurrent_dropout=0.2))
+        model.add(Dense(1, activation="sigmoid"))
+        model.build((None, 30))
+        model.compile(loss="binary_crossentropy")
+    """)
+    assert chain(g) == [("Embedding", []), ("SpatialDropout1D", [0]), ("LSTM", [1]),
+                        ("Dense", [2])]
+    assert shapes(g) == [
+        ("Embedding", (None, 30), (None, 30, 64)),
+        ("SpatialDropout1D", (None, 30, 64), (None, 30, 64)),
+        ("LSTM", (None, 30, 64), (None, 16)), ("Dense", (None, 16), (None, 1))]
+    assert g.layers[2].args == {"units": 16, "dropout": 0.2, "recurrent_dropout": 0.2}
+    assert g.nodes[-1].model_output
+
+
+def test_functional_nested_calls_and_model_outputs():
+    src = """
+        from keras.layers import Input, Dropout, LSTM, Dense
+        from keras.models import Model
+        shape = (30, 8)
+        ipt = Input(shape=(shape[0], shape[1]))
+        x = Dropout(0.3)(ipt)
+        out = Dense(1)(LSTM(10)(x))
+        aux = Dense(2)(x)
+        model = Model(inputs=ipt, outputs=[out, aux])
+    """
+    g = graph(src)
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("LSTM", [1]), ("Dense", [2]),
+                        ("Dense", [1])]
+    assert shapes(g) == [
+        ("InputLayer", None, (None, 30, 8)), ("Dropout", (None, 30, 8), (None, 30, 8)),
+        ("LSTM", (None, 30, 8), (None, 10)), ("Dense", (None, 10), (None, 1)),
+        ("Dense", (None, 30, 8), (None, 30, 2))]
+    assert [n.model_output for n in g.nodes] == [False, False, False, True, True]
+    assert {n.context for n in g.nodes} == {"functional"}
+    assert g.layers[0].args == {"shape": (30, 8)}
+
+
+def test_layer_object_called_twice_is_two_nodes():
+    g = graph("""
+        import keras
+        drop = keras.layers.Dropout(0.5)
+        a = keras.Input((4,))
+        b = keras.Input((6,))
+        x = drop(a)
+        y = drop(b)
+    """)
+    assert chain(g) == [("InputLayer", []), ("InputLayer", []), ("Dropout", [0]),
+                        ("Dropout", [1])]
+    assert g.nodes[2].layer is g.nodes[3].layer
+    assert [n.output_shape for n in g.nodes[2:]] == [(None, 4), (None, 6)]
+    assert len(g.layers) == 3
+
+
+def test_model_built_in_function_with_defaults():
+    g = graph("""
+        from keras import layers, models
+        def build(n_steps=30, n_features=8, rate=0.25, units=2 * 16):
+            inp = layers.Input((n_steps, n_features))
+            x = layers.LSTM(units, return_sequences=True)(inp)
+            x = layers.Dropout(rate)(x)
+            return models.Model(inp, layers.Dense(1)(x))
+    """)
+    assert shapes(g)[1:] == [("LSTM", (None, 30, 8), (None, 30, 32)),
+                             ("Dropout", (None, 30, 32), (None, 30, 32)),
+                             ("Dense", (None, 30, 32), (None, 30, 1))]
+    assert g.layers[2].args == {"rate": 0.25}
+    assert g.nodes[-1].model_output
+
+
+def test_function_called_with_arguments_uses_them():
+    g = graph("""
+        from keras import layers, Sequential
+        def build(rate=0.1, *, units=4):
+            return Sequential([layers.Dense(units, input_shape=(3,)), layers.Dropout(rate)])
+        model = build(0.6, units=7)
+        model.summary()
+    """)
+    assert [lay.args for lay in g.layers] == [{"units": 7, "input_shape": (3,)}, {"rate": 0.6}]
+    assert shapes(g) == [("Dense", (None, 3), (None, 7)), ("Dropout", (None, 7), (None, 7))]
+
+
+def test_default_parameter_does_not_prune_branches():
+    g = graph("""
+        from keras import layers, Sequential
+        def build(use_dropout=False):
+            m = Sequential([layers.Dense(4, input_shape=(3,))])
+            if use_dropout:
+                m.add(layers.Dropout(0.5))
+            return m
+    """)
+    assert [lay.kind for lay in g.layers] == ["Dense", "Dropout"]
+
+
+def test_known_condition_prunes_branch():
+    g = graph("""
+        from keras import layers
+        USE_NOISE = False
+        x = layers.Input((3,))
+        if USE_NOISE:
+            x = layers.GaussianNoise(0.1)(x)
+        else:
+            x = layers.Dropout(0.1)(x)
+        y = layers.Dense(1)(x)
+    """)
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("Dense", [1])]
+
+
+def test_wrappers_and_rnn_cell():
+    src = textwrap.dedent("""
+        from keras import layers
+        x = layers.Input((20, 5))
+        a = layers.Bidirectional(layers.LSTM(8, return_sequences=True))(x)
+        b = layers.Bidirectional(layers.GRU(8, return_sequences=True), merge_mode="sum")(a)
+        c = layers.Bidirectional(layers.GRU(8), merge_mode=None)(b)
+        d = layers.TimeDistributed(layers.Dropout(0.5))(b)
+        e = layers.TimeDistributed(layers.Dense(3))(d)
+        f = layers.RNN(layers.LSTMCell(6, dropout=0.1), return_sequences=True)(e)
+    """)
+    g = load(src, "m.py")
+    assert chain(g) == [("InputLayer", []), ("Bidirectional", [0]), ("Bidirectional", [1]),
+                        ("Bidirectional", [2]), ("TimeDistributed", [2]),
+                        ("TimeDistributed", [4]), ("RNN", [5])]
+    assert [n.output_shape for n in g.nodes] == [
+        (None, 20, 5), (None, 20, 16), (None, 20, 8), None, (None, 20, 8), (None, 20, 3),
+        (None, 20, 6)]
+    wrappers = [lay for lay in g.layers if lay.inner is not None]
+    assert [(w.kind, w.inner.kind, w.inner.args) for w in wrappers] == [
+        ("Bidirectional", "LSTM", {"units": 8, "return_sequences": True}),
+        ("Bidirectional", "GRU", {"units": 8, "return_sequences": True}),
+        ("Bidirectional", "GRU", {"units": 8}),
+        ("TimeDistributed", "Dropout", {"rate": 0.5}),
+        ("TimeDistributed", "Dense", {"units": 3}),
+        ("RNN", "LSTMCell", {"units": 6, "dropout": 0.1}),
+    ]
+    assert wrappers[1].args == {"merge_mode": "sum"} and wrappers[2].args == {"merge_mode": None}
+    assert text(src, wrappers[3].origin.inner_span) == "layers.Dropout(0.5)"
+    assert text(src, wrappers[3].inner.origin.span) == "layers.Dropout(0.5)"
+    # Wrapped layers are reached through .inner, not listed on their own.
+    assert [lay.kind for lay in g.layers] == ["InputLayer", "Bidirectional", "Bidirectional",
+                                             "Bidirectional", "TimeDistributed",
+                                             "TimeDistributed", "RNN"]
+
+
+def test_wrapped_layer_object_from_a_variable():
+    g = graph("""
+        from keras import layers
+        lstm = layers.LSTM(4, dropout=0.2)
+        bi = layers.Bidirectional(lstm)
+        y = bi(layers.Input((7, 2)))
+    """)
+    assert [lay.kind for lay in g.layers] == ["Bidirectional", "InputLayer"]
+    assert g.layers[0].inner.args == {"units": 4, "dropout": 0.2}
+    assert g.nodes[1].output_shape == (None, 8)
+
+
+SUBCLASSED = """
+    import tensorflow as tf
+    from tensorflow import keras
+
+    class MCModel(keras.Model):
+        def __init__(self, units=32, rate=0.3, **kwargs):
+            super().__init__(**kwargs)
+            self.lstm = keras.layers.LSTM(units, return_sequences=True)
+            self.drop = keras.layers.Dropout(rate)
+            self.out = keras.layers.Dense(1)
+
+        def call(self, inputs, training=None):
+            x = self.lstm(inputs)
+            x = self.drop(x, training=training)
+            x = self.drop(x, training=True)
+            x = self.drop(x, None)
+            return self.out(x)
+"""
+
+
+def test_subclassed_model():
+    src = textwrap.dedent(SUBCLASSED)
+    g = load(src, "m.py")
+    assert chain(g) == [("LSTM", []), ("Dropout", [0]), ("Dropout", [1]), ("Dropout", [2]),
+                        ("Dense", [3])]
+    assert {n.context for n in g.nodes} == {"subclassed"}
+    assert [n.call_args for n in g.nodes] == [
+        {}, {"training": "training"}, {"training": True}, {"training": None}, {}]
+    assert [text(src, n.call_spans["training"]) for n in g.nodes[1:4]] == [
+        "training=training", "training=True", "None"]
+    assert [n.model_output for n in g.nodes] == [False] * 4 + [True]
+    assert g.layers[1].args == {"rate": 0.3}
+    assert g.nodes[1].input_shape == (None, None, 32)
+
+
+def test_subclassed_layer_outputs_are_not_model_outputs():
+    g = graph("""
+        import keras
+        class Block(keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.drop = keras.layers.Dropout(0.5)
+            def call(self, x, training=False):
+                return self.drop(x, training=training)
+    """)
+    assert chain(g) == [("Dropout", [])]
+    assert not g.nodes[0].model_output
+    assert g.nodes[0].call_args == {"training": "training"}
+
+
+def test_sub_model_outputs_are_not_outermost():
+    g = graph("""
+        import keras
+        from keras import layers
+        encoder = keras.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dropout(0.5)])
+        model = keras.Sequential([encoder, layers.Dense(1)])
+        inp = keras.Input((4,))
+        head = keras.Model(inp, layers.Dropout(0.2)(inp))
+        out = head(inp)
+        full = keras.Model(inp, out)
+    """)
+    assert chain(g) == [("Dense", []), ("Dropout", [0]), ("Sequential", []), ("Dense", [2]),
+                        ("InputLayer", []), ("Dropout", [4]), ("Functional", [4])]
+    assert [n.kind for n in g.nodes if n.model_output] == ["Dense", "Functional"]
+    assert g.nodes[2].output_shape == (None, 8)
+
+
+def test_subclassed_model_used_inside_another_is_not_outermost():
+    g = graph("""
+        import keras
+        class Inner(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.d = keras.layers.Dropout(0.1)
+            def call(self, x):
+                return self.d(x)
+        class Outer(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.inner = Inner()
+                self.dense = keras.layers.Dense(1)
+            def call(self, x):
+                return self.dense(self.inner(x))
+    """)
+    assert [(n.kind, n.model_output) for n in g.nodes] == [("Dropout", False), ("Dense", True)]
+
+
+# ------------------------------------------------------------------------------------------
+# Functional dropout ops.
+
+def test_functional_dropout_calls():
+    src = textwrap.dedent("""
+        import tensorflow as tf
+        import keras
+        from keras import backend as K
+
+        class L(keras.layers.Layer):
+            def call(self, x, training=None):
+                a = tf.nn.dropout(x, 0.5)
+                if training:
+                    b = tf.nn.dropout(x, rate=0.5)
+                c = keras.random.dropout(x, 0.5) if training else x
+                d = tf.cond(training, lambda: K.dropout(x, 0.5), lambda: x)
+                e = K.in_train_phase(K.dropout(x, 0.5), x)
+                if not training:
+                    return x
+                return tf.keras.backend.dropout(x, 0.5)
+
+        def f(x):
+            return tf.nn.dropout(x, 0.1)
+    """)
+    g = load(src, "m.py")
+    got = [(c.func, c.in_call, c.guarded, text(src, c.span).split("(")[0]) for c in g.calls]
+    assert got == [
+        ("tf.nn.dropout", True, False, "tf.nn.dropout"),
+        ("tf.nn.dropout", True, True, "tf.nn.dropout"),
+        ("keras.random.dropout", True, True, "keras.random.dropout"),
+        ("keras.backend.dropout", True, True, "K.dropout"),
+        ("keras.backend.dropout", True, True, "K.dropout"),
+        ("tf.keras.backend.dropout", True, True, "tf.keras.backend.dropout"),
+        ("tf.nn.dropout", False, False, "tf.nn.dropout"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Control flow: sound, never an invented edge.
+
+def test_loop_adds_layers_once():
+    g = graph("""
+        import keras
+        from keras import layers
+        model = keras.Sequential([keras.Input((30, 8))])
+        for units in (64, 32):
+            model.add(layers.LSTM(units, return_sequences=True))
+            model.add(layers.Dropout(0.2))
+        model.add(layers.Dense(1))
+    """)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("Dense", [2])]
+    assert g.layers[1].args == {"units": UNKNOWN, "return_sequences": True}
+    assert g.nodes[-1].model_output
+    assert g.notes
+
+
+def test_loop_that_may_not_run_leaves_input_unknown():
+    g = graph("""
+        import keras
+        x = keras.Input((30, 8))
+        for units in sizes:
+            x = keras.layers.LSTM(units, return_sequences=True)(x)
+        y = keras.layers.Dropout(0.2)(x)
+    """)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [])]
+    assert g.nodes[2].input_shape is None
+
+
+def test_ambiguous_producer_gives_no_edge_but_keeps_a_common_shape():
+    g = graph("""
+        import keras
+        x = keras.Input((30, 8))
+        if flag:
+            x = keras.layers.Dropout(0.1)(x)
+        else:
+            x = keras.layers.GaussianNoise(0.1)(x)
+        y = keras.layers.LSTM(4)(x)
+        z = keras.layers.LSTM(4)(x if flag else y)
+    """)
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("GaussianNoise", [0]),
+                        ("LSTM", []), ("LSTM", [])]
+    assert g.nodes[3].input_shape == (None, 30, 8)
+    assert g.nodes[4].input_shape is None
+
+
+def test_one_sided_branch_and_early_return():
+    g = graph("""
+        import keras
+        def build(x, flag):
+            if flag:
+                return keras.layers.Dense(1)(x)
+            x = keras.layers.Dropout(0.5)(x)
+            return x
+        inp = keras.Input((3,))
+        if __name__ == "__main__":
+            out = build(inp, True)
+        z = keras.layers.Dense(2)(out)
+    """)
+    # Inlined with flag=True: the Dropout after the return never runs.
+    assert chain(g) == [("InputLayer", []), ("Dense", [0]), ("Dense", [1])]
+
+
+def test_conditional_sequential_add_stops_the_chain():
+    g = graph("""
+        import keras
+        m = keras.Sequential([keras.layers.Dense(4, input_shape=(3,))])
+        if cond:
+            m.add(keras.layers.Dropout(0.5))
+        m.add(keras.layers.Dense(1))
+    """)
+    assert chain(g) == [("Dense", []), ("Dropout", [0]), ("Dense", [])]
+    assert g.nodes[2].model_output
+
+
+# ------------------------------------------------------------------------------------------
+# Values.
+
+def test_values():
+    g = graph("""
+        import keras
+        from keras import layers
+        RATE = 0.1 + 0.2
+        T, F = 30, 8
+        CFG = {"units": 16, "drop": {"rate": 0.4}}
+        shape = (T, F)
+        def build(k=2):
+            units = CFG["units"] * k
+            return [
+                layers.Dropout(-RATE),
+                layers.Dropout(rate=CFG["drop"]["rate"], noise_shape=(None, 1, shape[1])),
+                layers.LSTM(units // 3, dropout=RATE / 2, return_sequences=not False),
+                layers.Dropout(unknown_name),
+                layers.Dropout(RATE, noise_shape=(None, 1, x.shape[2])),
+                layers.Dense(**{"units": 3, "activation": "relu"}),
+                layers.LSTM(4, **kwargs),
+                layers.Reshape(target_shape=[T * F]),
+                layers.Dropout(0.1, None, 7),
+            ]
+    """)
+    args = [lay.args for lay in g.layers]
+    assert args[:6] == [
+        {"rate": -(0.1 + 0.2)},
+        {"rate": 0.4, "noise_shape": (None, 1, 8)},
+        {"units": 10, "dropout": (0.1 + 0.2) / 2, "return_sequences": True},
+        {"rate": UNKNOWN},
+        {"rate": 0.1 + 0.2, "noise_shape": (None, 1, UNKNOWN)},
+        {"units": 3, "activation": "relu"},
+    ]
+    assert args[6]["units"] == 4 and args[6]["dropout"] is UNKNOWN \
+        and args[6]["recurrent_dropout"] is UNKNOWN and args[6]["return_sequences"] is UNKNOWN
+    assert args[7] == {"target_shape": [240]}
+    assert args[8] == {"rate": 0.1, "noise_shape": None, "seed": 7}
+
+
+def test_class_constants_and_tensor_shapes():
+    g = graph("""
+        import keras
+        class Config:
+            RATE = 0.3
+            STEPS = 12
+        inp = keras.Input((Config.STEPS, 5))
+        x = keras.layers.Dropout(Config.RATE, noise_shape=(None, 1, inp.shape[-1]))(inp)
+        y = keras.layers.Reshape((inp.shape[1] * 5,))(x)
+    """)
+    assert g.layers[1].args == {"rate": 0.3, "noise_shape": (None, 1, 5)}
+    assert g.nodes[2].output_shape == (None, 60)
+
+
+def test_positional_arguments_mapped():
+    g = graph("""
+        from keras import layers
+        layers.GaussianNoise(0.2, 3)
+        layers.GaussianDropout(0.2)
+        layers.AlphaDropout(0.1, (None, 1, 4), 9)
+        layers.SpatialDropout2D(0.3, "channels_first")
+        layers.GRU(8, "relu", "sigmoid")
+        layers.SimpleRNN(8, "tanh")
+        layers.Conv1D(4, 3, 2, "same")
+        layers.Embedding(100, 16)
+        layers.Masking(0.0)
+        layers.Activation("relu")
+        layers.MaxPooling1D(2, 1, "same")
+        layers.Concatenate(1)
+        layers.RepeatVector(5)
+        layers.Input((3,), 32)
+    """)
+    assert [(lay.kind, lay.args) for lay in g.layers] == [
+        ("GaussianNoise", {"stddev": 0.2, "seed": 3}),
+        ("GaussianDropout", {"rate": 0.2}),
+        ("AlphaDropout", {"rate": 0.1, "noise_shape": (None, 1, 4), "seed": 9}),
+        ("SpatialDropout2D", {"rate": 0.3, "data_format": "channels_first"}),
+        ("GRU", {"units": 8, "activation": "relu", "recurrent_activation": "sigmoid"}),
+        ("SimpleRNN", {"units": 8, "activation": "tanh"}),
+        ("Conv1D", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}),
+        ("Embedding", {"input_dim": 100, "output_dim": 16}),
+        ("Masking", {"mask_value": 0.0}),
+        ("Activation", {"activation": "relu"}),
+        ("MaxPooling1D", {"pool_size": 2, "strides": 1, "padding": "same"}),
+        ("Concatenate", {"axis": 1}),
+        ("RepeatVector", {"n": 5}),
+        ("InputLayer", {"shape": (3,), "batch_size": 32}),
+    ]
+    assert g.nodes[0].output_shape == (32, 3)
+
+
+# ------------------------------------------------------------------------------------------
+# Spans.
+
+def test_spans():
+    src = textwrap.dedent("""\
+        from keras import layers
+        é = 1; d = layers.Dropout(0.3, noise_shape=(None, 1, 8), seed=1)
+        l = layers.LSTM(
+            64,
+            dropout=0.2,  # note
+            recurrent_dropout=0.1,
+        )
+        s = layers.SpatialDropout1D(rate=0.2,)
+    """)
+    g = load(src, "m.py")
+    d, lstm, s = g.layers
+    assert (d.origin.span.line, d.origin.span.column) == (2, 12)  # columns in characters
+    assert text(src, d.origin.span) == "layers.Dropout(0.3, noise_shape=(None, 1, 8), seed=1)"
+    assert text(src, d.origin.name_span) == "Dropout"
+    assert {k: text(src, v) for k, v in d.origin.arg_spans.items()} == {
+        "rate": "0.3", "noise_shape": "noise_shape=(None, 1, 8)", "seed": "seed=1"}
+    assert {k: text(src, v) for k, v in d.origin.arg_value_spans.items()} == {
+        "rate": "0.3", "noise_shape": "(None, 1, 8)", "seed": "1"}
+    line2 = {k: remove(src, v).split("\n")[1] for k, v in d.origin.arg_removal_spans.items()}
+    assert line2 == {
+        "rate": "é = 1; d = layers.Dropout(noise_shape=(None, 1, 8), seed=1)",
+        "noise_shape": "é = 1; d = layers.Dropout(0.3, seed=1)",
+        "seed": "é = 1; d = layers.Dropout(0.3, noise_shape=(None, 1, 8))"}
+    assert text(src, lstm.origin.span).startswith("layers.LSTM(\n") and \
+        (lstm.origin.span.line, lstm.origin.span.end_line) == (3, 7)
+    without = remove(src, lstm.origin.arg_removal_spans["dropout"])
+    assert without.split("\n")[2:6] == ["l = layers.LSTM(", "    64,",
+                                        "    recurrent_dropout=0.1,", ")"]
+    without = remove(src, lstm.origin.arg_removal_spans["recurrent_dropout"])
+    assert without.split("\n")[4:6] == ["    dropout=0.2,  # note", ")"]
+    assert remove(src, s.origin.arg_removal_spans["rate"]).split("\n")[7] == \
+        "s = layers.SpatialDropout1D()"
+    for layer in g.layers:
+        for span in layer.origin.arg_removal_spans.values():
+            compile(remove(src, span), "m.py", "exec")
+
+
+def test_parenthesized_values_and_calls():
+    src = "import keras\nx = (keras.layers.Dropout((0.5)))\n"
+    g = load(src, "m.py")
+    assert text(src, g.layers[0].origin.span) == "keras.layers.Dropout((0.5))"
+    assert text(src, g.layers[0].origin.arg_value_spans["rate"]) == "(0.5)"
+    assert g.layers[0].args == {"rate": 0.5}
+
+
+# ------------------------------------------------------------------------------------------
+# Errors and robustness.
+
+def test_syntax_error():
+    with pytest.raises(SourceError) as info:
+        load("import keras\nx = keras.layers.Dropout(0.5\ny = 1 +\n", "bad.py")
+    err = info.value
+    assert err.message.startswith("SyntaxError: ")
+    assert (err.line, err.column) == (2, 25)
+    with pytest.raises(SourceError) as info:
+        load("a = 1\nb = )\n", "bad.py")
+    assert (info.value.line, info.value.message) == (2, "SyntaxError: unmatched ')'")
+
+
+def test_odd_code_does_not_crash():
+    g = graph("""
+        import keras
+        async def f():
+            async with a as b:
+                await keras.layers.Dropout(0.1)(await x)
+            yield [keras.layers.Dense(i) for i in range(3) if i]
+            return {**{}, "a": 1}
+        match cmd:
+            case 1:
+                d = keras.layers.Dropout(0.2)
+            case _:
+                pass
+        try:
+            m = keras.layers.LSTM(1)
+        except Exception as e:
+            raise
+        finally:
+            pass
+        while True:
+            x = keras.layers.GRU(2)
+            break
+        print(f"{keras.layers.Dense(9)}")
+        lambda t: keras.layers.Dense(8)(t)
+        x = y = z = (1, 2)[5]
+        del x
+        global q
+        a: int = 1 / 0
+        b = 2 ** 4000
+        b += 1
+        [c, *d] = 1, 2, 3
+        (e := 5)
+    """)
+    assert sorted(lay.kind for lay in g.layers) == ["Dense", "Dense", "Dense", "Dropout",
+                                                    "Dropout", "GRU", "LSTM"]
+
+
+def test_never_imports_keras_or_tensorflow():
+    code = textwrap.dedent("""
+        import sys
+        from droplint.loaders.source import load
+        load(open(sys.argv[1]).read(), "m.py")
+        bad = [m for m in sys.modules if m.split(".")[0] in ("keras", "tensorflow", "tf_keras")]
+        print(bad)
+    """)
+    sample = Path(__file__).with_name("_sample_source.tmp")
+    sample.write_text(textwrap.dedent(SUBCLASSED))
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True,
+                             text=True, check=True).stdout
+    finally:
+        sample.unlink()
+    assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------------
+# Shapes against real Keras.
+
+SHAPE_CASES = [
+    ("Embedding", {"input_dim": 50, "output_dim": 7}, [(None, 12)], None),
+    ("LSTM", {"units": 5, "return_sequences": True}, [(None, 12, 3)], None),
+    ("GRU", {"units": 5}, [(None, 12, 3)], None),
+    ("SimpleRNN", {"units": 5, "return_sequences": True}, [(None, None, 3)], None),
+    ("Dense", {"units": 4}, [(None, 12, 3)], None),
+    ("Conv1D", {"filters": 6, "kernel_size": 3}, [(None, 12, 3)], None),
+    ("Conv1D", {"filters": 6, "kernel_size": 4, "strides": 3, "padding": "same"},
+     [(None, 13, 3)], None),
+    ("Conv1D", {"filters": 6, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
+     [(None, 13, 3)], None),
+    ("Conv1D", {"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 1},
+     [(None, 12, 3)], None),
+    ("MaxPooling1D", {}, [(None, 13, 3)], None),
+    ("AveragePooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}, [(None, 13, 3)],
+     None),
+    ("GlobalMaxPooling1D", {}, [(None, 13, 3)], None),
+    ("GlobalAveragePooling1D", {"keepdims": True}, [(None, 13, 3)], None),
+    ("Flatten", {}, [(None, 13, 3)], None),
+    ("Reshape", {"target_shape": (3, -1)}, [(None, 4, 6)], None),
+    ("RepeatVector", {"n": 4}, [(None, 6)], None),
+    ("Permute", {"dims": (2, 1)}, [(None, 4, 6)], None),
+    ("Concatenate", {}, [(None, 4, 6), (None, 4, 2)], None),
+    ("Concatenate", {"axis": 1}, [(None, 4, 6), (None, 3, 6)], None),
+    ("Dropout", {"rate": 0.5}, [(None, 4, 6)], None),
+    ("SpatialDropout1D", {"rate": 0.5}, [(None, 4, 6)], None),
+    ("Masking", {}, [(None, 4, 6)], None),
+    ("BatchNormalization", {}, [(None, 4, 6)], None),
+    ("Bidirectional", {}, [(None, 9, 3)], ("LSTM", {"units": 5, "return_sequences": True})),
+    ("Bidirectional", {"merge_mode": "ave"}, [(None, 9, 3)], ("GRU", {"units": 5})),
+    ("TimeDistributed", {}, [(None, 9, 3)], ("Dense", {"units": 2})),
+    ("Conv2D", {"filters": 4, "kernel_size": (3, 2), "padding": "valid"}, [(None, 9, 8, 3)],
+     None),
+    ("MaxPooling2D", {"pool_size": (2, 3)}, [(None, 9, 8, 3)], None),
+]
+
+
+def test_shapes_match_real_keras():
+    """shapes.output_shape agrees with Keras 3's compute_output_spec on every case."""
+    import keras
+
+    from droplint.graph import Layer, Origin
+
+    for kind, args, in_shapes, inner in SHAPE_CASES:
+        inner_layer = Layer(inner[0], inner[1], Origin("t")) if inner else None
+        ours = output_shape(kind, args, in_shapes, inner_layer)
+        kargs = dict(args)
+        if inner:
+            kargs["layer"] = getattr(keras.layers, inner[0])(**inner[1])
+        layer = getattr(keras.layers, kind)(**kargs)
+        tensors = [keras.KerasTensor(s) for s in in_shapes]
+        out = layer.compute_output_spec(tensors if len(tensors) > 1 else tensors[0])
+        assert ours == tuple(out.shape), (kind, args)
+
+
+def test_shapes_unknown_stays_unknown():
+    assert output_shape("Dense", {"units": 3}, [None]) is None
+    assert output_shape("LSTM", {"units": UNKNOWN}, [(None, 4, 2)]) == (None, None)
+    assert output_shape("LSTM", {"units": 3, "return_sequences": UNKNOWN}, [(None, 4, 2)]) \
+        is None
+    assert output_shape("LSTM", {"units": 3}, [None]) == (None, 3)
+    assert output_shape("Lambda", {}, [(None, 3)]) is None
+    assert output_shape("Reshape", {"target_shape": UNKNOWN}, [(None, 3)]) is None
+
+
+# ------------------------------------------------------------------------------------------
+# Signatures against real Keras 3 and tf.keras 2.
+
+_SIGNATURE_SCRIPT = """
+import inspect, json, os, sys
+if os.environ.get("TF_USE_LEGACY_KERAS"):
+    import tf_keras as keras
+else:
+    import keras
+out = {}
+for name in json.loads(sys.argv[1]):
+    obj = keras.Input if name == "Input" else getattr(keras.layers, name, None)
+    if obj is None:
+        continue
+    fn = obj if name == "Input" else obj.__init__
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+    out[name] = [p.name for p in params]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["keras3", "tf_keras"])
+def test_positional_signatures_match_keras(legacy):
+    names = sorted(SIGNATURES)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if legacy:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    out = subprocess.run([sys.executable, "-c", _SIGNATURE_SCRIPT, json.dumps(names)],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    real = json.loads(out.strip().splitlines()[-1])
+    for name, params in SIGNATURES.items():
+        if name in real:  # CuDNNLSTM exists only in tf.keras 2
+            assert list(params) == real[name][:len(params)], name
+
+
+# ------------------------------------------------------------------------------------------
+# Speed (printed, not asserted).
+
+def test_speed_measurement(capsys):
+    import keras  # noqa: F401 - only to find the installed keras sources
+
+    root = Path(sys.modules["keras"].__file__).parent / "src" / "layers"
+    files = sorted((root / "rnn").glob("*.py")) + sorted((root / "regularization").glob("*.py"))
+    texts = [f.read_text() for f in files]
+    lines = sum(t.count("\n") for t in texts)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for t in texts:
+            load(t, "x.py")
+        best = min(best, time.perf_counter() - start)
+    with capsys.disabled():
+        print(f"\nsource loader: {lines} lines in {best:.3f}s = {lines / best:,.0f} lines/s "
+              f"(parse + load)")
