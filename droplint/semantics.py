@@ -43,7 +43,8 @@ def fmt_rate(rate) -> str:
 def describe(mask: Mask) -> str:
     """What the mask drops, in plain words."""
     what = {
-        "elements": "single (timestep, feature) entries" if mask.over_time else "single entries",
+        "elements": ("single (timestep, feature) entries"
+                     if mask.over_time == "fresh-each-step" else "single entries"),
         "features": "whole features",
         "timesteps": "whole timesteps (all features of a step)",
         "samples": "whole samples",
@@ -56,9 +57,10 @@ def describe(mask: Mask) -> str:
     if mask.drops in ("none", "unknown", "noise"):
         return what
     parts = [what]
-    if mask.over_time == "fresh-each-step":
-        if mask.drops != "timesteps":
-            parts.append("a new pattern at every timestep")
+    if mask.drops in ("timesteps", "samples"):
+        pass  # a dropped step or sample has no pattern over time to speak of
+    elif mask.over_time == "fresh-each-step":
+        parts.append("a new pattern at every timestep")
     elif mask.over_time == "same-every-step":
         parts.append("the same mask at every timestep")
     parts.append("different for every sample" if mask.per_sample
@@ -108,30 +110,39 @@ def cudnn_ineligible_reasons(layer: Layer) -> list[str]:
 
 
 def _varies(mask_dim, input_dim) -> bool:
-    return mask_dim is None or mask_dim != 1 or input_dim == 1
+    """Whether the keep/drop pattern can change along an axis. An axis of input size 1 holds a
+    single entry, so nothing can change along it: Dropout on (B, T, 1) drops whole timesteps."""
+    if input_dim == 1:
+        return False
+    return mask_dim is None or mask_dim != 1
 
 
 def _resolve_noise_shape(noise_shape, input_shape: Shape):
-    """Fill None entries from the input (left-aligned), broadcast right-aligned.
-    Returns the mask shape in the input's rank, or None when incompatible or unknown."""
+    """Keras fills None entries from the input's shape left-aligned, then broadcasts the mask
+    right-aligned. Returns the mask shape in the input's rank, or None when it is unknown or
+    would fail (or, when longer than the rank, silently add axes)."""
     if not known(noise_shape) or noise_shape is None or any(not known(d) for d in noise_shape):
         return None
-    ns = list(noise_shape)
     rank = len(input_shape)
-    if len(ns) > rank:
+    offset = rank - len(noise_shape)
+    if offset < 0:
         return None
-    filled = [input_shape[i] if d is None else d for i, d in enumerate(ns)]
-    if len(ns) < rank:
-        # A None that took the size of an earlier axis now broadcasts against a later one.
-        for i, d in enumerate(ns):
-            target = input_shape[rank - len(ns) + i]
-            if d is None and i != rank - len(ns) + i and filled[i] != target:
+    mask = [1] * offset + [input_shape[i] if d is None else d for i, d in enumerate(noise_shape)]
+    for axis, (m, d) in enumerate(zip(mask, input_shape)):
+        source = axis - offset  # the noise_shape entry that gave this axis
+        if offset and source >= 0 and noise_shape[source] is None:
+            # that None took the size of axis `source` but broadcasts against axis `axis`
+            if m is None or d is None or m not in (1, d):
                 return None
-        filled = [1] * (rank - len(ns)) + filled
-    return tuple(filled)
+        elif not (m is None or d is None or m in (1, d)):
+            return None  # an int that is neither 1 nor the input's size: fails in training
+    return tuple(mask)
 
 
-def _drops_from_shape(mask_shape: Shape, input_shape: Shape, channels_first: bool = False) -> str:
+def _drops_from_shape(mask_shape: Shape, input_shape: Shape, channels_first: bool = False,
+                      channel_offset: int = 0) -> str:
+    """The RULES.md word for a mask: which non-batch axes the pattern changes along.
+    `channel_offset` shifts a channels_first channel axis (TimeDistributed adds time)."""
     rank = len(mask_shape)
     vary = [_varies(m, d) for m, d in zip(mask_shape[1:], input_shape[1:])]
     if not any(vary):
@@ -141,78 +152,144 @@ def _drops_from_shape(mask_shape: Shape, input_shape: Shape, channels_first: boo
     if rank == 3:
         t, f = vary
         return "elements" if t and f else ("features" if f else "timesteps")
-    channel = 0 if channels_first else len(vary) - 1
-    if all(vary):
-        return "elements"
+    channel = channel_offset if channels_first else len(vary) - 1
     if vary[channel] and sum(vary) == 1:
         return "channels"
     return "elements"
 
 
+UNKNOWN_MASK = Mask(None, "unknown", None, None, None)
+# Keras raises ValueError at construction for a rate outside [0, 1] (Keras 3 and tf_keras 2.21).
+RATE_CHECKED_KINDS = frozenset({"Dropout"}) | frozenset(SPATIAL_DROPOUT_KINDS)
+
+
+def _cannot_build(layer: Layer, rate, keras: KerasVersion) -> bool:
+    """Keras refuses these arguments at construction, so there is no mask to explain."""
+    if layer.kind in RATE_CHECKED_KINDS and isinstance(rate, (int, float)) \
+            and not 0 <= rate <= 1:
+        return True
+    # Keras 3: SpatialDropoutND takes no noise_shape (and 1D no data_format): TypeError.
+    # tf.keras 2 silently ignores them.
+    extra = {"noise_shape"} | ({"data_format"} if layer.kind == "SpatialDropout1D" else set())
+    return keras.is_keras3 and layer.kind in SPATIAL_DROPOUT_KINDS and bool(extra & set(layer.args))
+
+
+def _time_of(mask_shape: Shape, input_shape: Shape) -> str:
+    return "fresh-each-step" if _varies(mask_shape[1], input_shape[1]) else "same-every-step"
+
+
+def _spatial_mask_shape(layer: Layer, input_shape: Shape) -> Shape:
+    n = SPATIAL_DROPOUT_KINDS[layer.kind]
+    if n > 1 and layer.args.get("data_format") == "channels_first":
+        return (input_shape[0], input_shape[1]) + (1,) * n
+    return (input_shape[0],) + (1,) * n + (input_shape[-1],)
+
+
 def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
     kind = layer.kind
     rate = rate_of(layer)
-    if not known(rate):
-        return Mask(None, "unknown", None, None, None)
+    if not known(rate) or rate is None or _cannot_build(layer, rate, keras):
+        return UNKNOWN_MASK
     if input_shape is None:
         if kind in NOISE_KINDS:
-            return Mask(None, "noise", True, None, 1)
-        return Mask(None, "unknown", None, None, None)
+            return Mask(None, "noise" if rate else "none", True, None, 1 if rate else 0)
+        return UNKNOWN_MASK
     rank = len(input_shape)
     time = "fresh-each-step" if rank == 3 else None
     if kind in NOISE_KINDS:
-        return Mask(tuple(input_shape), "noise" if rate else "none", True, time, 1)
+        return Mask(tuple(input_shape), "noise" if rate else "none", True, time,
+                    1 if rate else 0)
     if rate == 0:
         return Mask(tuple(input_shape), "none", True, time, 0)
     if kind in SPATIAL_DROPOUT_KINDS:
-        n = SPATIAL_DROPOUT_KINDS[kind]
-        if rank != n + 2:
-            return Mask(None, "unknown", None, None, None)
-        channels_first = layer.args.get("data_format") == "channels_first" and n > 1
-        if channels_first:
-            mask = (input_shape[0], input_shape[1]) + (1,) * n
-        else:
-            mask = (input_shape[0],) + (1,) * n + (input_shape[-1],)
-        if n == 1:
-            return Mask(mask, "features", True, "same-every-step", 1)
-        return Mask(mask, "channels", True, None, 1)
-    noise_shape = layer.args.get("noise_shape")
-    if noise_shape is None:
-        mask = tuple(input_shape)
+        if rank != SPATIAL_DROPOUT_KINDS[kind] + 2:
+            return UNKNOWN_MASK  # fails at call (DL104)
+        mask = _spatial_mask_shape(layer, input_shape)
+        channels_first = layer.args.get("data_format") == "channels_first"
     else:
-        mask = _resolve_noise_shape(noise_shape, input_shape)
+        noise_shape = layer.args.get("noise_shape")
+        mask = tuple(input_shape) if noise_shape is None else \
+            _resolve_noise_shape(noise_shape, input_shape)
         if mask is None:
-            return Mask(None, "unknown", None, None, None)
-    drops = _drops_from_shape(mask, input_shape)
-    per_sample = mask[0] != 1
+            return UNKNOWN_MASK
+        channels_first = False
+    drops = _drops_from_shape(mask, input_shape, channels_first)
     if rank == 3:
-        time = "fresh-each-step" if _varies(mask[1], input_shape[1]) else "same-every-step"
-    return Mask(mask, drops, per_sample, time, 1)
+        time = _time_of(mask, input_shape)
+    return Mask(mask, drops, mask[0] != 1, time, 1)
 
 
 def _time_distributed_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
-    """TimeDistributed(inner dropout): the inner layer sees one step (B, *rest) at a time."""
+    """TimeDistributed(inner dropout): the inner layer sees one step (B, *rest) at a time.
+
+    Keras 3 calls the inner layer once per step (a fresh draw every step; a 1 in the inner
+    batch axis shares the step's pattern across the batch). tf.keras 2 folds time into the
+    batch (B*T, *rest) and calls it once, so a 1 in the inner batch axis shares one pattern
+    across batch and time."""
     inner = layer.inner
     if input_shape is None or len(input_shape) < 3:
-        return Mask(None, "unknown", None, None, None)
-    step_shape = (input_shape[0],) + tuple(input_shape[2:])
-    step = _layer_mask(inner, step_shape, keras)
+        return UNKNOWN_MASK
+    step = _layer_mask(inner, (input_shape[0],) + tuple(input_shape[2:]), keras)
     if step.mask_shape is None or step.drops in ("none", "noise", "unknown"):
         shape = None if step.mask_shape is None else tuple(input_shape)
         return Mask(shape, step.drops, step.per_sample, "fresh-each-step" if shape else None,
                     step.masks)
     m = step.mask_shape
     if not keras.is_keras3 and m[0] == 1:
-        # tf.keras 2 folds time into the batch: a batch axis of 1 shares across batch and time.
         full = (1, 1) + tuple(m[1:])
-        over_time = "same-every-step"
     else:
         full = (m[0], input_shape[1]) + tuple(m[1:])
-        over_time = "fresh-each-step"
-    drops = _drops_from_shape(full, input_shape) if len(full) == 3 else step.drops
-    if len(full) == 3 and drops in ("features", "samples") and over_time == "fresh-each-step":
-        drops = "elements" if drops == "features" else "timesteps"
-    return Mask(full, drops, m[0] != 1, over_time, 1)
+    channels_first = inner.kind in SPATIAL_DROPOUT_KINDS \
+        and inner.args.get("data_format") == "channels_first"
+    drops = _drops_from_shape(full, input_shape, channels_first, channel_offset=1)
+    return Mask(full, drops, m[0] != 1, _time_of(full, input_shape), 1)
+
+
+def _input_mask_count(layer: Layer) -> int | None:
+    """How many input masks an RNN cell applies: one per gate, or one shared by all gates."""
+    core = layer.core
+    kind = core.kind
+    if kind in CONV_LSTM_KINDS:
+        return GATES[kind]
+    if kind not in CUDNN_KINDS:
+        return 1
+    rd = core.args.get("recurrent_dropout", 0.0)
+    implementation = core.args.get("implementation", 2)
+    if not known(rd) or not known(implementation):
+        return None
+    # recurrent_dropout > 0 forces implementation=1 (Keras 3, and tf.keras 2 since TF 2.3).
+    return GATES[kind] if (rd or 0) > 0 or implementation == 1 else 1
+
+
+CUDNN_ARGS = ("recurrent_dropout", "activation", "recurrent_activation", "unroll", "use_bias",
+              "reset_after")
+
+
+def _uses_cell_path(layer: Layer, keras: KerasVersion) -> bool | None:
+    """Whether the RNN applies its cell's masks (None: unknown). tf.keras 2 LSTM/GRU do so only
+    when cuDNN-ineligible; otherwise they mask the whole sequence with the first of 4 (GRU 3)
+    masks. Keras 3 and every other recurrent layer always use the cell's masks."""
+    core = layer.core
+    if keras.is_keras3 or core.kind not in CUDNN_KINDS:
+        return True
+    if cudnn_ineligible_reasons(layer):
+        return True
+    if any(not known(core.args.get(name)) for name in CUDNN_ARGS):
+        return None
+    return False
+
+
+def _fresh_each_step(layer: Layer, keras: KerasVersion) -> bool | None:
+    """Whether an RNN's dropout masks are drawn anew at every timestep (None: unknown).
+
+    Keras 3 draws them once per call, before its loop. tf.keras 2 (measured on tf_keras 2.21):
+    the default cuDNN-eligible path masks the whole (B, T, F) sequence; the cell path caches
+    its masks per call, but in graph mode (`fit`) the cache is filled inside the while loop, so
+    a fresh mask is drawn at every step (eager calls and `unroll=True` reuse one)."""
+    if keras.is_keras3:
+        return False
+    unroll = layer.core.args.get("unroll", False)
+    return None if not known(unroll) else unroll is not True
 
 
 def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
@@ -220,43 +297,36 @@ def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
     core = layer.core
     kind = core.kind
     rate = core.args.get(argument, 0.0)
-    if not known(rate) or rate is None:
-        return Mask(None, "unknown", None, None, None)
-    units = core.args.get("units", UNKNOWN)
-    units = units if known(units) and isinstance(units, int) else None
-    gates = GATES.get(kind, 1)
-    lstm_like = kind in CUDNN_KINDS or kind in CONV_LSTM_KINDS
-    if rate <= 0 or (rate >= 1 and kind != "SimpleRNN"):
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+        return UNKNOWN_MASK
+    rate = min(1.0, max(0.0, rate))  # RNN rates are clipped silently
+    # LSTM/GRU/ConvLSTM apply a mask only when 0 < rate < 1; SimpleRNN whenever rate > 0.
+    if rate == 0 or (rate >= 1 and kind != "SimpleRNN"):
         return Mask(None, "none", True, None, 0)
-    if kind in CONV_LSTM_KINDS:
-        if keras.is_keras3 and keras.between((3, 0), (3, 4)):
-            return Mask(None, "none", True, None, 0)
-        if argument == "recurrent_dropout":
-            return Mask(None, "elements", True, "same-every-step", gates)
-        shape = None if input_shape is None else (input_shape[0], 1) + tuple(input_shape[2:])
-        return Mask(shape, "elements", True, "same-every-step", gates)
-    cell_path = (
-        keras.is_keras3 or kind not in CUDNN_KINDS or bool(cudnn_ineligible_reasons(layer))
-    )
-    impl2 = core.args.get("implementation", 2) == 2
+    if kind in CONV_LSTM_KINDS and keras.is_keras3 and keras.between((3, 0), (3, 4)):
+        return Mask(None, "none", True, None, 0)  # Keras 3.0 to 3.4 ignore ConvLSTM dropout
+    fresh = _fresh_each_step(layer, keras)
+    if fresh is None:
+        return UNKNOWN_MASK
+    over_time = "fresh-each-step" if fresh else "same-every-step"
+    gates = GATES.get(kind, 1)
     if argument == "recurrent_dropout":
-        if keras.is_keras3:
-            n = gates
-        else:
-            n = 1 if impl2 else gates
-        return Mask((None, units), "units", True, "same-every-step", n)
-    if input_shape is None or len(input_shape) != 3:
-        return Mask(None, "unknown", None, None, None)
-    b, t, f = input_shape
-    if not cell_path:
-        # tf.keras 2 default (cuDNN-eligible) path: a fresh (B, T, F) mask, first of 4 applied.
-        return Mask((b, t, f), "elements", True, "fresh-each-step", 1)
-    if keras.is_keras3:
-        rd = core.args.get("recurrent_dropout", 0.0)
-        n = gates if (known(rd) and rd and lstm_like) else 1
-    else:
-        n = 1 if (impl2 or kind == "SimpleRNN") else gates
-    return Mask((b, 1, f), "features", True, "same-every-step", n)
+        # recurrent_dropout > 0 forces implementation=1: one state mask per gate.
+        if kind in CONV_LSTM_KINDS:
+            return Mask(None, "elements", True, over_time, gates)
+        units = core.args.get("units", UNKNOWN)
+        units = units if known(units) and isinstance(units, int) else None
+        return Mask((None, units), "units", True, over_time, gates)
+    if input_shape is None or len(input_shape) < 3 \
+            or (kind not in CONV_LSTM_KINDS and len(input_shape) != 3):
+        return UNKNOWN_MASK
+    # one step's shape, or the whole sequence when drawn anew at every step
+    mask = (input_shape[0], input_shape[1] if fresh else 1) + tuple(input_shape[2:])
+    channels_first = kind in CONV_LSTM_KINDS and core.args.get("data_format") == "channels_first"
+    drops = _drops_from_shape(mask, input_shape, channels_first, 1)
+    cell_path = _uses_cell_path(layer, keras)
+    masks = None if cell_path is None else (_input_mask_count(layer) if cell_path else 1)
+    return Mask(mask, drops, True, _time_of(mask, input_shape), masks)
 
 
 def explain(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
