@@ -168,7 +168,9 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(out)
 
 
-def _overlaps(a: Edit, b: Edit) -> bool:
+def overlaps(a: Edit, b: Edit) -> bool:
+    """Would applying both edits be ambiguous? Identical edits (an import added by two fixes)
+    do not overlap; two different insertions at one point do."""
     if a == b:
         return False  # the same edit from two fixes (an import added once)
     a0, a1 = (a.line, a.column), (a.end_line, a.end_column)
@@ -178,13 +180,16 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     return a0 < b1 and b0 < a1 or (a0 == a1 and b0 < a0 < b1) or (b0 == b1 and a0 < b0 < a1)
 
 
+_overlaps = overlaps  # the name droplint/fixer.py uses
+
+
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply as many fixes as possible in one pass; a fix whose edits overlap an accepted one
     is left for the next pass (ruff's approach). Returns the new text and how many applied."""
     accepted: list[Edit] = []
     count = 0
     for f in fixes:
-        if any(_overlaps(e, a) for e in f.edits for a in accepted):
+        if any(overlaps(e, a) for e in f.edits for a in accepted):
             continue
         accepted.extend(f.edits)
         count += 1

@@ -294,3 +294,15 @@ def test_error_examples_really_fail_in_keras3(code, index, when):
             _train(source)
         assert not isinstance(info.value, (NameError, KeyError, AttributeError))
         _train(rule.GOOD[0])  # and the recommended code trains
+
+
+def test_apply_fixes_merges_identical_edits_and_defers_overlaps():
+    from droplint.report import Edit, Fix
+
+    text = "a = f(x)\n"
+    same_import = Edit.insert(1, 1, "import m\n")
+    first = Fix("safe", "one", (same_import, Edit(1, 5, 1, 6, "g")))
+    second = Fix("safe", "two", (same_import, Edit(1, 7, 1, 8, "y")))
+    clash = Fix("safe", "three", (Edit(1, 5, 1, 9, "h()"),))
+    fixed, count = apply_fixes(text, [first, second, clash])
+    assert (fixed, count) == ("import m\na = g(y)\n", 2)
