@@ -260,7 +260,8 @@ class UserFunc:
 
 
 class UserClass:
-    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body")
+    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body",
+                 "api", "inits", "input_shapes")
 
     def __init__(self, node, name, bases, keras, scope):
         self.node, self.name, self.bases, self.scope = node, name, bases, scope
@@ -269,6 +270,9 @@ class UserClass:
         self.sub = False
         self.returns: list = []
         self.body: Scope | None = None  # class-level names
+        self.api = "keras"
+        self.inits: list = []  # the arguments of each instantiation
+        self.input_shapes: list = []  # shapes it was built or called with
 
     def attribute(self, name: str) -> Any:
         if self.body is not None and name in self.body.vars:
@@ -355,6 +359,13 @@ def merge(a: Any, b: Any) -> Any:
                 return a
         except Exception:  # noqa: BLE001 - exotic equality
             return UNKNOWN
+        return UNKNOWN
+    if isinstance(a, QName) and isinstance(b, QName):
+        # `try: from tensorflow import keras / except ImportError: import keras`: the same
+        # Keras names either way; the first (the `try` body) names the flavour.
+        if a.path == b.path or (keras_api(a.path) and keras_api(b.path)
+                                and a.path.rpartition(".")[2] == b.path.rpartition(".")[2]):
+            return a
         return UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a.node is b.node:
@@ -623,15 +634,23 @@ class Loader:
                 self.invoke(func, [], None, deferred=True)
 
     def analyze_class(self, cls: UserClass):
+        """Methods in the order Keras runs them. `__init__` gets the arguments of the only
+        instantiation (defaults otherwise); `call` the input shape all uses agree on."""
         order = ["__init__", "build", "call"]
         order += [n for n in cls.methods if n not in order]
         self_obj = Instance(cls)
+        shapes = cls.input_shapes
+        shape = shapes[0] if shapes and all(s == shapes[0] for s in shapes) else None
         for name in order:
             func = cls.methods.get(name)
-            if func is not None and not func.done:
-                result = self.invoke(func, [], self_obj, deferred=True)
-                if name == "call":
-                    cls.returns.append(result)
+            if func is None or func.done:
+                continue
+            if name == "__init__" and len(cls.inits) == 1:
+                self.invoke(func, cls.inits[0], self_obj)
+                continue
+            result = self.invoke(func, [], self_obj, deferred=True, input_shape=shape)
+            if name == "call":
+                cls.returns.append(result)
 
     def mark_outputs(self):
         for model in self.models:
@@ -894,19 +913,23 @@ class Loader:
         bases = [self.eval(arg.value) for arg in node.bases]
         for kw in node.keywords:
             self.eval(kw.value)
-        keras = None
+        keras, api = None, "keras"
         for base in bases:
             if isinstance(base, UserClass) and base.keras:
                 keras = base.keras
+                api = base.api
             elif isinstance(base, QName):
                 found = _classify(base.path)
                 if found and found[0] == "model":
                     keras = "Model"
                 elif found and found[0] in ("base", "layer"):
                     keras = found[1]
+                api = found[2] if found else None
             if keras:
                 break
         cls = UserClass(node, node.name.value, bases, keras, self.frame.scope)
+        if keras:
+            cls.api = api
         self.frame.scope.vars[node.name.value] = cls
         self.classes.append(cls)
         outer = self.frame
@@ -1042,7 +1065,9 @@ class Loader:
             if method is not None:
                 return Bound(obj, attr)
             found = obj.cls.attribute(attr)
-            return UNKNOWN if found is _MISSING or isinstance(found, UserFunc) else found
+            if found is _MISSING:
+                return Bound(obj, attr)  # a Keras method: build, fit, ...
+            return UNKNOWN if isinstance(found, UserFunc) else found
         if isinstance(obj, UserClass):
             found = obj.attribute(attr)
             if found is _MISSING:
@@ -1284,10 +1309,7 @@ class Loader:
         if isinstance(func, UserClass):
             return self.instantiate(func, node, values)
         if isinstance(func, Instance):
-            if func.layer is not None:
-                return self.apply(func.layer, node, values)
-            method = func.cls.method("call")
-            return Tensor(None, None) if method is not None and func.cls.keras else UNKNOWN
+            return self.call_instance(func, node, values)
         if isinstance(node.func, cst.Name) and node.func.value == "super" and \
                 self.frame.scope.lookup("super") is UNKNOWN:
             return _SUPER
@@ -1654,9 +1676,32 @@ class Loader:
             return UNKNOWN
         if isinstance(obj, Instance):
             func = obj.cls.method(name)
-            if func is not None:
+            if obj is self.frame.self_obj and func is not None:  # self.helper(...)
                 return self.invoke(func, values, obj)
+            if name == "build" and func is None and positional:
+                obj.cls.input_shapes.append(self.shape_value(positional[0]))
         return UNKNOWN
+
+    @staticmethod
+    def shape_value(value):
+        if not isinstance(value, (tuple, list)):
+            return None
+        return tuple(d if isinstance(d, int) and not isinstance(d, bool) else None
+                     for d in value)
+
+    def call_instance(self, obj: Instance, node, values):
+        """Calling an instance of a user class: a Keras layer subclass is applied like a
+        layer; a model subclass records the input shape it sees."""
+        if obj.layer is not None:
+            return self.apply(obj.layer, node, values)
+        if not obj.cls.keras:
+            return UNKNOWN
+        positional = [v for a, v in values if a.keyword is None and not a.star]
+        if positional and isinstance(positional[0], Tensor):
+            obj.cls.input_shapes.append(positional[0].shape)
+            if positional[0].node is not None:
+                obj.cls.sub = True  # applied inside a functional graph
+        return Tensor(None, None)
 
     # -- user functions and classes -------------------------------------------------------
 
@@ -1666,13 +1711,14 @@ class Loader:
             kind = cls.keras if cls.keras in LAYER_NAMES else "Layer"
             if kind != "Layer" and cls.method("__init__") is not None:
                 values = []  # its own __init__: arguments are not Keras' signature
-            layer = self.construct(kind, self.graph.api, node, values)
+            layer = self.construct(kind, cls.api, node, values)
+        cls.inits.append(values)
         if cls.keras and self.frame.cls is not None and self.frame.cls is not cls \
                 and self.frame.cls.keras:
             cls.sub = True
         return Instance(cls, layer)
 
-    def invoke(self, func: UserFunc, values, self_obj, deferred=False):
+    def invoke(self, func: UserFunc, values, self_obj, deferred=False, input_shape=None):
         """Analyze a user function's body: inlined at its first call (with the actual
         arguments), or at the end with its default values."""
         if func.done or self.depth >= self.MAX_DEPTH:
@@ -1715,7 +1761,7 @@ class Loader:
         if keras_cls and node.name.value == "call" and params:
             first = params[0].name.value
             if first not in keywords and not positional:
-                scope.vars[first] = Tensor(None, None)
+                scope.vars[first] = Tensor(None, input_shape)
         frame = Frame(scope, "subclassed" if keras_cls else "functional", cls, in_call,
                       self_obj if isinstance(self_obj, Instance) else None)
         frame.soft = soft
