@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -361,9 +360,9 @@ def test_wrappers_and_rnn_cell():
     assert text(src, wrappers[3].origin.inner_span) == "layers.Dropout(0.5)"
     assert text(src, wrappers[3].inner.origin.span) == "layers.Dropout(0.5)"
     # Wrapped layers are reached through .inner, not listed on their own.
-    assert [lay.kind for lay in g.layers] == ["InputLayer", "Bidirectional", "Bidirectional",
-                                             "Bidirectional", "TimeDistributed",
-                                             "TimeDistributed", "RNN"]
+    assert [lay.kind for lay in g.layers] == [
+        "InputLayer", "Bidirectional", "Bidirectional", "Bidirectional", "TimeDistributed",
+        "TimeDistributed", "RNN"]
 
 
 def test_wrapped_layer_object_from_a_variable():
@@ -914,7 +913,8 @@ def best(fn):
         times.append(time.perf_counter() - start)
     return min(times)
 parse, full = best(libcst.parse_module), best(lambda t: load(t, "x.py"))
-print(f"{lines} lines: parse {lines / parse:,.0f} lines/s, parse + load {lines / full:,.0f} lines/s")
+print(f"{lines} lines: parse {lines / parse:,.0f} lines/s, "
+      f"parse + load {lines / full:,.0f} lines/s")
 assert "keras" not in sys.modules and "tensorflow" not in sys.modules
 """
 

@@ -831,7 +831,7 @@ class Loader:
                 item = UNKNOWN
             sure = sure or self.range_nonempty(node.iter)
         else:
-            test = self.eval(node.test)
+            self.eval(node.test)
             sure = False
             item = None
         before = self.snapshot()
@@ -872,7 +872,7 @@ class Loader:
 
     def do_with(self, node) -> bool:
         for item in node.items:
-            value = self.eval(item.item)
+            self.eval(item.item)
             if item.asname is not None:
                 self.bind(item.asname.name, UNKNOWN)
         return self.body(node.body)
@@ -1442,10 +1442,7 @@ class Loader:
                 args.setdefault(key, UNKNOWN)
         origin = Origin(self.path)
         layer = Layer(kind, args, origin, api=api)
-        if isinstance(inner_value, LayerObj):
-            layer.inner = inner_value.layer
-            self.unlist(inner_value.layer)
-        elif isinstance(inner_value, Instance) and inner_value.layer is not None:
+        if isinstance(inner_value, (LayerObj, Instance)) and inner_value.layer is not None:
             layer.inner = inner_value.layer
             self.unlist(inner_value.layer)
         self.graph.layers.append(layer)
@@ -1556,15 +1553,13 @@ class Loader:
             else:
                 model.last = UNKNOWN
             return model
-        inputs = outputs = UNKNOWN
+        outputs = UNKNOWN
         positional = [v for a, v in values if a.keyword is None and not a.star]
         if len(positional) >= 2:
-            inputs, outputs = positional[0], positional[1]
+            outputs = positional[1]
         for arg, value in values:
             if arg.keyword is not None and arg.keyword.value == "outputs":
                 outputs = value
-            if arg.keyword is not None and arg.keyword.value == "inputs":
-                inputs = value
         if outputs is UNKNOWN:
             return UNKNOWN
         model = FuncModel(node, api, outputs)
@@ -1645,9 +1640,8 @@ class Loader:
         for n in model.nodes:
             if n.kind == "InputLayer":
                 return
-            if n is model.nodes[0]:
-                if n.inputs:
-                    return
+            if n is model.nodes[0] and n.inputs:
+                return
             n.input_shape = current
             n.output_shape = output_shape(n.kind, n.layer.args, [current], n.layer.inner)
             current = n.output_shape
@@ -1661,8 +1655,8 @@ class Loader:
             if name == "add" and positional:
                 self.seq_add(obj, positional[0])
             elif name == "build":
-                shape = positional[0] if positional else dict(
-                    (a.keyword.value, v) for a, v in values if a.keyword).get("input_shape")
+                keywords = {a.keyword.value: v for a, v in values if a.keyword}
+                shape = positional[0] if positional else keywords.get("input_shape")
                 self.seq_build(obj, shape)
             elif name == "pop":
                 obj.last = UNKNOWN
@@ -1792,8 +1786,7 @@ class Loader:
         for node in nodes:
             if node is not None:
                 self.wanted[id(node)] = node
-        if self.top > self.last_top:
-            self.last_top = self.top
+        self.last_top = max(self.last_top, self.top)
 
     def fill_positions(self, module: cst.Module):
         if not self.wanted:
