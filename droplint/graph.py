@@ -72,6 +72,7 @@ RNN_KINDS = frozenset(
     {"LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
      "CuDNNLSTM", "CuDNNGRU"}
 )
+CELL_KINDS = frozenset({"LSTMCell", "GRUCell", "SimpleRNNCell"})  # RNN(cell): inner = the cell
 CUDNN_KINDS = frozenset({"LSTM", "GRU"})  # layers that pick the cuDNN kernel themselves
 WRAPPER_KINDS = frozenset({"Bidirectional", "TimeDistributed"})
 SHAPE_PRESERVING_KINDS = frozenset(
@@ -107,7 +108,8 @@ class Layer:
 
     @property
     def is_recurrent(self) -> bool:
-        return self.core.kind in RNN_KINDS and self.kind in RNN_KINDS | {"Bidirectional"}
+        return self.core.kind in RNN_KINDS | CELL_KINDS and \
+            self.kind in RNN_KINDS | {"Bidirectional"}
 
 
 @dataclass(slots=True, eq=False)
