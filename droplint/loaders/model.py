@@ -224,14 +224,18 @@ class _Walker:
 
     # layers -------------------------------------------------------------------------------
 
-    def layer(self, obj, prefix: str = "") -> Layer:
+    def layer(self, obj, prefix: str = "", wrapped: bool = False) -> Layer:
+        """The graph Layer of a Keras layer (one per object). graph.layers holds the layers
+        themselves, not those wrapped in Bidirectional/TimeDistributed (reached by .inner),
+        as in the source loader."""
         cached = self.layers.get(id(obj))
         if cached is not None:
             return cached
         layer = self._make_layer(obj, prefix)
         self.layers[id(obj)] = layer
         self.objects[id(layer)] = obj
-        self.graph.layers.append(layer)
+        if not wrapped:
+            self.graph.layers.append(layer)
         return layer
 
     def _make_layer(self, obj, prefix: str) -> Layer:
@@ -261,7 +265,7 @@ class _Walker:
         elif kind == "TimeDistributed":
             wrapped = getattr(obj, "layer", None)
         if wrapped is not None:
-            inner = self.layer(wrapped, name + "/")
+            inner = self.layer(wrapped, name + "/", wrapped=True)
             if _own_backward_layer(obj):
                 args["backward_layer"] = type(obj.backward_layer).__name__
         return Layer(kind=kind, args=args, inner=inner, api=self.api,

@@ -1,0 +1,240 @@
+"""The two loaders agree: every example in examples/ and every rule's BAD/GOOD example is
+analyzed from source (never run) and, where real Keras can build it, as the built model.
+
+The examples are executed here, in the test only, to get the keras.Model objects. Both sides
+assume the installed Keras. They must agree on codes and sites; the source side may know less
+(a null shape, an unknown mask), never something different. Two principled allowances:
+- Keras clips RNN `dropout`/`recurrent_dropout` to [0, 1] when the layer is built, so the
+  source side is compared as Keras builds it (a negative rate is 0 in the model: no site, and
+  its DL304 finding has nothing left to see in the built model).
+- Inside a subclassed `call()` Keras records no connections (the model says so in
+  `report.notes`): there the built side may know less, never something different.
+An example that real Keras refuses to build must be one droplint flags with an error.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import droplint  # noqa: E402
+from droplint.rules import ALL_RULES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_FIELDS = ("input_shape", "mask_shape", "drops", "per_sample", "over_time", "masks")
+
+
+@dataclass
+class Case:
+    id: str
+    source: str
+
+
+@dataclass
+class Outcome:
+    source: dict  # the source report (to_dict)
+    built: list[dict] = field(default_factory=list)  # one report per outermost model
+    error: str | None = None  # why real Keras could not run the example
+
+
+def cases() -> list[Case]:
+    out = [Case(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8"))
+           for p in sorted((ROOT / "examples").glob("*.py"))]
+    for rule in ALL_RULES:
+        for kind in ("BAD", "GOOD"):
+            for i, source in enumerate(getattr(rule, kind)):
+                out.append(Case(f"{rule.code}-{kind}-{i}", source))
+    return out
+
+
+def outermost_models(namespace: dict, keras) -> list:
+    """The keras.Model objects the example made, without those used inside another one."""
+    models = {id(v): v for v in namespace.values() if isinstance(v, keras.Model)}
+    inner: set[int] = set()
+    for model in models.values():
+        inner |= {id(layer) for layer in model._flatten_layers(include_self=False)}
+    return [m for key, m in models.items() if key not in inner]
+
+
+def run_case(case: Case, keras) -> Outcome:
+    outcome = Outcome(droplint.analyze_source(case.source, "example.py",
+                                              keras_version=keras.__version__).to_dict())
+    namespace = {"__name__": "droplint_example"}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(case.source, case.id, "exec"), namespace)  # noqa: S102 - test only
+    except Exception as exc:  # noqa: BLE001 - whatever real Keras raises
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        return outcome
+    outcome.built = [droplint.analyze(m).to_dict() for m in outermost_models(namespace, keras)]
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, Outcome]:
+    import keras
+
+    return {case.id: run_case(case, keras) for case in cases()}
+
+
+# --- comparing ------------------------------------------------------------------------------
+
+def _clip(rate):
+    return None if rate is None else min(1.0, max(0.0, rate))
+
+
+def as_keras_builds(source: dict) -> tuple[list[dict], list[dict]]:
+    """The source report's sites and findings as Keras builds that source (RNN rates clipped:
+    a site whose rate Keras clips to 0 is gone, with its DL304)."""
+    gone = {s["id"] for s in source["sites"]
+            if s["argument"] and s["rate"] is not None and _clip(s["rate"]) == 0}
+    sites = []
+    for s in source["sites"]:
+        if s["id"] in gone:
+            continue
+        s = dict(s)
+        if s["argument"]:
+            s["rate"] = _clip(s["rate"])
+        sites.append(s)
+    # One DL304 (about the clipped rate) per vanished site of that layer kind goes with it.
+    clipped = Counter(s["layer"] for s in source["sites"] if s["id"] in gone)
+    findings = []
+    for f in source["findings"]:
+        if f["site"] in gone:
+            continue
+        if f["code"] == "DL304" and clipped[f["layer"]] > 0:
+            clipped[f["layer"]] -= 1
+            continue
+        findings.append(f)
+    return sites, findings
+
+
+def unknown(value) -> bool:
+    return value is None or value == "unknown"
+
+
+def site_key(site: dict) -> tuple:
+    return (site["layer"], site["argument"], site["rate"])
+
+
+def match_sites(src: list[dict], built: list[dict], built_knows_less: bool) -> tuple[dict, list]:
+    """Pair sites (same layer, argument and rate; every field the less-informed side knows
+    equal). Returns ({source id: built id}, problems)."""
+    pairs, problems, free = {}, [], list(built)
+    for s in src:
+        fit = None
+        for b in free:
+            if site_key(b) != site_key(s):
+                continue
+            knows, other = (b, s) if built_knows_less else (s, b)
+            if all(unknown(knows[f]) or knows[f] == other[f] for f in SITE_FIELDS):
+                fit = b
+                break
+        if fit is None:
+            problems.append(f"source site {site_key(s)} {[s[f] for f in SITE_FIELDS]} has no "
+                            f"matching built site")
+            continue
+        free.remove(fit)
+        pairs[s["id"]] = fit["id"]
+    problems += [f"built site {site_key(b)} has no source site" for b in free]
+    return pairs, problems
+
+
+def finding_keys(findings: list[dict]) -> Counter:
+    return Counter((f["code"], f["severity"], f["layer"]) for f in findings)
+
+
+def compare(outcome: Outcome) -> list[str]:
+    src_sites, src_findings = as_keras_builds(outcome.source)
+    built_sites = [s for r in outcome.built for s in r["sites"]]
+    built_findings = [f for r in outcome.built for f in r["findings"]]
+    notes = [n for r in outcome.built for n in r["notes"]]
+    built_knows_less = bool(notes)
+    pairs, problems = match_sites(src_sites, built_sites, built_knows_less)
+    src, built = finding_keys(src_findings), finding_keys(built_findings)
+    if built_knows_less:
+        extra = built - src
+        if extra:
+            problems.append(f"built model reports {sorted(extra)} that the source does not")
+        return problems
+    missing = src - built
+    if missing:
+        problems.append(f"source reports {sorted(missing)} that the built model does not")
+    vague = {s["id"] for s in src_sites if any(unknown(s[f]) for f in SITE_FIELDS)}
+    vague_built = {pairs[i] for i in vague if i in pairs}
+    for f in built_findings:
+        key = (f["code"], f["severity"], f["layer"])
+        if built[key] > src[key] and f["site"] not in vague_built:
+            problems.append(f"built model reports {key} at a site the source knew fully")
+            built[key] -= 1
+    return problems
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+CASES = cases()
+EXAMPLES = [c for c in CASES if c.id.startswith("examples")]
+RULE_EXAMPLES = [c for c in CASES if not c.id.startswith("examples")]
+
+
+def _agreement(outcomes: dict, chosen: list[Case]) -> tuple[int, dict[str, list[str]]]:
+    compared, problems = 0, {}
+    for case in chosen:
+        outcome = outcomes[case.id]
+        if outcome.built:
+            compared += 1
+            found = compare(outcome)
+            if found:
+                problems[case.id] = found
+    return compared, problems
+
+
+def test_examples_agree_with_their_built_models(outcomes):
+    compared, problems = _agreement(outcomes, EXAMPLES)
+    assert problems == {}
+    buildable = [c for c in EXAMPLES if outcomes[c.id].error is None]
+    assert compared == len(buildable) >= 3
+
+
+def test_rule_examples_agree_with_their_built_models(outcomes):
+    compared, problems = _agreement(outcomes, RULE_EXAMPLES)
+    assert problems == {}
+    assert compared >= len(RULE_EXAMPLES) * 2 // 3  # most rule examples build a model
+
+
+def test_what_keras_cannot_build_droplint_flags_as_an_error(outcomes):
+    refused = {c.id: outcomes[c.id] for c in CASES if outcomes[c.id].error}
+    assert refused  # CuDNNLSTM, SpatialDropout1D on a 2-D tensor, Dropout(-0.1), ...
+    unflagged = {cid: o.error for cid, o in refused.items()
+                 if not any(f["severity"] == "error" for f in o.source["findings"])}
+    assert unflagged == {}
+
+
+def test_the_comparison_sees_differences():
+    """compare() is not vacuous: a site or finding the other side lacks is a problem."""
+    site = {"id": 0, "layer": "Dropout", "argument": None, "rate": 0.3,
+            "input_shape": [None, 30, 8], "mask_shape": [None, 30, 8], "drops": "elements",
+            "per_sample": True, "over_time": "fresh-each-step", "masks": 1}
+    finding = {"code": "DL101", "severity": "info", "layer": "Dropout", "site": 0,
+               "message": "m"}
+    source = {"sites": [site], "findings": [finding]}
+    same = Outcome(source, [{"sites": [site], "findings": [finding], "notes": []}])
+    assert compare(same) == []
+    other_mask = dict(site, mask_shape=[None, 1, 8], drops="features")
+    assert compare(Outcome(source, [{"sites": [other_mask], "findings": [finding],
+                                     "notes": []}]))
+    assert compare(Outcome(source, [{"sites": [site], "findings": [], "notes": []}]))
+    vague = dict(site, input_shape=None, mask_shape=None, drops="unknown", per_sample=None,
+                 over_time=None, masks=None)
+    knows_less = Outcome({"sites": [vague], "findings": []},
+                         [{"sites": [site], "findings": [finding], "notes": []}])
+    assert compare(knows_less) == []  # the source may know less
