@@ -963,3 +963,74 @@ def test_import_fallback_in_try():
         d = keras.layers.Dropout(0.2)
     """)
     assert [(lay.kind, lay.api) for lay in g.layers] == [("Dropout", "tf.keras")]
+
+
+# ------------------------------------------------------------------------------------------
+# The loader against the same program run by real Keras 3.
+
+AGREEMENT_SOURCES = {
+    "sequential": """
+        import keras
+        from keras import layers
+        model = keras.Sequential([
+            layers.Input((30, 8)),
+            layers.Conv1D(16, 5, padding="same"),
+            layers.SpatialDropout1D(0.2),
+            layers.MaxPooling1D(2),
+            layers.Bidirectional(layers.LSTM(12, return_sequences=True)),
+            layers.TimeDistributed(layers.Dense(4)),
+            layers.Dropout(0.3),
+            layers.GRU(6),
+            layers.RepeatVector(3),
+            layers.SimpleRNN(5, return_sequences=True),
+            layers.Flatten(),
+            layers.Dense(1),
+        ])
+    """,
+    "add_and_build": """
+        import keras
+        model = keras.Sequential()
+        model.add(keras.layers.Embedding(500, 16))
+        model.add(keras.layers.Dropout(0.2, noise_shape=(None, 1, 16)))
+        model.add(keras.layers.LSTM(8, return_sequences=True))
+        model.add(keras.layers.GlobalAveragePooling1D())
+        model.add(keras.layers.Dense(2))
+        model.build((None, 40))
+    """,
+    "functional": """
+        import keras
+        from keras import layers
+        def build(steps=24, features=3, units=10):
+            inp = keras.Input(shape=(steps, features))
+            a = layers.Bidirectional(layers.GRU(units, return_sequences=True),
+                                     merge_mode="sum")(inp)
+            b = layers.Conv1D(4, 3, strides=2)(inp)
+            b = layers.AveragePooling1D(3, padding="same")(b)
+            c = layers.Reshape((-1, 2))(layers.Flatten()(b))
+            x = layers.Concatenate(axis=1)([a, layers.Dense(units)(c)])
+            x = layers.Dropout(0.5)(x)
+            x = layers.RNN(layers.LSTMCell(units, dropout=0.1))(x)
+            return keras.Model(inp, layers.Dense(1)(x))
+        model = build()
+    """,
+}
+
+
+def test_loader_agrees_with_real_keras():
+    """Run each program with Keras 3 and compare every layer's class and output shape with
+    the nodes the loader read from the text."""
+    import keras  # noqa: F401 - imported by the programs below
+
+    for name, src in AGREEMENT_SOURCES.items():
+        src = textwrap.dedent(src)
+        namespace: dict = {}
+        exec(compile(src, name, "exec"), namespace)  # noqa: S102 - our own test programs
+        model = namespace["model"]
+        real = [(type(lay).__name__, tuple(lay.output.shape)) for lay in model.layers
+                if type(lay).__name__ != "InputLayer"]
+        g = load(src, name)
+        ours = [(n.kind, n.output_shape) for n in g.nodes if n.kind != "InputLayer"]
+        assert sorted(ours, key=repr) == sorted(real, key=repr), name  # Keras orders by depth
+        out = model.outputs[0]
+        assert [(n.kind, n.output_shape) for n in g.nodes if n.model_output] == [
+            (type(out._keras_history[0]).__name__, tuple(out.shape))], name
