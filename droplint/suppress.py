@@ -55,7 +55,8 @@ def parse(text: str) -> Suppressions:
             return out
         file_codes |= codes
     out.file_codes = frozenset(file_codes)
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Python's line breaks only: str.splitlines would also split at form feeds and the like
+    for lineno, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
         if "#" not in line:
             continue
         for pattern in (_IGNORE, _NOQA):

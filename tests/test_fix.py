@@ -203,3 +203,15 @@ def test_add_noqa_then_everything_is_suppressed(tmp_path: Path):
     run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
     assert run.stdout.strip() == "Added 0 noqa directives."
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_suppressions_count_lines_like_python_despite_form_feeds(tmp_path: Path):
+    path = tmp_path / "model.py"
+    path.write_text("from keras import layers\n\x0c\nlayer = layers.Dropout(1.0)\n",
+                    encoding="utf-8")
+    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    assert run.stdout.strip() == "Added 1 noqa directive."
+    assert path.read_text(encoding="utf-8").endswith(
+        "\x0c\nlayer = layers.Dropout(1.0)  # noqa: DL404\n")
+    run = droplint("check", *KERAS, "model.py", cwd=tmp_path)
+    assert run.returncode == 0 and "All checks passed!" in run.stdout
