@@ -63,7 +63,7 @@ def _select(findings: list[Finding], unsafe: bool) -> list[Finding]:
     for f in sorted(findings, key=Finding.sort_key):
         if not wanted(f, unsafe):
             continue
-        if any(fixes._overlaps(e, a) for e in f.fix.edits for a in edits):
+        if any(fixes.overlaps(e, a) for e in f.fix.edits for a in edits):
             continue
         taken.append(f)
         edits.extend(f.fix.edits)
