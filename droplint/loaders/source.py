@@ -602,7 +602,7 @@ class Loader:
         self.funcs: list[UserFunc] = []
         self.depth = 0
         self.api_votes: dict[str, int] = {}
-        self.frame = Frame(Scope())
+        self.frame = self.root_frame = Frame(Scope())
         self.notes: set[str] = set()
         self.top = 0  # the module-level statement being analyzed
         self.last_top = -1  # the last module-level statement holding a wanted node
@@ -611,16 +611,30 @@ class Loader:
 
     def run(self, module: cst.Module) -> Graph:
         for self.top, stmt in enumerate(module.body):
-            if self.stmt(stmt):
-                break
-        self.finish_deferred()
+            try:
+                if self.stmt(stmt):
+                    break
+            except RecursionError:
+                self.too_deep()
+        try:
+            self.finish_deferred()
+        except RecursionError:
+            self.too_deep()
         self.mark_outputs()
-        self.fill_positions(module)
+        try:
+            self.fill_positions(module)
+        except RecursionError:
+            self.too_deep()
         g = self.graph
         if self.api_votes:
             g.api = max(self.api_votes, key=lambda k: self.api_votes[k])
         g.notes.extend(sorted(self.notes))
         return g
+
+    def too_deep(self):
+        self.frame = self.root_frame
+        self.depth = 0
+        self.notes.add("some code is nested too deeply to analyze; it was skipped")
 
     def finish_deferred(self):
         """Analyze what was never reached through a call: classes, then functions."""
@@ -1874,10 +1888,4 @@ def load(text: str, path: str) -> Graph:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise syntax_error(text, exc) from None
-    loader = Loader(text, path)
-    try:
-        return loader.run(module)
-    except RecursionError:
-        graph = Graph(path)
-        graph.notes.append("expressions nested too deeply to analyze")
-        return graph
+    return Loader(text, path).run(module)
