@@ -163,11 +163,14 @@ UNKNOWN_MASK = Mask(None, "unknown", None, None, None)
 RATE_CHECKED_KINDS = frozenset({"Dropout"}) | frozenset(SPATIAL_DROPOUT_KINDS)
 
 
-def _cannot_build(layer: Layer, rate, keras: KerasVersion) -> bool:
-    """Keras refuses these arguments at construction, so there is no mask to explain."""
-    if layer.kind in RATE_CHECKED_KINDS and isinstance(rate, (int, float)) \
-            and not 0 <= rate <= 1:
-        return True
+def _fails(layer: Layer, rate, keras: KerasVersion) -> bool:
+    """Keras refuses these arguments (when building the layer or when it runs in training),
+    so there is no mask to explain."""
+    if layer.kind in RATE_CHECKED_KINDS and isinstance(rate, (int, float)):
+        if not 0 <= rate <= 1:
+            return True
+        if rate == 1 and not keras.is_keras3:
+            return True  # tf.keras 2: ValueError in training (Keras 3 zeros everything)
     # Keras 3: SpatialDropoutND takes no noise_shape (and 1D no data_format): TypeError.
     # tf.keras 2 silently ignores them.
     extra = {"noise_shape"} | ({"data_format"} if layer.kind == "SpatialDropout1D" else set())
@@ -188,7 +191,7 @@ def _spatial_mask_shape(layer: Layer, input_shape: Shape) -> Shape:
 def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
     kind = layer.kind
     rate = rate_of(layer)
-    if not known(rate) or rate is None or _cannot_build(layer, rate, keras):
+    if not known(rate) or rate is None or _fails(layer, rate, keras):
         return UNKNOWN_MASK
     if input_shape is None:
         if kind in NOISE_KINDS:
@@ -300,9 +303,12 @@ def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
     if not isinstance(rate, (int, float)) or isinstance(rate, bool):
         return UNKNOWN_MASK
     rate = min(1.0, max(0.0, rate))  # RNN rates are clipped silently
-    # LSTM/GRU/ConvLSTM apply a mask only when 0 < rate < 1; SimpleRNN whenever rate > 0.
+    # LSTM/GRU/ConvLSTM apply a mask only when 0 < rate < 1; SimpleRNN whenever rate > 0,
+    # so with rate 1 it zeros every input in Keras 3 and fails in training in tf.keras 2.
     if rate == 0 or (rate >= 1 and kind != "SimpleRNN"):
         return Mask(None, "none", True, None, 0)
+    if rate >= 1 and not keras.is_keras3:
+        return UNKNOWN_MASK
     if kind in CONV_LSTM_KINDS and keras.is_keras3 and keras.between((3, 0), (3, 4)):
         return Mask(None, "none", True, None, 0)  # Keras 3.0 to 3.4 ignore ConvLSTM dropout
     fresh = _fresh_each_step(layer, keras)

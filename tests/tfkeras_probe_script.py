@@ -56,37 +56,52 @@ CASES = {
     "gru_default": ("GRU", {"units": 8, "dropout": 0.5}, None, SEQ, "dropout", 4,
                     {"mask": (None, 6, 5), "drops": "elements", "over_time": "fresh-each-step",
                      "masks": 1}),
-    # cell path: the cell's cached mask, the same at every step
+    # cell path: the cell caches its masks per call, but in graph mode (fit) the cache is
+    # filled inside the while loop: a fresh mask at every step
     "lstm_recurrent_dropout_input": ("LSTM", {"units": 8, "dropout": 0.5,
                                               "recurrent_dropout": 0.5}, None, SEQ, "dropout", 4,
-                                     {"mask": (None, 1, 5), "drops": "features",
-                                      "over_time": "same-every-step", "masks": 4}),
+                                     {"mask": (None, 6, 5), "drops": "elements",
+                                      "over_time": "fresh-each-step", "masks": 4}),
     "lstm_relu": ("LSTM", {"units": 8, "dropout": 0.5, "activation": "relu"}, None, SEQ,
-                  "dropout", 4, {"mask": (None, 1, 5), "drops": "features",
-                                 "over_time": "same-every-step", "masks": 1}),
+                  "dropout", 4, {"mask": (None, 6, 5), "drops": "elements",
+                                 "over_time": "fresh-each-step", "masks": 1}),
     "lstm_relu_implementation_1": ("LSTM", {"units": 8, "dropout": 0.5, "activation": "relu",
                                             "implementation": 1}, None, SEQ, "dropout", 4,
-                                   {"mask": (None, 1, 5), "over_time": "same-every-step",
+                                   {"mask": (None, 6, 5), "over_time": "fresh-each-step",
                                     "masks": 4}),
-    "lstm_unroll": ("LSTM", {"units": 8, "dropout": 0.5, "unroll": True}, None, SEQ, "dropout",
-                    4, {"mask": (None, 1, 5), "over_time": "same-every-step", "masks": 1}),
     "gru_reset_after_false": ("GRU", {"units": 8, "dropout": 0.5, "reset_after": False}, None,
-                              SEQ, "dropout", 4, {"mask": (None, 1, 5), "drops": "features",
-                                                  "over_time": "same-every-step", "masks": 1}),
+                              SEQ, "dropout", 4, {"mask": (None, 6, 5), "drops": "elements",
+                                                  "over_time": "fresh-each-step", "masks": 1}),
     "simple_rnn": ("SimpleRNN", {"units": 8, "dropout": 0.5}, None, SEQ, "dropout", 4,
-                   {"mask": (None, 1, 5), "over_time": "same-every-step", "masks": 1}),
+                   {"mask": (None, 6, 5), "over_time": "fresh-each-step", "masks": 1}),
+    # unroll=True: no while loop, one mask for every step
+    "lstm_unroll": ("LSTM", {"units": 8, "dropout": 0.5, "unroll": True}, None, SEQ, "dropout",
+                    4, {"mask": (None, 1, 5), "drops": "features",
+                        "over_time": "same-every-step", "masks": 1}),
     "lstm_recurrent_dropout": ("LSTM", {"units": 8, "recurrent_dropout": 0.5}, None, SEQ,
                                "recurrent_dropout", 4,
                                {"mask": (None, 8), "drops": "units",
-                                "over_time": "same-every-step", "masks": 4}),
+                                "over_time": "fresh-each-step", "masks": 4}),
     "gru_recurrent_dropout": ("GRU", {"units": 8, "recurrent_dropout": 0.5}, None, SEQ,
                               "recurrent_dropout", 4,
                               {"mask": (None, 8), "drops": "units", "masks": 3}),
     "conv_lstm1d": ("ConvLSTM1D", {"filters": 2, "kernel_size": 3, "padding": "same",
                                    "dropout": 0.5}, None, (None, 5, 6, 3), "dropout", 4,
-                    {"mask": (None, 1, 6, 3), "drops": "elements",
-                     "over_time": "same-every-step", "masks": 4}),
+                    {"mask": (None, 5, 6, 3), "drops": "elements",
+                     "over_time": "fresh-each-step", "masks": 4}),
+    # rate 1 fails in training: "`rate` must be ... in the range [0, 1)"
+    "simple_rnn_dropout_1": ("SimpleRNN", {"units": 8, "dropout": 1.0}, None, SEQ, "dropout", 4,
+                             {"raises": "rate"}),
+    "dropout_rate_1": ("Dropout", {"rate": 1.0}, None, SEQ, None, 4, {"raises": "rate"}),
 }
+
+# the same cases run eagerly (as with run_eagerly=True): the cell path reuses one mask
+EAGER = {
+    "simple_rnn": {"over_time": "same-every-step"},
+    "gru_reset_after_false": {"over_time": "same-every-step"},
+    "lstm_recurrent_dropout": {"over_time": "same-every-step"},
+}
+EAGER_DRAWS = 8
 
 # name: (kind, args) built once; records whether construction raised
 CONSTRUCT = {
@@ -116,14 +131,22 @@ def main() -> int:
     from droplint import probe
 
     layers = tf_keras.layers
-    out = {"tf_keras": tf_keras.__version__, "cases": {}, "construct": {}, "config": {}}
-    for name, (kind, args, inner, shape, argument, batch, _) in CASES.items():
+    out = {"tf_keras": tf_keras.__version__, "cases": {}, "eager": {}, "construct": {},
+           "config": {}}
+
+    def run(name, **options):
+        kind, args, inner, shape, argument, batch, _ = CASES[name]
         try:
             layer = build(layers, kind, args, inner)
-            out["cases"][name] = probe.measure(layer, shape, argument=argument,
-                                               batch=batch).to_dict()
+            return probe.measure(layer, shape, argument=argument, batch=batch,
+                                 **options).to_dict()
         except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
-            out["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    for name in CASES:
+        out["cases"][name] = run(name)
+    for name in EAGER:
+        out["eager"][name] = run(name, eager=True, draws=EAGER_DRAWS)
     for name, (kind, args) in CONSTRUCT.items():
         try:
             build(layers, kind, args)
