@@ -12,15 +12,17 @@ is refused (DL901) unless `unsafe_load`. TensorFlow is imported only when a mode
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..config import Settings
-from ..graph import UNKNOWN, Graph, Layer, Node, Origin
+from ..graph import DROPOUT_KINDS, RNN_KINDS, UNKNOWN, WRAPPER_KINDS, Graph, Layer, Node, Origin
 from ..keras_version import KerasVersion, parse
 
 MODEL_PATH = "<model>"
@@ -30,6 +32,11 @@ _SKIP_KEYS = frozenset({"name", "trainable", "dtype", "build_config", "compile_c
                         "input_layers", "output_layers"})
 _KERAS_ROOTS = ("keras", "tf_keras")
 _CONTAINERS = frozenset({"Functional", "Sequential", "Model"})
+# Kinds whose arguments rules and semantics read: their args come from get_config(). Other
+# layers (Dense, normalization, ...) keep the plain public attributes named like constructor
+# parameters: a get_config() round trip costs about 0.3 ms a layer (it serializes every
+# initializer), most of the time on a deep model.
+ARG_KINDS = DROPOUT_KINDS | RNN_KINDS | WRAPPER_KINDS | {"Masking", "Embedding"}
 
 
 class ModelLoadError(Exception):
@@ -181,6 +188,26 @@ def layer_args(layer, config: dict | None = None) -> dict:
     return args
 
 
+@lru_cache(maxsize=None)
+def _init_parameters(cls: type) -> frozenset[str]:
+    try:
+        return frozenset(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+def _attribute_args(layer) -> dict:
+    """Plain public attributes named like constructor parameters (cheap; see ARG_KINDS)."""
+    names = _init_parameters(type(layer))
+    args = {}
+    for key, value in vars(layer).items():
+        if key in names and key not in _SKIP_KEYS:
+            plain = _plain(value)
+            if plain is not UNKNOWN:
+                args[key] = plain
+    return args
+
+
 def _cell_args(rnn) -> tuple[dict, str | None]:
     """RNN(cell) / RNN(StackedRNNCells): the cell's dropout arguments on the RNN layer."""
     cell = rnn.cell
@@ -248,11 +275,7 @@ class _Walker:
             self.graph.notes.append(
                 f"layer '{name}' is a {type(obj).__name__}, a subclass of {kind}: it is analyzed "
                 f"as a {kind}; its own code is not read")
-        try:
-            config = obj.get_config()
-        except Exception:  # noqa: BLE001 - custom layers may not implement it
-            config = {}
-        args = layer_args(obj, config)
+        args = layer_args(obj) if kind in ARG_KINDS else _attribute_args(obj)
         inner = None
         if kind == "RNN" and getattr(obj, "cell", None) is not None:
             cell_args, note = _cell_args(obj)
