@@ -1034,3 +1034,46 @@ def test_loader_agrees_with_real_keras():
         out = model.outputs[0]
         assert [(n.kind, n.output_shape) for n in g.nodes if n.model_output] == [
             (type(out._keras_history[0]).__name__, tuple(out.shape))], name
+
+
+def test_loop_over_layer_objects_is_unrolled():
+    g = graph("""
+        import keras
+        class M(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.blocks = [keras.layers.LSTM(8, return_sequences=True),
+                               keras.layers.Dropout(0.2), keras.layers.LSTM(4)]
+            def call(self, x):
+                for i, block in enumerate(self.blocks):
+                    x = block(x)
+                    x = keras.layers.GaussianNoise(0.1)(x)
+                return x
+        model = M()
+        model(keras.Input((10, 3)))
+    """)
+    assert chain(g) == [("InputLayer", []), ("LSTM", []), ("GaussianNoise", [1]),
+                        ("Dropout", [2]), ("GaussianNoise", [3]), ("LSTM", [4]),
+                        ("GaussianNoise", [5])]
+    noise = [n.layer for n in g.nodes if n.kind == "GaussianNoise"]
+    assert noise[0] is noise[1] is noise[2]  # built in the loop body: one layer
+    assert [n.output_shape for n in g.nodes[1:]] == [
+        (None, 10, 8), (None, 10, 8), (None, 10, 8), (None, 10, 8), (None, 4), (None, 4)]
+    assert [n.model_output for n in g.nodes] == [False] * 6 + [True]
+
+
+def test_builtins_on_known_values():
+    g = graph("""
+        import keras
+        sizes = [64, 32]
+        n = len(sizes)
+        x = keras.layers.Dense(max(sizes) + n)
+        for i in range(0):
+            y = keras.layers.Dropout(0.1)
+        z = keras.layers.Dropout(y)   # may be unbound: unknown
+        def range(*a):
+            return [7]
+        w = keras.layers.Dense(range(3)[0])  # the user's range, inlined
+    """)
+    assert [lay.args for lay in g.layers] == [
+        {"units": 66}, {"rate": 0.1}, {"rate": UNKNOWN}, {"units": 7}]

@@ -382,6 +382,14 @@ class Scope:
         self.parent = parent
         self.star: str | None = None  # `from <keras module> import *`
 
+    def has(self, name: str) -> bool:
+        scope = self
+        while scope is not None:
+            if name in scope.vars or (scope.star is not None and name in STAR_NAMES):
+                return True
+            scope = scope.parent
+        return False
+
     def lookup(self, name: str) -> Any:
         scope = self
         while scope is not None:
@@ -574,6 +582,63 @@ def _arith(op, a, b):
         return UNKNOWN
 
 
+MAX_UNROLL = 32
+BUILTINS = frozenset({"len", "range", "enumerate", "zip", "list", "tuple", "reversed", "int",
+                      "float", "str", "bool", "abs", "round", "min", "max", "sum"})
+
+
+def builtin(name: str, args: list) -> Any:
+    """A builtin applied to known values (the name not rebound); UNKNOWN otherwise."""
+    seqs = (tuple, list, str, range)
+    try:
+        if name == "range":
+            if 1 <= len(args) <= 3 and all(type(a) is int for a in args):
+                return range(*args)
+            return UNKNOWN
+        if name in ("enumerate", "zip"):
+            if not args or not all(isinstance(a, seqs) for a in args[:1 if name ==
+                                                                       "enumerate" else None]):
+                return UNKNOWN
+            if name == "enumerate":
+                start = args[1] if len(args) > 1 and type(args[1]) is int else 0
+                return list(enumerate(args[0], start))
+            return list(zip(*args))
+        if name in ("list", "tuple", "reversed"):
+            if len(args) != 1 or not isinstance(args[0], seqs):
+                return UNKNOWN
+            seq = list(args[0]) if name != "reversed" else list(reversed(args[0]))
+            return tuple(seq) if name == "tuple" else seq
+        if not args or not all(_known_const(a) or isinstance(a, range) for a in args):
+            return UNKNOWN
+        fn = {"len": len, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
+              "round": round, "min": min, "max": max, "sum": sum}[name]
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - whatever fails at run time is not known statically
+        return UNKNOWN
+
+
+def _holds_layer(value) -> bool:
+    if isinstance(value, (LayerObj, SeqModel, FuncModel)):
+        return True
+    if isinstance(value, Instance):
+        return value.layer is not None or bool(value.cls.keras)
+    if isinstance(value, tuple):
+        return any(_holds_layer(v) for v in value)
+    return False
+
+
+def _has_jump(node) -> bool:
+    """Whether a loop body may leave an iteration early (break/continue), nested loops and
+    definitions aside."""
+    if isinstance(node, (cst.Break, cst.Continue)):
+        return True
+    if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    if isinstance(node, cst.BaseExpression):
+        return False
+    return any(_has_jump(c) for c in node.children)
+
+
 def _known_const(value) -> bool:
     if isinstance(value, CONST_TYPES):
         return True
@@ -604,6 +669,7 @@ class Loader:
         self.api_votes: dict[str, int] = {}
         self.frame = self.root_frame = Frame(Scope())
         self.notes: set[str] = set()
+        self.memo: dict | None = None  # constructor call -> LayerObj while unrolling a loop
         self.top = 0  # the module-level statement being analyzed
         self.last_top = -1  # the last module-level statement holding a wanted node
 
@@ -834,23 +900,32 @@ class Loader:
 
     def do_loop(self, node) -> bool:
         """Loops: the body is analyzed once (one iteration); after the loop, a name the body
-        changed keeps the body's value only when the loop surely runs, else it is merged."""
-        if isinstance(node, cst.For):
-            iterable = self.eval(node.iter)
-            sure = isinstance(iterable, (tuple, list, str)) and len(iterable) > 0
-            if isinstance(iterable, (tuple, list)) and iterable:
-                first = iterable[0]
-                item = first if all(merge(first, v) is first for v in iterable) else UNKNOWN
-            else:
-                item = UNKNOWN
-            sure = sure or self.range_nonempty(node.iter)
-        else:
+        changed keeps the body's value only when the loop surely runs, else it is merged.
+        A loop over a known list of layer objects is unrolled (each object applied in turn;
+        a layer built in its body is one layer)."""
+        if isinstance(node, cst.While):
             self.eval(node.test)
-            sure = False
-            item = None
+            return self.loop_once(node, None, UNKNOWN, sure=False)
+        iterable = self.eval(node.iter)
+        if isinstance(iterable, range):
+            sure = len(iterable) > 0
+            item = iterable[0] if len(iterable) == 1 else UNKNOWN
+            return self.loop_once(node, node.target, item, sure)
+        if not isinstance(iterable, (tuple, list, str)):
+            return self.loop_once(node, node.target, UNKNOWN, sure=False)
+        if 0 < len(iterable) <= MAX_UNROLL and any(map(_holds_layer, iterable)) \
+                and not _has_jump(node.body):
+            return self.unroll(node, list(iterable))
+        item = UNKNOWN
+        if iterable:
+            first = iterable[0]
+            item = first if all(merge(first, v) is first for v in iterable) else UNKNOWN
+        return self.loop_once(node, node.target, item, sure=len(iterable) > 0)
+
+    def loop_once(self, node, target, item, sure: bool) -> bool:
         before = self.snapshot()
-        if isinstance(node, cst.For):
-            self.bind(node.target, item)
+        if target is not None:
+            self.bind(target, item)
         self.notes.add("layers inside a loop are analyzed for one iteration")
         ended = self.body(node.body)
         if not sure:
@@ -861,17 +936,19 @@ class Loader:
             self.body(node.orelse.body)
         return sure and ended
 
-    def range_nonempty(self, node) -> bool:
-        if not (isinstance(node, cst.Call) and dotted(node.func) == "range"
-                and self.frame.scope.lookup("range") is UNKNOWN):
-            return False
-        values = [self.eval(a.value) for a in node.args]
-        if not values or not all(isinstance(v, int) for v in values) or len(values) > 3:
-            return False
+    def unroll(self, node: cst.For, items: list) -> bool:
+        outer = self.memo
+        self.memo = {} if outer is None else outer
         try:
-            return len(range(*values)) > 0
-        except (ValueError, TypeError):
-            return False
+            for item in items:
+                self.bind(node.target, item)
+                if self.body(node.body):
+                    return True
+        finally:
+            self.memo = outer
+        if node.orelse is not None:
+            return self.body(node.orelse.body)
+        return False
 
     def do_try(self, node) -> bool:
         branches = [lambda: self.body(node.body)]
@@ -1324,9 +1401,12 @@ class Loader:
             return self.instantiate(func, node, values)
         if isinstance(func, Instance):
             return self.call_instance(func, node, values)
-        if isinstance(node.func, cst.Name) and node.func.value == "super" and \
-                self.frame.scope.lookup("super") is UNKNOWN:
-            return _SUPER
+        if isinstance(node.func, cst.Name) and not self.frame.scope.has(node.func.value):
+            name = node.func.value
+            if name == "super":
+                return _SUPER
+            if name in BUILTINS and all(not a.star and a.keyword is None for a, _ in values):
+                return builtin(name, [v for _, v in values])
         return UNKNOWN
 
     def args(self, node: cst.Call) -> list[tuple[cst.Arg, Any]]:
@@ -1354,7 +1434,13 @@ class Loader:
         values = self.args(node)
         if category == "layer":
             self.vote(api)
-            return LayerObj(self.construct(name, api, node, values), node)
+            memo = self.memo
+            if memo is not None and id(node) in memo:
+                return memo[id(node)]
+            obj = LayerObj(self.construct(name, api, node, values), node)
+            if memo is not None:
+                memo[id(node)] = obj
+            return obj
         if category == "input":
             self.vote(api)
             layer = self.construct("InputLayer", api, node, values, signature="Input")
@@ -1707,8 +1793,6 @@ class Loader:
         positional = [v for a, v in values if a.keyword is None and not a.star]
         if positional and isinstance(positional[0], Tensor):
             obj.cls.input_shapes.append(positional[0].shape)
-            if positional[0].node is not None:
-                obj.cls.sub = True  # applied inside a functional graph
         return Tensor(None, None)
 
     # -- user functions and classes -------------------------------------------------------
