@@ -32,7 +32,7 @@ def parses(text: str) -> bool:
 
     try:
         libcst.parse_module(text)
-    except Exception:  # libcst raises ParserSyntaxError, and ValueError on odd input
+    except (libcst.ParserSyntaxError, ValueError, RecursionError):
         return False
     return True
 

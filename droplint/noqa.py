@@ -130,6 +130,7 @@ def noqa_edits(text: str, findings: list[Finding]) -> list[Edit]:
     """One edit per line with findings: merge the codes into the line's `# noqa: ...` (or
     `# droplint: ignore[...]`) comment, or append `  # noqa: CODES`."""
     from droplint.rules import BY_CODE
+
     from .suppress import parse
 
     by_line: dict[int, set[str]] = {}

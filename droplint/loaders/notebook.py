@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ..config import Settings
-from ..report import Edit, Finding
+from ..report import Finding
 
 CELL_BREAK = "# ---- droplint: next notebook cell ----"
 PLACEHOLDER = "pass  # droplint: IPython syntax"

@@ -1,7 +1,7 @@
 """`--format github`: GitHub Actions workflow commands, one line per finding, shown as
 annotations on the pull request:
 
-    ::error file=model.py,line=4,col=5,endLine=4,endColumn=17,title=DL101 dropout-on-sequence-input::message
+    ::error file=m.py,line=4,col=5,endLine=4,endColumn=17,title=DL101 dropout-on-sequence-input::msg
 
 Severity error -> `::error`, warning -> `::warning`, info -> `::notice`. Notebook findings are
 annotated on the file with the cell and line in the message (annotation lines are lines of
