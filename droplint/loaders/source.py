@@ -596,8 +596,8 @@ def builtin(name: str, args: list) -> Any:
                 return range(*args)
             return UNKNOWN
         if name in ("enumerate", "zip"):
-            if not args or not all(isinstance(a, seqs) for a in args[:1 if name ==
-                                                                       "enumerate" else None]):
+            iterables = args[:1] if name == "enumerate" else args
+            if not args or not all(isinstance(a, seqs) for a in iterables):
                 return UNKNOWN
             if name == "enumerate":
                 start = args[1] if len(args) > 1 and type(args[1]) is int else 0
