@@ -41,12 +41,10 @@ class DroplintError(RuntimeError):
 
 
 def format_report(report: Report) -> str:
-    """The findings as the CLI's text output prints them, then what could not be known."""
+    """The findings and notes as the CLI's text output prints them."""
     from .render.text import render_full
 
-    lines = [render_full(report).plain.rstrip("\n")]
-    lines += [f"note: {note}" for note in report.notes]
-    return "\n".join(lines)
+    return render_full(report).plain.rstrip("\n")
 
 
 class DroplintCallback(_callback_base()):

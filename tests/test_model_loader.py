@@ -246,6 +246,9 @@ def test_subclassed_model_layers_one_by_one_with_a_note(keras):
     assert by_name(report, "sub_drop")[0]["drops"] == "unknown"  # Dropout keeps no shape
     assert "DL306" in codes_at(report, "sub_bi")  # a rule about one layer still applies
     assert "DL406" not in report.codes()  # the call's training=True is not recorded: not guessed
+    from droplint.render.text import render_full
+
+    assert f"note: {report.notes[0]}" in render_full(report).plain
     graph = build_graph(model).graph
     assert {n.context for n in graph.nodes} == {"subclassed"} and not any(
         n.inputs for n in graph.nodes)

@@ -132,15 +132,24 @@ def summary(report: Report) -> Text:
     return Text(text + ".", style="bold")
 
 
+def notes(report: Report) -> Text:
+    """What droplint could not know (built models: e.g. inside a subclassed call())."""
+    return Text("\n").join(Text(f"note: {n}", style="dim") for n in report.notes)
+
+
 def render_full(report: Report, sources: Sources | None = None) -> Text:
     sources = sources or Sources()
     blocks = [render_finding(f, sources) for f in report.findings]
+    if report.notes:
+        blocks.append(notes(report))
     blocks.append(summary(report))
     return Text("\n\n").join(blocks)
 
 
 def render_concise(report: Report) -> Text:
     lines = [header(f, _one_line(f.message)) for f in report.findings]
+    if report.notes:
+        lines.append(notes(report))
     lines.append(summary(report))
     return Text("\n").join(lines)
 
