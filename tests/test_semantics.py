@@ -1,0 +1,396 @@
+"""semantics.explain / describe without Keras: the rows of RULES.md section 1 (as measured in
+tests/test_semantics_keras.py) plus what no CPU run can show: other Keras versions, unknown
+values, and the tf.keras 2 cuDNN decision."""
+from __future__ import annotations
+
+import pytest
+
+from droplint.graph import UNKNOWN, Layer, Origin
+from droplint.keras_version import parse
+from droplint.semantics import (Mask, cudnn_ineligible_reasons, describe, explain,
+                                rnn_dropout_arguments)
+
+K3 = parse("3")  # the newest Keras 3 droplint knows
+K2 = parse("2")  # the newest tf.keras 2 droplint knows
+SEQ = (None, 30, 8)
+
+
+def layer(kind, inner=None, **args) -> Layer:
+    return Layer(kind, args, Origin("<test>"), inner=inner)
+
+
+def fields(mask: Mask) -> tuple:
+    return (mask.mask_shape, mask.drops, mask.per_sample, mask.over_time, mask.masks)
+
+
+# ------------------------------------------------------------------------------------------
+# Dropout layers
+
+
+@pytest.mark.parametrize("args, shape, expected", [
+    ({}, SEQ, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ({}, (None, 16), ((None, 16), "units", True, None, 1)),
+    ({"noise_shape": (None, 1, 8)}, SEQ, ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ({"noise_shape": (None, 30, 1)}, SEQ, ((None, 30, 1), "timesteps", True,
+                                           "fresh-each-step", 1)),
+    ({"noise_shape": (None, 1, 1)}, SEQ, ((None, 1, 1), "samples", True, "same-every-step", 1)),
+    ({"noise_shape": (1, 30, 1)}, SEQ, ((1, 30, 1), "timesteps", False, "fresh-each-step", 1)),
+    ({"noise_shape": (32, 30, 8)}, SEQ, ((32, 30, 8), "elements", True, "fresh-each-step", 1)),
+    # shorter: right-aligned, the same features for every sample and step
+    ({"noise_shape": (8,)}, SEQ, ((1, 1, 8), "features", False, "same-every-step", 1)),
+    # a None in a shorter noise_shape takes the batch size but broadcasts against time
+    ({"noise_shape": (None, 8)}, (8, 8, 8), ((1, 8, 8), "elements", False, "fresh-each-step",
+                                             1)),
+    ({"noise_shape": (None, 1, 1, 4)}, (None, 5, 6, 4), ((None, 1, 1, 4), "channels", True,
+                                                         None, 1)),
+    ({"noise_shape": (None, 5, 1, 1)}, (None, 5, 6, 4), ((None, 5, 1, 1), "elements", True,
+                                                         None, 1)),
+])
+def test_dropout_masks(args, shape, expected):
+    assert fields(explain(layer("Dropout", rate=0.3, **args), shape, K3)) == expected
+
+
+@pytest.mark.parametrize("noise_shape, shape", [
+    ((None, 8), SEQ),  # the None takes the batch size (unknown) and meets the time axis
+    ((None, 8), (2, 8, 8)),  # the batch size 2 meets a time axis of 8: fails
+    ((None, 3, 8), SEQ),  # 3 is neither 1 nor 30: fails in training
+    ((None, 1, 1, 1), SEQ),  # longer than the rank: adds an axis (eager) or fails (graph)
+    (UNKNOWN, SEQ),
+    ((None, UNKNOWN, 8), SEQ),
+])
+def test_noise_shape_unknown_or_incompatible(noise_shape, shape):
+    mask = explain(layer("Dropout", rate=0.3, noise_shape=noise_shape), shape, K3)
+    assert fields(mask) == (None, "unknown", None, None, None)
+
+
+@pytest.mark.parametrize("kind, args, shape, expected", [
+    ("SpatialDropout1D", {}, SEQ, ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("SpatialDropout2D", {}, (None, 5, 6, 4), ((None, 1, 1, 4), "channels", True, None, 1)),
+    ("SpatialDropout2D", {"data_format": "channels_first"}, (None, 4, 5, 6),
+     ((None, 4, 1, 1), "channels", True, None, 1)),
+    ("SpatialDropout3D", {}, (None, 3, 4, 5, 2), ((None, 1, 1, 1, 2), "channels", True, None,
+                                                  1)),
+    ("SpatialDropout3D", {"data_format": "channels_first"}, (None, 2, 3, 4, 5),
+     ((None, 2, 1, 1, 1), "channels", True, None, 1)),
+])
+def test_spatial_dropout(kind, args, shape, expected):
+    assert fields(explain(layer(kind, rate=0.2, **args), shape, K3)) == expected
+
+
+@pytest.mark.parametrize("kind, shape", [("SpatialDropout1D", (None, 8)),
+                                         ("SpatialDropout2D", SEQ),
+                                         ("SpatialDropout3D", (None, 4, 5, 6))])
+def test_spatial_dropout_wrong_rank_is_unknown(kind, shape):
+    assert explain(layer(kind, rate=0.2), shape, K3).drops == "unknown"
+
+
+def test_spatial_dropout_1d_noise_shape_fails_in_keras3_ignored_in_keras2():
+    with_noise = layer("SpatialDropout1D", rate=0.2, noise_shape=(None, 30, 1))
+    assert explain(with_noise, SEQ, K3).drops == "unknown"  # TypeError at construction
+    assert fields(explain(with_noise, SEQ, K2)) == ((None, 1, 8), "features", True,
+                                                    "same-every-step", 1)
+    with_format = layer("SpatialDropout1D", rate=0.2, data_format="channels_last")
+    assert explain(with_format, SEQ, K3).drops == "unknown"
+    assert explain(layer("SpatialDropout2D", rate=0.2, noise_shape=(None, 1, 1, 4)),
+                   (None, 5, 6, 4), K3).drops == "unknown"
+
+
+@pytest.mark.parametrize("kind, key, value, drops", [
+    ("GaussianDropout", "rate", 0.3, "noise"),
+    ("GaussianNoise", "stddev", 0.1, "noise"),
+    ("GaussianNoise", "stddev", 0.0, "none"),
+    ("GaussianDropout", "rate", 0.0, "none"),
+    ("AlphaDropout", "rate", 0.3, "elements"),
+    ("Dropout", "rate", 0.0, "none"),
+    ("SpatialDropout1D", "rate", 0.0, "none"),
+])
+def test_noise_layers_and_rate_zero(kind, key, value, drops):
+    mask = explain(layer(kind, **{key: value}), SEQ, K3)
+    assert mask.drops == drops
+    assert mask.masks == (0 if drops == "none" else 1)
+
+
+def test_gaussian_layer_without_shape_is_still_noise():
+    assert explain(layer("GaussianNoise", stddev=0.1), None, K3).drops == "noise"
+
+
+@pytest.mark.parametrize("kind, rate, shape, keras", [
+    ("Dropout", UNKNOWN, SEQ, K3),
+    ("Dropout", 0.3, None, K3),
+    ("Dropout", None, SEQ, K3),
+    ("SpatialDropout1D", UNKNOWN, SEQ, K3),
+    ("Dropout", 1.5, SEQ, K3),  # ValueError at construction
+    ("Dropout", -0.1, SEQ, K3),
+    ("Dropout", 1.5, SEQ, K2),  # tf_keras 2.21 raises at construction too
+    ("Dropout", 1.0, SEQ, K2),  # tf.keras 2: ValueError in training
+])
+def test_unknown_or_failing_rates(kind, rate, shape, keras):
+    assert fields(explain(layer(kind, rate=rate), shape, keras)) == (None, "unknown", None,
+                                                                       None, None)
+
+
+def test_rate_one_keras3_zeros_everything_with_the_full_mask():
+    assert explain(layer("Dropout", rate=1.0), SEQ, K3).drops == "elements"
+
+
+# ------------------------------------------------------------------------------------------
+# One feature, one unit, one step: an axis of size 1 holds one entry, nothing varies along it
+
+
+@pytest.mark.parametrize("lay, shape, argument, keras, drops, over_time", [
+    (layer("Dropout", rate=0.3), (None, 30, 1), None, K3, "timesteps", "fresh-each-step"),
+    (layer("SpatialDropout1D", rate=0.3), (None, 30, 1), None, K3, "samples",
+     "same-every-step"),
+    (layer("Dropout", rate=0.3, noise_shape=(None, 30, 1)), (None, 30, 1), None, K3,
+     "timesteps", "fresh-each-step"),
+    (layer("Dropout", rate=0.3), (None, 1), None, K3, "samples", None),
+    (layer("Dropout", rate=0.3), (None, 1, 8), None, K3, "features", "same-every-step"),
+    (layer("LSTM", units=4, dropout=0.3), (None, 30, 1), "dropout", K3, "samples",
+     "same-every-step"),
+    (layer("LSTM", units=4, dropout=0.3), (None, 30, 1), "dropout", K2, "timesteps",
+     "fresh-each-step"),
+])
+def test_size_one_axes(lay, shape, argument, keras, drops, over_time):
+    mask = explain(lay, shape, keras, argument)
+    assert (mask.drops, mask.over_time) == (drops, over_time)
+
+
+# ------------------------------------------------------------------------------------------
+# TimeDistributed
+
+
+@pytest.mark.parametrize("inner_args, keras, expected", [
+    ({}, K3, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ({}, K2, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    # Keras 3: one call per step, so (1, F) is shared across the batch but drawn every step
+    ({"noise_shape": (1, 8)}, K3, ((1, 30, 8), "elements", False, "fresh-each-step", 1)),
+    # tf.keras 2 folds time into the batch: (1, F) is shared across batch and time
+    ({"noise_shape": (1, 8)}, K2, ((1, 1, 8), "features", False, "same-every-step", 1)),
+    ({"noise_shape": (None, 1)}, K3, ((None, 30, 1), "timesteps", True, "fresh-each-step", 1)),
+    ({"noise_shape": (None, 1)}, K2, ((None, 30, 1), "timesteps", True, "fresh-each-step", 1)),
+])
+def test_time_distributed_dropout(inner_args, keras, expected):
+    td = layer("TimeDistributed", inner=layer("Dropout", rate=0.3, **inner_args))
+    assert fields(explain(td, SEQ, keras)) == expected
+
+
+def test_time_distributed_edge_cases():
+    td = layer("TimeDistributed", inner=layer("Dropout", rate=0.3))
+    assert explain(td, (None, 8), K3).drops == "unknown"
+    assert explain(td, None, K3).drops == "unknown"
+    zero = layer("TimeDistributed", inner=layer("Dropout", rate=0.0))
+    assert explain(zero, SEQ, K3).drops == "none"
+    spatial = layer("TimeDistributed", inner=layer("SpatialDropout1D", rate=0.3))
+    assert fields(explain(spatial, (None, 30, 10, 8), K3)) == (
+        (None, 30, 1, 8), "elements", True, "fresh-each-step", 1)
+
+
+# ------------------------------------------------------------------------------------------
+# Recurrent layers: Keras 3
+
+
+@pytest.mark.parametrize("kind, args, argument, expected", [
+    ("LSTM", {"dropout": 0.3}, "dropout", ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("GRU", {"dropout": 0.3}, "dropout", ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("SimpleRNN", {"dropout": 0.3}, "dropout", ((None, 1, 8), "features", True,
+                                                "same-every-step", 1)),
+    # recurrent_dropout > 0 forces implementation=1: one mask per gate
+    ("LSTM", {"dropout": 0.3, "recurrent_dropout": 0.2}, "dropout",
+     ((None, 1, 8), "features", True, "same-every-step", 4)),
+    ("GRU", {"dropout": 0.3, "recurrent_dropout": 0.2}, "dropout",
+     ((None, 1, 8), "features", True, "same-every-step", 3)),
+    ("SimpleRNN", {"dropout": 0.3, "recurrent_dropout": 0.2}, "dropout",
+     ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("LSTM", {"dropout": 0.3, "implementation": 1, "use_cudnn": False}, "dropout",
+     ((None, 1, 8), "features", True, "same-every-step", 4)),
+    ("LSTM", {"recurrent_dropout": 0.2}, "recurrent_dropout",
+     ((None, 16), "units", True, "same-every-step", 4)),
+    ("GRU", {"recurrent_dropout": 0.2}, "recurrent_dropout",
+     ((None, 16), "units", True, "same-every-step", 3)),
+    ("SimpleRNN", {"recurrent_dropout": 0.2}, "recurrent_dropout",
+     ((None, 16), "units", True, "same-every-step", 1)),
+])
+def test_keras3_rnn(kind, args, argument, expected):
+    assert fields(explain(layer(kind, units=16, **args), SEQ, K3, argument)) == expected
+
+
+@pytest.mark.parametrize("kind, args, argument, drops", [
+    ("LSTM", {"dropout": 0.0}, "dropout", "none"),
+    ("LSTM", {"dropout": 1.0}, "dropout", "none"),  # only 0 < rate < 1 is applied
+    ("LSTM", {"dropout": 1.5}, "dropout", "none"),  # clipped to 1
+    ("LSTM", {"dropout": -0.2}, "dropout", "none"),  # clipped to 0
+    ("GRU", {"recurrent_dropout": 1.0}, "recurrent_dropout", "none"),
+    ("SimpleRNN", {"dropout": 1.0}, "dropout", "features"),  # zeros every input
+    ("SimpleRNN", {"dropout": 1.5}, "dropout", "features"),
+    ("LSTM", {"dropout": UNKNOWN}, "dropout", "unknown"),
+    ("LSTM", {"dropout": "0.3"}, "dropout", "unknown"),
+])
+def test_rnn_rate_edges_keras3(kind, args, argument, drops):
+    assert explain(layer(kind, units=4, **args), SEQ, K3, argument).drops == drops
+
+
+def test_rnn_rate_one_simple_rnn_fails_in_keras2():
+    assert explain(layer("SimpleRNN", units=4, dropout=1.0), SEQ, K2, "dropout").drops \
+        == "unknown"
+
+
+def test_rnn_unknown_shape_units_and_implementation():
+    lstm = layer("LSTM", units=UNKNOWN, dropout=0.3, recurrent_dropout=0.2)
+    assert explain(lstm, None, K3, "dropout").drops == "unknown"
+    assert explain(lstm, (None, 8), K3, "dropout").drops == "unknown"
+    assert explain(lstm, SEQ, K3, "recurrent_dropout").mask_shape == (None, None)
+    unknown_impl = layer("LSTM", units=4, dropout=0.3, implementation=UNKNOWN)
+    assert explain(unknown_impl, SEQ, K3, "dropout").masks is None
+    unknown_rd = layer("GRU", units=4, dropout=0.3, recurrent_dropout=UNKNOWN)
+    assert explain(unknown_rd, SEQ, K3, "dropout").masks is None
+
+
+def test_bidirectional_explains_its_core_layer():
+    bi = layer("Bidirectional", inner=layer("LSTM", units=4, dropout=0.3))
+    assert fields(explain(bi, SEQ, K3, "dropout")) == ((None, 1, 8), "features", True,
+                                                       "same-every-step", 1)
+    assert fields(explain(bi, SEQ, K2, "dropout")) == ((None, 30, 8), "elements", True,
+                                                       "fresh-each-step", 1)
+
+
+@pytest.mark.parametrize("version, drops", [
+    ("3.0", "none"), ("3.3", "none"), ("3.4.1", "none"),  # Keras 3.0 to 3.4 ignore it
+    ("3.5", "elements"), ("3.15.1", "elements"),
+])
+def test_conv_lstm_dropout_by_version(version, drops):
+    conv = layer("ConvLSTM2D", filters=4, kernel_size=3, dropout=0.3, recurrent_dropout=0.2)
+    shape = (None, 10, 16, 16, 3)
+    mask = explain(conv, shape, parse(version), "dropout")
+    assert mask.drops == drops
+    assert explain(conv, shape, parse(version), "recurrent_dropout").drops == drops
+    if drops != "none":
+        assert fields(mask) == ((None, 1, 16, 16, 3), "elements", True, "same-every-step", 4)
+
+
+def test_conv_lstm_channels_first_and_keras2():
+    conv = layer("ConvLSTM1D", filters=2, kernel_size=3, dropout=0.3,
+                 data_format="channels_first")
+    assert explain(conv, (None, 5, 3, 6), K3, "dropout").mask_shape == (None, 1, 3, 6)
+    plain = layer("ConvLSTM1D", filters=2, kernel_size=3, dropout=0.3)
+    assert fields(explain(plain, (None, 5, 6, 3), K2, "dropout")) == (
+        (None, 5, 6, 3), "elements", True, "fresh-each-step", 4)
+
+
+# ------------------------------------------------------------------------------------------
+# Recurrent layers: tf.keras 2
+
+
+@pytest.mark.parametrize("kind, args, expected", [
+    # default cuDNN-eligible path: a whole-sequence mask, the first of 4 (GRU 3) applied
+    ("LSTM", {}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ("GRU", {}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ("LSTM", {"implementation": 1}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    # cell path, in graph mode: the cell's masks are drawn inside the loop, at every step
+    ("LSTM", {"recurrent_dropout": 0.2}, ((None, 30, 8), "elements", True,
+                                          "fresh-each-step", 4)),
+    ("GRU", {"recurrent_dropout": 0.2}, ((None, 30, 8), "elements", True,
+                                         "fresh-each-step", 3)),
+    ("LSTM", {"activation": "relu"}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ("LSTM", {"activation": "relu", "implementation": 1}, ((None, 30, 8), "elements", True,
+                                                           "fresh-each-step", 4)),
+    ("LSTM", {"recurrent_activation": "hard_sigmoid"}, ((None, 30, 8), "elements", True,
+                                                        "fresh-each-step", 1)),
+    ("LSTM", {"use_bias": False}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ("GRU", {"reset_after": False}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    ("GRU", {"reset_after": False, "implementation": 1}, ((None, 30, 8), "elements", True,
+                                                          "fresh-each-step", 3)),
+    ("SimpleRNN", {}, ((None, 30, 8), "elements", True, "fresh-each-step", 1)),
+    # unroll=True: no while loop, one mask for every step
+    ("LSTM", {"unroll": True}, ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("LSTM", {"unroll": True, "implementation": 1}, ((None, 1, 8), "features", True,
+                                                     "same-every-step", 4)),
+    ("GRU", {"unroll": True, "recurrent_dropout": 0.2}, ((None, 1, 8), "features", True,
+                                                         "same-every-step", 3)),
+])
+def test_keras2_rnn_input_dropout(kind, args, expected):
+    rnn = layer(kind, units=16, dropout=0.3, **args)
+    assert fields(explain(rnn, SEQ, K2, "dropout")) == expected
+
+
+@pytest.mark.parametrize("kind, args, expected", [
+    ("LSTM", {}, ((None, 16), "units", True, "fresh-each-step", 4)),
+    ("GRU", {}, ((None, 16), "units", True, "fresh-each-step", 3)),
+    ("SimpleRNN", {}, ((None, 16), "units", True, "fresh-each-step", 1)),
+    ("LSTM", {"unroll": True}, ((None, 16), "units", True, "same-every-step", 4)),
+])
+def test_keras2_recurrent_dropout(kind, args, expected):
+    rnn = layer(kind, units=16, recurrent_dropout=0.2, **args)
+    assert fields(explain(rnn, SEQ, K2, "recurrent_dropout")) == expected
+
+
+@pytest.mark.parametrize("args", [{"activation": UNKNOWN}, {"unroll": UNKNOWN},
+                                  {"reset_after": UNKNOWN}])
+def test_keras2_path_unknown(args):
+    gru = layer("GRU", units=4, dropout=0.3, **args)
+    mask = explain(gru, SEQ, K2, "dropout")
+    if "unroll" in args:
+        assert mask.drops == "unknown"
+    else:  # fresh every step either way; only the number of masks is unknown
+        assert (mask.over_time, mask.masks) == ("fresh-each-step", None)
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers
+
+
+def test_cudnn_ineligible_reasons():
+    assert cudnn_ineligible_reasons(layer("LSTM", units=4)) == []
+    gru = layer("GRU", units=4, recurrent_dropout=0.1, activation="relu", unroll=True,
+                use_bias=False, reset_after=False, recurrent_activation="hard_sigmoid")
+    assert cudnn_ineligible_reasons(gru) == [
+        "recurrent_dropout=0.1", "activation='relu'", "recurrent_activation='hard_sigmoid'",
+        "unroll=True", "use_bias=False", "reset_after=False"]
+    bi = layer("Bidirectional", inner=layer("LSTM", units=4, unroll=True))
+    assert cudnn_ineligible_reasons(bi) == ["unroll=True"]
+
+
+def test_rnn_dropout_arguments():
+    assert rnn_dropout_arguments(layer("LSTM", units=4)) == []
+    assert rnn_dropout_arguments(layer("LSTM", units=4, dropout=0.1, recurrent_dropout=0.0)) \
+        == ["dropout"]
+    assert rnn_dropout_arguments(layer("GRU", units=4, recurrent_dropout=UNKNOWN)) \
+        == ["recurrent_dropout"]
+
+
+@pytest.mark.parametrize("lay, shape, argument, words", [
+    (layer("Dropout", rate=0.3), SEQ, None,
+     "single (timestep, feature) entries, a new pattern at every timestep, different for every "
+     "sample"),
+    (layer("SpatialDropout1D", rate=0.3), SEQ, None,
+     "whole features, the same mask at every timestep, different for every sample"),
+    (layer("Dropout", rate=0.3, noise_shape=(1, 30, 1)), SEQ, None,
+     "whole timesteps (all features of a step), the same pattern for every sample of the "
+     "batch"),
+    (layer("Dropout", rate=0.3, noise_shape=(None, 1, 1)), SEQ, None,
+     "whole samples, different for every sample"),
+    (layer("Dropout", rate=0.3), (None, 16), None, "single units, different for every sample"),
+    (layer("ConvLSTM1D", filters=2, kernel_size=3, dropout=0.3), (None, 5, 6, 3), "dropout",
+     "single entries, the same mask at every timestep, different for every sample"),
+    (layer("SpatialDropout2D", rate=0.3), (None, 5, 6, 4), None,
+     "whole channels, different for every sample"),
+    (layer("GaussianNoise", stddev=0.1), SEQ, None,
+     "nothing (multiplicative/additive noise, no zeros)"),
+    (layer("Dropout", rate=0.0), SEQ, None, "nothing (rate 0 or ignored)"),
+    (layer("Dropout", rate=UNKNOWN), SEQ, None,
+     "an unknown pattern (shape or arguments not known statically)"),
+])
+def test_describe(lay, shape, argument, words):
+    mask = explain(lay, shape, K3, argument)
+    assert describe(mask) == words == mask.description
+
+
+def test_semantics_and_probe_import_no_keras():
+    import subprocess
+    import sys
+
+    code = ("import sys, droplint.semantics, droplint.probe; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'tf_keras', 'numpy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
