@@ -538,6 +538,19 @@ def _literal_string(node: cst.SimpleString):
         return UNKNOWN
 
 
+def _negates_training(test) -> bool:
+    """`not training`, `training is False/None`, `training == False`: true at inference."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return mentions_training(test.expression)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        value = target.comparator
+        return isinstance(target.operator, (cst.Is, cst.Equal)) and \
+            isinstance(value, cst.Name) and value.value in ("False", "None") and \
+            mentions_training(test.left)
+    return False
+
+
 def _terminates(body) -> bool:
     """Whether a block ends with return/raise (a branch that does not fall through)."""
     stmts = body.body
@@ -647,6 +660,11 @@ def _known_const(value) -> bool:
     return False
 
 
+def _source_order(item) -> tuple:
+    span = item.origin.span if isinstance(item, Layer) else item.span
+    return (0, span.line, span.column) if span is not None else (1, 0, 0)
+
+
 # ---------------------------------------------------------------------------------------------
 # The loader.
 
@@ -692,6 +710,8 @@ class Loader:
         except RecursionError:
             self.too_deep()
         g = self.graph
+        g.layers.sort(key=_source_order)  # analysis order differs (deferred functions)
+        g.calls.sort(key=_source_order)
         if self.api_votes:
             g.api = max(self.api_votes, key=lambda k: self.api_votes[k])
         g.notes.extend(sorted(self.notes))
@@ -703,9 +723,14 @@ class Loader:
         self.notes.add("some code is nested too deeply to analyze; it was skipped")
 
     def finish_deferred(self):
-        """Analyze what was never reached through a call: classes, then functions."""
+        """Analyze what was never reached through a call: functions (which may instantiate
+        classes and so tell their arguments), classes, then functions their methods define."""
+        self.deferred_functions()
         for cls in self.classes:
             self.analyze_class(cls)
+        self.deferred_functions()
+
+    def deferred_functions(self):
         i = 0
         while i < len(self.funcs):  # analyzing a function may define nested ones
             func = self.funcs[i]
@@ -827,12 +852,12 @@ class Loader:
             if test:
                 return self.body(node.body)
             return self.run_orelse(node.orelse)
-        guard = mentions_training(node.test) if self.frame.in_call else False
+        early_exit = self.frame.in_call and _negates_training(node.test)
         branches = [lambda: self.guarded(node.test, lambda: self.body(node.body))]
         branches.append(lambda: self.run_orelse(node.orelse))
         ended = self.alternatives(branches)
-        if guard and _terminates(node.body):
-            self.frame.guarded_rest = True
+        if early_exit and _terminates(node.body):
+            self.frame.guarded_rest = True  # `if not training: return x`: the rest trains
         return ended
 
     def run_orelse(self, orelse) -> bool:
@@ -863,7 +888,7 @@ class Loader:
         if attrs is not None:
             self.frame.self_obj.attrs = dict(attrs)
 
-    def alternatives(self, branches) -> bool:
+    def alternatives(self, branches, prefer_imports=False) -> bool:
         """Run branches from the same state; merge the states of those that fall through."""
         start = self.snapshot()
         outcomes = []
@@ -876,6 +901,11 @@ class Loader:
         if not outcomes:
             return True
         self.merge_states(outcomes, start)
+        if prefer_imports:  # `try: import tensorflow as tf / except ImportError: tf = None`
+            merged = self.frame.scope.vars
+            for k, v in outcomes[0][0].items():
+                if isinstance(v, QName) and merged.get(k) is UNKNOWN:
+                    merged[k] = v
         return False
 
     def merge_states(self, outcomes, start):
@@ -926,8 +956,10 @@ class Loader:
         before = self.snapshot()
         if target is not None:
             self.bind(target, item)
-        self.notes.add("layers inside a loop are analyzed for one iteration")
+        built = len(self.graph.nodes) + len(self.graph.layers)
         ended = self.body(node.body)
+        if len(self.graph.nodes) + len(self.graph.layers) > built:
+            self.notes.add("layers built or applied in a loop are analyzed for one iteration")
         if not sure:
             after = self.snapshot()
             outcomes = [before] if ended else [before, after]
@@ -954,7 +986,7 @@ class Loader:
         branches = [lambda: self.body(node.body)]
         for handler in node.handlers:
             branches.append(lambda h=handler: self.body(h.body))
-        ended = self.alternatives(branches)
+        ended = self.alternatives(branches, prefer_imports=True)
         if node.orelse is not None and not ended:
             self.body(node.orelse.body)
         if node.finalbody is not None:
@@ -1170,7 +1202,7 @@ class Loader:
             if obj.shape is None:
                 return UNKNOWN
             return tuple(UNKNOWN if d is None else d for d in obj.shape)
-        if isinstance(obj, (SeqModel, FuncModel, list)) or obj is _SUPER:
+        if isinstance(obj, (SeqModel, FuncModel, list, dict)) or obj is _SUPER:
             return Bound(obj, attr)
         return UNKNOWN
 
@@ -1760,6 +1792,11 @@ class Loader:
                 self.seq_build(obj, shape)
             elif name == "pop":
                 obj.last = UNKNOWN
+            return UNKNOWN
+        if isinstance(obj, dict):
+            if name == "get" and positional and isinstance(positional[0], CONST_TYPES):
+                default = positional[1] if len(positional) > 1 else None
+                return obj.get(positional[0], default)
             return UNKNOWN
         if isinstance(obj, list):
             if name == "append" and len(positional) == 1:
