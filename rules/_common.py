@@ -201,8 +201,8 @@ def rnn_alternative(rnn: Node, rate, shape: tuple, keras: KerasVersion) -> str |
     if mask.over_time == "same-every-step":
         return f"{call} uses one mask for every timestep"
     if mask.over_time == "fresh-each-step":
-        return (f"{call} in tf.keras {keras} (default cuDNN path) also draws a fresh mask at "
-                "every timestep; only its cell path (e.g. with recurrent_dropout > 0) uses one "
+        return (f"{call} in tf.keras {keras} also draws a fresh mask at every timestep when "
+                "trained with fit (graph mode); only unroll=True (or eager execution) uses one "
                 "mask for every timestep")
     return None
 
