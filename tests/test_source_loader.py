@@ -1077,3 +1077,54 @@ def test_builtins_on_known_values():
     """)
     assert [lay.args for lay in g.layers] == [
         {"units": 66}, {"rate": 0.1}, {"rate": UNKNOWN}, {"units": 7}]
+
+
+def test_guard_only_after_an_inference_exit():
+    g = graph("""
+        import tensorflow as tf
+        class A:
+            def call(self, x, training=None):
+                if training:
+                    return x
+                return tf.nn.dropout(x, 0.5)     # runs at inference: not guarded
+        class B:
+            def call(self, x, training=None):
+                if training is None:
+                    return x
+                return tf.nn.dropout(x, 0.5)
+    """)
+    assert [(c.in_call, c.guarded) for c in g.calls] == [(True, False), (True, True)]
+
+
+def test_more_value_sources():
+    g = graph("""
+        try:
+            import tensorflow as tf
+        except ImportError:
+            tf = None
+        cfg = {"rate": 0.4}
+        a = tf.keras.layers.Dropout(cfg.get("rate", 0.1))
+        b = tf.keras.layers.Dropout(cfg.get("missing", 0.2))
+        c = tf.keras.layers.RNN(tf.keras.layers.GRUCell(3, dropout=cfg["rate"]))
+    """)
+    assert [(lay.kind, lay.args) for lay in g.layers] == [
+        ("Dropout", {"rate": 0.4}), ("Dropout", {"rate": 0.2}), ("RNN", {})]
+    assert g.layers[2].inner.args == {"units": 3, "dropout": 0.4}
+    assert g.layers[2].is_recurrent
+
+
+def test_class_instantiated_in_a_function():
+    g = graph("""
+        import keras
+        class Net(keras.Model):
+            def __init__(self, rate=0.1):
+                super().__init__()
+                self.drop = keras.layers.Dropout(rate)
+            def call(self, x):
+                return self.drop(x)
+        def main():
+            net = Net(rate=0.7)
+            net.build((None, 5))
+    """)
+    assert g.layers[0].args == {"rate": 0.7}
+    assert (g.nodes[0].input_shape, g.nodes[0].model_output) == ((None, 5), True)
