@@ -203,6 +203,28 @@ def test_shared_layer_is_one_layer_two_sites(keras):
     assert "DL401" in codes_at(report, "y2_drop")
 
 
+def test_encoder_decoder_states_dict_outputs_and_masks(keras):
+    layers = keras.layers
+    enc_in = keras.Input((None,), name="enc")
+    dec_in = keras.Input((None,), name="dec")
+    e = layers.Dropout(0.2, name="enc_drop")(layers.Embedding(50, 8, mask_zero=True)(enc_in))
+    _, h, c = layers.LSTM(16, return_state=True, dropout=0.1, name="encoder")(e)
+    d = layers.LSTM(16, return_sequences=True, name="decoder")(
+        layers.Embedding(50, 8)(dec_in), initial_state=[h, c])
+    out = layers.Dropout(0.3, name="out_drop")(layers.Dense(50)(d))
+    model = keras.Model({"enc": enc_in, "dec": dec_in}, {"logits": out, "state": h})
+    graph = build_graph(model).graph
+    encoder = node_named(graph, "encoder")
+    # the Embedding's mask travels as `mask=`: not an input of the layer
+    assert [n.layer.origin.layer_name for n in encoder.inputs] == ["enc_drop"]
+    assert node_named(graph, "decoder").inputs[1] is encoder  # states, once
+    assert encoder.model_output and node_named(graph, "out_drop").model_output
+    assert encoder.input_shape == (None, None, 8)  # unknown timesteps stay None
+    report = droplint.analyze(model)
+    assert {"DL103", "DL305"} <= codes_at(report, "enc_drop")
+    assert "DL401" in codes_at(report, "out_drop")
+
+
 def test_rnn_cells_and_layer_args(keras):
     layers = keras.layers
     inputs = keras.Input((9, 5))

@@ -326,9 +326,10 @@ class _Walker:
                     if result is not None:
                         produced[id(tensor)] = result
                 continue
-            training = _node_kwargs(knode).get("training")
+            kwargs = _node_kwargs(knode)
+            training = kwargs.get("training")
             node = self.add_node(
-                op, prefix, [s for s in sources if s is not None],
+                op, prefix, _producers(ins, sources, kwargs.get("mask")),
                 _shape(ins[0]) if ins else None, _shape(outs[0]) if outs else None,
                 {"training": True} if training is True else {}, context)
             for tensor in outs:
@@ -363,6 +364,25 @@ class _Walker:
                 else:
                     shape = _build_shape(child)
                     self.add_node(child, pre, [], shape, None, {}, "subclassed")
+
+
+def _producers(tensors: list, sources: list, mask) -> list[Node]:
+    """The nodes feeding a call, each once, leaving out the Keras mask tensors Keras passes
+    along by itself (`mask=`: they are not data the layer transforms)."""
+    masks = {id(t) for t in _flatten(mask)}
+    out: list[Node] = []
+    for tensor, source in zip(tensors, sources):
+        if source is not None and id(tensor) not in masks and all(source is not o for o in out):
+            out.append(source)
+    return out
+
+
+def _flatten(value) -> list:
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flatten(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flatten(v)]
+    return [] if value is None else [value]
 
 
 def _own_backward_layer(bidirectional) -> bool:
