@@ -5,491 +5,27 @@ values (constants, imported dotted names, layer objects, symbolic tensors, model
 `x = layers.Dropout(0.3)(x)` becomes a Layer, a Node and an edge. Whatever cannot be known
 statically is UNKNOWN and never guessed: an ambiguous producer gives no edge.
 
-Positions: libcst metadata providers are too slow here (PositionProvider ~4.5k lines/s).
-Instead, after the pass, the module is generated once with a CodegenState whose
-`record_syntactic_position` is a no-op except for the few nodes we report (layer calls, their
-arguments, imports); measured ~47k lines/s for that codegen against ~17k for parsing, and
-the positions are exactly PositionProvider's.
+Positions (1-based, end exclusive, columns in characters) come from positions.py: one
+codegen pass that records only the nodes reported; see there for why and what it costs.
 """
 from __future__ import annotations
 
 import ast
-import bisect
 import re
-from itertools import accumulate
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
 from ..graph import UNKNOWN, FunctionCall, Graph, ImportedName, Layer, Node, Origin, Span
 from ..shapes import input_layer_shape, input_shape_from_args, output_shape
 from . import SourceError
-
-# ---------------------------------------------------------------------------------------------
-# Keras knowledge: class names, aliases, positional parameters.
-
-LAYER_NAMES = frozenset("""
-Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D GaussianDropout AlphaDropout
-GaussianNoise LSTM GRU SimpleRNN RNN ConvLSTM1D ConvLSTM2D ConvLSTM3D CuDNNLSTM CuDNNGRU
-LSTMCell GRUCell SimpleRNNCell StackedRNNCells Bidirectional TimeDistributed Dense
-EinsumDense Embedding Conv1D Conv2D Conv3D Conv1DTranspose Conv2DTranspose Conv3DTranspose
-SeparableConv1D SeparableConv2D DepthwiseConv1D DepthwiseConv2D MaxPooling1D MaxPooling2D
-MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D GlobalMaxPooling1D
-GlobalMaxPooling2D GlobalMaxPooling3D GlobalAveragePooling1D GlobalAveragePooling2D
-GlobalAveragePooling3D Flatten Reshape RepeatVector Permute Concatenate Add Subtract Multiply
-Average Maximum Minimum Dot Masking BatchNormalization LayerNormalization GroupNormalization
-UnitNormalization Normalization Activation ReLU LeakyReLU PReLU ELU Softmax ThresholdedReLU
-Lambda InputLayer Attention AdditiveAttention MultiHeadAttention ActivityRegularization
-Cropping1D UpSampling1D ZeroPadding1D Identity TextVectorization StringLookup IntegerLookup
-CategoryEncoding Rescaling Resizing
-""".split())
-ALIASES = {
-    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
-    "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",
-    "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
-    "AvgPool3D": "AveragePooling3D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
-    "GlobalMaxPool2D": "GlobalMaxPooling2D", "GlobalAvgPool1D": "GlobalAveragePooling1D",
-    "GlobalAvgPool2D": "GlobalAveragePooling2D", "Convolution2DTranspose": "Conv2DTranspose",
-    "Deconvolution2D": "Conv2DTranspose", "SeparableConvolution2D": "SeparableConv2D",
-    "LSTMV2": "LSTM", "GRUV2": "GRU", "LSTMV1": "LSTM", "GRUV1": "GRU",
-}
-MODEL_NAMES = {"Sequential": "Sequential", "Model": "Model", "Functional": "Model"}
-INPUT_NAMES = frozenset({"Input"})
-WRAPPERS = frozenset({"Bidirectional", "TimeDistributed"})
-STAR_NAMES = LAYER_NAMES | set(ALIASES) | {"Input", "Layer", "Sequential", "Model"}
-
-# Positional parameters: the prefix common to Keras 3 and tf.keras 2 (checked by a test
-# against the installed classes); later positions are not mapped.
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "Dropout": ("rate", "noise_shape", "seed"),
-    "AlphaDropout": ("rate", "noise_shape", "seed"),
-    "SpatialDropout1D": ("rate",),
-    "SpatialDropout2D": ("rate", "data_format"),
-    "SpatialDropout3D": ("rate", "data_format"),
-    "GaussianDropout": ("rate", "seed"),
-    "GaussianNoise": ("stddev", "seed"),
-    "LSTM": ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-             "recurrent_initializer", "bias_initializer", "unit_forget_bias",
-             "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-             "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-             "bias_constraint", "dropout", "recurrent_dropout"),
-    "GRU": ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-            "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-            "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-            "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-            "recurrent_dropout"),
-    "SimpleRNN": ("units", "activation", "use_bias", "kernel_initializer",
-                  "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-                  "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-                  "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-                  "recurrent_dropout"),
-    "CuDNNLSTM": ("units",), "CuDNNGRU": ("units",),
-    "LSTMCell": ("units", "activation", "recurrent_activation"),
-    "GRUCell": ("units", "activation", "recurrent_activation"),
-    "SimpleRNNCell": ("units", "activation"),
-    "RNN": ("cell", "return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
-    "Dense": ("units", "activation", "use_bias"),
-    "Conv1D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
-    "Conv3D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
-    "ConvLSTM1D": ("filters", "kernel_size", "strides", "padding", "data_format",
-                   "dilation_rate", "activation", "recurrent_activation"),
-    "ConvLSTM2D": ("filters", "kernel_size", "strides", "padding", "data_format",
-                   "dilation_rate", "activation", "recurrent_activation"),
-    "ConvLSTM3D": ("filters", "kernel_size", "strides", "padding", "data_format",
-                   "dilation_rate", "activation", "recurrent_activation"),
-    "Embedding": ("input_dim", "output_dim"),
-    "Reshape": ("target_shape",),
-    "Masking": ("mask_value",),
-    "Bidirectional": ("layer", "merge_mode"),
-    "TimeDistributed": ("layer",),
-    "Activation": ("activation",),
-    "MaxPooling1D": ("pool_size", "strides", "padding", "data_format"),
-    "MaxPooling2D": ("pool_size", "strides", "padding", "data_format"),
-    "MaxPooling3D": ("pool_size", "strides", "padding", "data_format"),
-    "AveragePooling1D": ("pool_size", "strides", "padding", "data_format"),
-    "AveragePooling2D": ("pool_size", "strides", "padding", "data_format"),
-    "AveragePooling3D": ("pool_size", "strides", "padding", "data_format"),
-    "GlobalMaxPooling1D": ("data_format",), "GlobalAveragePooling1D": ("data_format",),
-    "GlobalMaxPooling2D": ("data_format",), "GlobalAveragePooling2D": ("data_format",),
-    "Concatenate": ("axis",),
-    "RepeatVector": ("n",),
-    "Permute": ("dims",),
-    "Flatten": ("data_format",),
-    "Softmax": ("axis",),
-    "ELU": ("alpha",),
-    "ReLU": ("max_value", "negative_slope", "threshold"),
-    "BatchNormalization": ("axis", "momentum", "epsilon"),
-    "LayerNormalization": ("axis", "epsilon"),
-    "Lambda": ("function", "output_shape"),
-    "InputLayer": (),
-    "Input": ("shape", "batch_size"),
-    "MultiHeadAttention": ("num_heads", "key_dim", "value_dim", "dropout"),
-}
-# Arguments whose value matters to rules: unknown (not default) when `**kwargs` hides them.
-SENSITIVE = {
-    "dropout_layer": ("rate", "noise_shape", "seed", "stddev"),
-    "rnn": ("dropout", "recurrent_dropout", "return_sequences", "return_state", "seed",
-            "activation", "recurrent_activation", "unroll", "use_bias", "reset_after",
-            "implementation", "use_cudnn"),
-}
-# Positional parameters of `layer(inputs, ...)` after the inputs.
-_RNN_CALL = ("initial_state", "mask", "training")
-CALL_PARAMS = {kind: _RNN_CALL for kind in ("LSTM", "GRU", "SimpleRNN", "RNN", "CuDNNLSTM",
-                                            "CuDNNGRU", "Bidirectional", "ConvLSTM1D",
-                                            "ConvLSTM2D", "ConvLSTM3D")}
-CALL_PARAMS.update({kind: ("training", "mask") for kind in (
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
-    "AlphaDropout", "GaussianNoise", "BatchNormalization", "TimeDistributed", "Dense")})
-MULTI_INPUT = frozenset({"MultiHeadAttention", "GroupedQueryAttention"})  # (query, value, ...)
-# keras.layers.concatenate(...) and friends: build the layer and apply it at once.
-MERGE_FUNCTIONS = {"concatenate": "Concatenate", "add": "Add", "subtract": "Subtract",
-                   "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
-                   "minimum": "Minimum", "dot": "Dot"}
-STATE_COUNT = {"LSTM": 2, "CuDNNLSTM": 2, "GRU": 1, "CuDNNGRU": 1, "SimpleRNN": 1,
-               "LSTMCell": 2, "GRUCell": 1, "SimpleRNNCell": 1}
-
-
-def keras_api(path: str) -> str | None:
-    """The Keras flavour a dotted import path belongs to, or None if it is not Keras."""
-    head, _, rest = path.partition(".")
-    if head == "keras":
-        return "keras"
-    if head == "tf_keras":
-        return "tf_keras"
-    if head == "tensorflow":
-        parts = rest.split(".")[:4]
-        if "keras" in parts:
-            return "tf.keras"
-    return None
-
-
-def _classify(path: str) -> tuple[str, str, str] | None:
-    """(category, name, api) for a Keras dotted path: category is layer, input, model,
-    dropout_fn, guard or base; None when the path is not something we model."""
-    api = keras_api(path)
-    last = path.rpartition(".")[2]
-    if api is None:
-        if path.startswith("tensorflow."):
-            if last == "dropout" and path.endswith("nn.dropout"):
-                return ("dropout_fn", "tf." + path[len("tensorflow."):], "tf.keras")
-            if last in ("cond", "smart_cond"):
-                return ("guard", last, "tf.keras")
-        return None
-    if last in ALIASES:
-        last = ALIASES[last]
-    if last in LAYER_NAMES:
-        return ("layer", last, api)
-    if last in INPUT_NAMES:
-        return ("input", "InputLayer", api)
-    if last in MODEL_NAMES:
-        return ("model", MODEL_NAMES[last], api)
-    if last == "Layer":
-        return ("base", "Layer", api)
-    if last in MERGE_FUNCTIONS and ".layers" in path:
-        return ("merge_fn", MERGE_FUNCTIONS[last], api)
-    if last == "dropout" and (".backend." in path or ".random." in path):
-        shown = "tf." + path[len("tensorflow."):] if path.startswith("tensorflow.") else path
-        return ("dropout_fn", shown, api)
-    if last in ("cond", "smart_cond", "in_train_phase", "switch"):
-        return ("guard", last, api)
-    if ".layers." in path and last[:1].isupper():
-        return ("layer", last, api)
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Abstract values.
-
-class QName:
-    """A dotted name rooted in an import (`tensorflow.keras.layers`)."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: str):
-        self.path = path
-
-
-class Tensor:
-    """A symbolic tensor: the node that produced it (None: unknown) and its static shape."""
-
-    __slots__ = ("node", "shape")
-
-    def __init__(self, node: Node | None, shape):
-        self.node, self.shape = node, shape
-
-
-class LayerObj:
-    __slots__ = ("layer", "call")
-
-    def __init__(self, layer: Layer, call: cst.Call | None):
-        self.layer, self.call = layer, call
-
-
-class SeqModel:
-    """A Sequential model being built: `last` is the output so far (START before any layer)."""
-
-    __slots__ = ("call", "api", "last", "nodes", "sub", "layer", "build_shape")
-
-    def __init__(self, call, api):
-        self.call, self.api = call, api
-        self.last: Any = _START
-        self.nodes: list[Node] = []
-        self.sub = False  # used as a layer of another model
-        self.layer: Layer | None = None
-        self.build_shape = None
-
-
-class FuncModel:
-    __slots__ = ("call", "api", "outputs", "sub", "layer")
-
-    def __init__(self, call, api, outputs):
-        self.call, self.api, self.outputs = call, api, outputs
-        self.sub = False
-        self.layer: Layer | None = None
-
-
-class UserFunc:
-    __slots__ = ("node", "scope", "cls", "defaults", "done", "top")
-
-    def __init__(self, node, scope, cls, defaults, top):
-        self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
-        self.done = False  # analyzed (inlined at a call, or at the end)
-        self.top = top  # index of the module-level statement it is defined in
-
-
-class UserClass:
-    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body",
-                 "api", "inits", "input_shapes")
-
-    def __init__(self, node, name, bases, keras, scope):
-        self.node, self.name, self.bases, self.scope = node, name, bases, scope
-        self.keras = keras  # None | "Model" | "Layer" | a Keras layer kind it subclasses
-        self.methods: dict[str, UserFunc] = {}
-        self.sub = False
-        self.returns: list = []
-        self.body: Scope | None = None  # class-level names
-        self.api = "keras"
-        self.inits: list = []  # the arguments of each instantiation
-        self.input_shapes: list = []  # shapes it was built or called with
-
-    def attribute(self, name: str) -> Any:
-        if self.body is not None and name in self.body.vars:
-            return self.body.vars[name]
-        for base in self.bases:
-            if isinstance(base, UserClass):
-                found = base.attribute(name)
-                if found is not _MISSING:
-                    return found
-        return _MISSING
-
-    def method(self, name: str) -> UserFunc | None:
-        if name in self.methods:
-            return self.methods[name]
-        for base in self.bases:
-            if isinstance(base, UserClass):
-                found = base.method(name)
-                if found is not None:
-                    return found
-        return None
-
-    @property
-    def is_model(self) -> bool:
-        return self.keras == "Model"
-
-
-class Instance:
-    __slots__ = ("cls", "attrs", "layer")
-
-    def __init__(self, cls: UserClass, layer: Layer | None = None):
-        self.cls, self.layer = cls, layer
-        self.attrs: dict[str, Any] = {}
-
-
-class Bound:
-    """An attribute of one of our objects, about to be called (`model.add`)."""
-
-    __slots__ = ("obj", "name")
-
-    def __init__(self, obj, name):
-        self.obj, self.name = obj, name
-
-
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-
-_START = _Marker("START")
-_MISSING = _Marker("MISSING")
-TRAINING = _Marker("training")  # the `training` argument, passed through
-_SUPER = _Marker("super")
-_ALWAYS = _Marker("guard")  # a guard that holds whatever its predicate (in_train_phase)
-CONST_TYPES = (int, float, str, bool, type(None), complex, bytes)
-
-
-def plain(value: Any) -> Any:
-    """A value as plain Python data for Layer.args / Node.call_args (UNKNOWN otherwise)."""
-    if isinstance(value, CONST_TYPES):
-        return value
-    if isinstance(value, tuple):
-        return tuple(plain(v) for v in value)
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return UNKNOWN
-
-
-def merge(a: Any, b: Any) -> Any:
-    """The value of a name after two alternative paths."""
-    if a is b or b is _MISSING:
-        return a
-    if a is _MISSING:
-        return b
-    if isinstance(a, CONST_TYPES + (tuple,)) and type(a) is type(b):
-        try:
-            if a == b:
-                return a
-        except Exception:  # noqa: BLE001 - exotic equality
-            return UNKNOWN
-        return UNKNOWN
-    if isinstance(a, QName) and isinstance(b, QName):
-        # `try: from tensorflow import keras / except ImportError: import keras`: the same
-        # Keras names either way; the first (the `try` body) names the flavour.
-        if a.path == b.path or (keras_api(a.path) and keras_api(b.path)
-                                and a.path.rpartition(".")[2] == b.path.rpartition(".")[2]):
-            return a
-        return UNKNOWN
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.node is b.node:
-            return Tensor(a.node, a.shape if a.shape == b.shape else None)
-        return Tensor(None, a.shape if a.shape == b.shape else None)
-    return UNKNOWN
-
-
-class Scope:
-    __slots__ = ("vars", "parent", "star")
-
-    def __init__(self, parent: Scope | None = None):
-        self.vars: dict[str, Any] = {}
-        self.parent = parent
-        self.star: str | None = None  # `from <keras module> import *`
-
-    def has(self, name: str) -> bool:
-        scope = self
-        while scope is not None:
-            if name in scope.vars or (scope.star is not None and name in STAR_NAMES):
-                return True
-            scope = scope.parent
-        return False
-
-    def lookup(self, name: str) -> Any:
-        scope = self
-        while scope is not None:
-            value = scope.vars.get(name, _MISSING)
-            if value is not _MISSING:
-                return value
-            if scope.star is not None and name in STAR_NAMES:
-                return QName(scope.star + "." + name)
-            scope = scope.parent
-        return UNKNOWN
-
-
-class Frame:
-    """The analysis state of one function (or the module) body."""
-
-    __slots__ = ("scope", "context", "cls", "in_call", "returns", "guards", "guarded_rest",
-                 "self_obj", "soft")
-
-    def __init__(self, scope, context="functional", cls=None, in_call=False, self_obj=None):
-        self.scope, self.context, self.cls, self.in_call = scope, context, cls, in_call
-        self.returns: list = []
-        self.guards: list = []  # test expressions of enclosing `if`s / conditional expressions
-        self.guarded_rest = False  # after `if not training: return ...`
-        self.self_obj = self_obj
-        self.soft: set[str] = set()  # parameters bound to their defaults, callers unknown
-
-
-# ---------------------------------------------------------------------------------------------
-# Positions (see the module docstring).
-
-class _Null:
-    __slots__ = ()
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NULL = _Null()
-
-
-class _Mark:
-    __slots__ = ("state", "key")
-
-    def __init__(self, state, key):
-        self.state, self.key = state, key
-
-    def __enter__(self):
-        self.state.found[self.key] = [len(self.state.tokens), 0]
-
-    def __exit__(self, *exc):
-        self.state.found[self.key][1] = len(self.state.tokens)
-        return False
-
-
-class _PositionState(CodegenState):
-    """Codegen that records token indexes only for the wanted nodes."""
-
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        if id(node) in self.wanted:
-            return _Mark(self, id(node))
-        return _NULL
-
-
-class Positions:
-    """Character offsets of the wanted nodes, and conversion to 1-based line/column."""
-
-    def __init__(self, module: cst.Module, text: str, wanted: dict[int, cst.CSTNode],
-                 statements: int):
-        state = _PositionState(default_indent=module.default_indent,
-                               default_newline=module.default_newline)
-        state.wanted = wanted
-        state.found = {}
-        # Module._codegen_impl, stopped after the last statement that holds a wanted node:
-        # offsets depend only on what comes before.
-        for node in module.header:
-            node._codegen(state)
-        for node in module.body[:statements]:
-            node._codegen(state)
-        offsets = list(accumulate(map(len, state.tokens), initial=0))
-        self.found = {k: (offsets[a], offsets[b]) for k, (a, b) in state.found.items()}
-        self.text = text
-        self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")),
-                                           initial=0))
-
-    def offsets(self, node) -> tuple[int, int] | None:
-        return self.found.get(id(node))
-
-    def point(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.line_starts, offset) - 1
-        return line + 1, offset - self.line_starts[line] + 1
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(*self.point(start), *self.point(end))
-
-    def node_span(self, node) -> Span | None:
-        found = self.found.get(id(node))
-        return None if found is None else self.span(*found)
+from .keras_names import (CALL_PARAMS, LAYER_NAMES, MULTI_INPUT, SENSITIVE, SIGNATURES,
+                          STATE_COUNT, WRAPPERS, classify, keras_api)
+from .positions import Positions
+from .values import (ALWAYS, BUILTINS, COMPARE, CONST_TYPES, MAX_UNROLL, MISSING, NUMBER, START,
+                     SUPER, TRAINING, Bound, Frame, FuncModel, Instance, LayerObj, QName, Scope,
+                     SeqModel, Tensor, UserClass, UserFunc, arith, builtin, holds_layer,
+                     known_const, merge, plain)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,83 +99,6 @@ def _terminates(body) -> bool:
     return False
 
 
-BINOPS = {
-    cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b,
-    cst.Multiply: lambda a, b: a * b, cst.Divide: lambda a, b: a / b,
-    cst.FloorDivide: lambda a, b: a // b, cst.Modulo: lambda a, b: a % b,
-    cst.Power: lambda a, b: a ** b if abs(b) < 64 else UNKNOWN,
-}
-COMPARE = {
-    cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
-    cst.LessThan: lambda a, b: a < b, cst.LessThanEqual: lambda a, b: a <= b,
-    cst.GreaterThan: lambda a, b: a > b, cst.GreaterThanEqual: lambda a, b: a >= b,
-    cst.Is: lambda a, b: a is b, cst.IsNot: lambda a, b: a is not b,
-    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
-}
-NUMBER = (int, float, complex)
-
-
-def _arith(op, a, b):
-    fn = BINOPS.get(type(op))
-    if fn is None:
-        return UNKNOWN
-    ok = (isinstance(a, NUMBER) and isinstance(b, NUMBER)) or (
-        type(op) is cst.Add and type(a) is type(b) and isinstance(a, (str, tuple, list))) or (
-        type(op) is cst.Multiply and isinstance(a, (tuple, list, str)) and isinstance(b, int)
-        and 0 <= b <= 64)
-    if not ok:
-        return UNKNOWN
-    try:
-        return fn(a, b)
-    except Exception:  # noqa: BLE001 - e.g. division by zero: not known statically
-        return UNKNOWN
-
-
-MAX_UNROLL = 32
-BUILTINS = frozenset({"len", "range", "enumerate", "zip", "list", "tuple", "reversed", "int",
-                      "float", "str", "bool", "abs", "round", "min", "max", "sum"})
-
-
-def builtin(name: str, args: list) -> Any:
-    """A builtin applied to known values (the name not rebound); UNKNOWN otherwise."""
-    seqs = (tuple, list, str, range)
-    try:
-        if name == "range":
-            if 1 <= len(args) <= 3 and all(type(a) is int for a in args):
-                return range(*args)
-            return UNKNOWN
-        if name in ("enumerate", "zip"):
-            iterables = args[:1] if name == "enumerate" else args
-            if not args or not all(isinstance(a, seqs) for a in iterables):
-                return UNKNOWN
-            if name == "enumerate":
-                start = args[1] if len(args) > 1 and type(args[1]) is int else 0
-                return list(enumerate(args[0], start))
-            return list(zip(*args))
-        if name in ("list", "tuple", "reversed"):
-            if len(args) != 1 or not isinstance(args[0], seqs):
-                return UNKNOWN
-            seq = list(args[0]) if name != "reversed" else list(reversed(args[0]))
-            return tuple(seq) if name == "tuple" else seq
-        if not args or not all(_known_const(a) or isinstance(a, range) for a in args):
-            return UNKNOWN
-        fn = {"len": len, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
-              "round": round, "min": min, "max": max, "sum": sum}[name]
-        return fn(*args)
-    except Exception:  # noqa: BLE001 - whatever fails at run time is not known statically
-        return UNKNOWN
-
-
-def _holds_layer(value) -> bool:
-    if isinstance(value, (LayerObj, SeqModel, FuncModel)):
-        return True
-    if isinstance(value, Instance):
-        return value.layer is not None or bool(value.cls.keras)
-    if isinstance(value, tuple):
-        return any(_holds_layer(v) for v in value)
-    return False
-
-
 def _has_jump(node) -> bool:
     """Whether a loop body may leave an iteration early (break/continue), nested loops and
     definitions aside."""
@@ -650,14 +109,6 @@ def _has_jump(node) -> bool:
     if isinstance(node, cst.BaseExpression):
         return False
     return any(_has_jump(c) for c in node.children)
-
-
-def _known_const(value) -> bool:
-    if isinstance(value, CONST_TYPES):
-        return True
-    if isinstance(value, (tuple, list)):
-        return all(_known_const(v) for v in value)
-    return False
 
 
 def _source_order(item) -> tuple:
@@ -835,12 +286,12 @@ class Loader:
         target, value = self.eval(node.target), self.eval(node.value)
         if op is None:
             return UNKNOWN
-        return _arith(op(), target, value)
+        return arith(op(), target, value)
 
     def decided(self, test_node, value) -> bool:
         """Whether a condition is statically known. A default parameter value is not enough:
         a caller we cannot see may pass another."""
-        if not _known_const(value):
+        if not known_const(value):
             return False
         soft = self.frame.soft
         return not soft or not any(n in soft for n in names_in(test_node))
@@ -912,7 +363,7 @@ class Loader:
         vars_ = dict(outcomes[0][0])
         for other in outcomes[1:]:
             for k in set(vars_) | set(other[0]):
-                vars_[k] = merge(vars_.get(k, _MISSING), other[0].get(k, _MISSING))
+                vars_[k] = merge(vars_.get(k, MISSING), other[0].get(k, MISSING))
         self.frame.scope.vars = vars_
         for i, (m, _) in enumerate(start[1]):
             last = outcomes[0][1][i][1]
@@ -925,7 +376,7 @@ class Loader:
             attrs = dict(outcomes[0][2])
             for other in outcomes[1:]:
                 for k in set(attrs) | set(other[2]):
-                    attrs[k] = merge(attrs.get(k, _MISSING), other[2].get(k, _MISSING))
+                    attrs[k] = merge(attrs.get(k, MISSING), other[2].get(k, MISSING))
             self.frame.self_obj.attrs = attrs
 
     def do_loop(self, node) -> bool:
@@ -943,7 +394,7 @@ class Loader:
             return self.loop_once(node, node.target, item, sure)
         if not isinstance(iterable, (tuple, list, str)):
             return self.loop_once(node, node.target, UNKNOWN, sure=False)
-        if 0 < len(iterable) <= MAX_UNROLL and any(map(_holds_layer, iterable)) \
+        if 0 < len(iterable) <= MAX_UNROLL and any(map(holds_layer, iterable)) \
                 and not _has_jump(node.body):
             return self.unroll(node, list(iterable))
         item = UNKNOWN
@@ -1042,7 +493,7 @@ class Loader:
                 keras = base.keras
                 api = base.api
             elif isinstance(base, QName):
-                found = _classify(base.path)
+                found = classify(base.path)
                 if found and found[0] == "model":
                     keras = "Model"
                 elif found and found[0] in ("base", "layer"):
@@ -1188,12 +639,12 @@ class Loader:
             if method is not None:
                 return Bound(obj, attr)
             found = obj.cls.attribute(attr)
-            if found is _MISSING:
+            if found is MISSING:
                 return Bound(obj, attr)  # a Keras method: build, fit, ...
             return UNKNOWN if isinstance(found, UserFunc) else found
         if isinstance(obj, UserClass):
             found = obj.attribute(attr)
-            if found is _MISSING:
+            if found is MISSING:
                 method = obj.method(attr)
                 return method if method is not None and self.is_static(method.node) \
                     else UNKNOWN
@@ -1202,7 +653,7 @@ class Loader:
             if obj.shape is None:
                 return UNKNOWN
             return tuple(UNKNOWN if d is None else d for d in obj.shape)
-        if isinstance(obj, (SeqModel, FuncModel, list, dict)) or obj is _SUPER:
+        if isinstance(obj, (SeqModel, FuncModel, list, dict)) or obj is SUPER:
             return Bound(obj, attr)
         return UNKNOWN
 
@@ -1315,7 +766,7 @@ class Loader:
         return UNKNOWN
 
     def e_binop(self, node):
-        return _arith(node.operator, self.eval(node.left), self.eval(node.right))
+        return arith(node.operator, self.eval(node.left), self.eval(node.right))
 
     def e_unary(self, node):
         value = self.eval(node.expression)
@@ -1334,7 +785,7 @@ class Loader:
 
     def e_boolop(self, node):
         left = self.eval(node.left)
-        if not _known_const(left):
+        if not known_const(left):
             self.eval(node.right)
             return UNKNOWN
         is_and = isinstance(node.operator, cst.And)
@@ -1348,7 +799,7 @@ class Loader:
         for target in node.comparisons:
             right = self.eval(target.comparator)
             fn = COMPARE.get(type(target.operator))
-            if fn is None or not _known_const(left) or not _known_const(right):
+            if fn is None or not known_const(left) or not known_const(right):
                 result = UNKNOWN
             elif result is not UNKNOWN:
                 try:
@@ -1417,7 +868,7 @@ class Loader:
     def e_call(self, node: cst.Call):
         func = self.eval(node.func)
         if isinstance(func, QName):
-            found = _classify(func.path)
+            found = classify(func.path)
             if found is not None:
                 return self.keras_call(found, node)
         values = self.args(node)
@@ -1436,7 +887,7 @@ class Loader:
         if isinstance(node.func, cst.Name) and not self.frame.scope.has(node.func.value):
             name = node.func.value
             if name == "super":
-                return _SUPER
+                return SUPER
             if name in BUILTINS and all(not a.star and a.keyword is None for a, _ in values):
                 return builtin(name, [v for _, v in values])
         return UNKNOWN
@@ -1517,7 +968,7 @@ class Loader:
             if arg.value is pred:
                 self.eval(arg.value)
             elif guard:
-                self.guarded(_ALWAYS, lambda a=arg: self.eval(a.value))
+                self.guarded(ALWAYS, lambda a=arg: self.eval(a.value))
             else:
                 self.eval(arg.value)
         return UNKNOWN
@@ -1526,7 +977,7 @@ class Loader:
         frame = self.frame
         if frame.guarded_rest:
             return True
-        return any(g is _ALWAYS or mentions_training(g) for g in frame.guards)
+        return any(g is ALWAYS or mentions_training(g) for g in frame.guards)
 
     def construct(self, kind, api, node, values, signature=None) -> Layer:
         """A Layer from a constructor call: args mapped to keywords, spans requested."""
@@ -1701,7 +1152,7 @@ class Loader:
     def seq_add(self, model: SeqModel, value):
         """`model.add(value)` / an element of `Sequential([...])`."""
         last = model.last
-        if isinstance(value, Tensor) and last is _START and value.node is not None \
+        if isinstance(value, Tensor) and last is START and value.node is not None \
                 and value.node.kind == "InputLayer":
             value.node.context = "sequential"
             model.last = value
@@ -1718,7 +1169,7 @@ class Loader:
         if layer is None:
             model.last = UNKNOWN
             return
-        if last is _START:
+        if last is START:
             if layer.kind == "InputLayer":
                 shape = input_layer_shape(layer.args)
                 n = self.new_node(layer, [], None, shape, "sequential")

@@ -1,0 +1,316 @@
+"""The abstract values the source loader binds names to, and how they combine.
+
+Constants are plain Python values; everything else is one of the small classes below. UNKNOWN
+(from droplint.graph) is any value that cannot be known statically.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from ..graph import UNKNOWN, Layer, Node
+from .keras_names import STAR_NAMES, keras_api
+
+
+# ---------------------------------------------------------------------------------------------
+# Abstract values.
+
+class QName:
+    """A dotted name rooted in an import (`tensorflow.keras.layers`)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str):
+        self.path = path
+
+
+class Tensor:
+    """A symbolic tensor: the node that produced it (None: unknown) and its static shape."""
+
+    __slots__ = ("node", "shape")
+
+    def __init__(self, node: Node | None, shape):
+        self.node, self.shape = node, shape
+
+
+class LayerObj:
+    __slots__ = ("layer", "call")
+
+    def __init__(self, layer: Layer, call: cst.Call | None):
+        self.layer, self.call = layer, call
+
+
+class SeqModel:
+    """A Sequential model being built: `last` is the output so far (START before any layer)."""
+
+    __slots__ = ("call", "api", "last", "nodes", "sub", "layer", "build_shape")
+
+    def __init__(self, call, api):
+        self.call, self.api = call, api
+        self.last: Any = START
+        self.nodes: list[Node] = []
+        self.sub = False  # used as a layer of another model
+        self.layer: Layer | None = None
+        self.build_shape = None
+
+
+class FuncModel:
+    __slots__ = ("call", "api", "outputs", "sub", "layer")
+
+    def __init__(self, call, api, outputs):
+        self.call, self.api, self.outputs = call, api, outputs
+        self.sub = False
+        self.layer: Layer | None = None
+
+
+class UserFunc:
+    __slots__ = ("node", "scope", "cls", "defaults", "done", "top")
+
+    def __init__(self, node, scope, cls, defaults, top):
+        self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
+        self.done = False  # analyzed (inlined at a call, or at the end)
+        self.top = top  # index of the module-level statement it is defined in
+
+
+class UserClass:
+    __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body",
+                 "api", "inits", "input_shapes")
+
+    def __init__(self, node, name, bases, keras, scope):
+        self.node, self.name, self.bases, self.scope = node, name, bases, scope
+        self.keras = keras  # None | "Model" | "Layer" | a Keras layer kind it subclasses
+        self.methods: dict[str, UserFunc] = {}
+        self.sub = False
+        self.returns: list = []
+        self.body: Scope | None = None  # class-level names
+        self.api = "keras"
+        self.inits: list = []  # the arguments of each instantiation
+        self.input_shapes: list = []  # shapes it was built or called with
+
+    def attribute(self, name: str) -> Any:
+        if self.body is not None and name in self.body.vars:
+            return self.body.vars[name]
+        for base in self.bases:
+            if isinstance(base, UserClass):
+                found = base.attribute(name)
+                if found is not MISSING:
+                    return found
+        return MISSING
+
+    def method(self, name: str) -> UserFunc | None:
+        if name in self.methods:
+            return self.methods[name]
+        for base in self.bases:
+            if isinstance(base, UserClass):
+                found = base.method(name)
+                if found is not None:
+                    return found
+        return None
+
+    @property
+    def is_model(self) -> bool:
+        return self.keras == "Model"
+
+
+class Instance:
+    __slots__ = ("cls", "attrs", "layer")
+
+    def __init__(self, cls: UserClass, layer: Layer | None = None):
+        self.cls, self.layer = cls, layer
+        self.attrs: dict[str, Any] = {}
+
+
+class Bound:
+    """An attribute of one of our objects, about to be called (`model.add`)."""
+
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name):
+        self.obj, self.name = obj, name
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+START = _Marker("START")
+MISSING = _Marker("MISSING")
+TRAINING = _Marker("training")  # the `training` argument, passed through
+SUPER = _Marker("super")
+ALWAYS = _Marker("guard")  # a guard that holds whatever its predicate (in_train_phase)
+CONST_TYPES = (int, float, str, bool, type(None), complex, bytes)
+
+
+def plain(value: Any) -> Any:
+    """A value as plain Python data for Layer.args / Node.call_args (UNKNOWN otherwise)."""
+    if isinstance(value, CONST_TYPES):
+        return value
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return UNKNOWN
+
+
+def merge(a: Any, b: Any) -> Any:
+    """The value of a name after two alternative paths."""
+    if a is b or b is MISSING:
+        return a
+    if a is MISSING:
+        return b
+    if isinstance(a, CONST_TYPES + (tuple,)) and type(a) is type(b):
+        try:
+            if a == b:
+                return a
+        except Exception:  # noqa: BLE001 - exotic equality
+            return UNKNOWN
+        return UNKNOWN
+    if isinstance(a, QName) and isinstance(b, QName):
+        # `try: from tensorflow import keras / except ImportError: import keras`: the same
+        # Keras names either way; the first (the `try` body) names the flavour.
+        if a.path == b.path or (keras_api(a.path) and keras_api(b.path)
+                                and a.path.rpartition(".")[2] == b.path.rpartition(".")[2]):
+            return a
+        return UNKNOWN
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.node is b.node:
+            return Tensor(a.node, a.shape if a.shape == b.shape else None)
+        return Tensor(None, a.shape if a.shape == b.shape else None)
+    return UNKNOWN
+
+
+class Scope:
+    __slots__ = ("vars", "parent", "star")
+
+    def __init__(self, parent: Scope | None = None):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.star: str | None = None  # `from <keras module> import *`
+
+    def has(self, name: str) -> bool:
+        scope = self
+        while scope is not None:
+            if name in scope.vars or (scope.star is not None and name in STAR_NAMES):
+                return True
+            scope = scope.parent
+        return False
+
+    def lookup(self, name: str) -> Any:
+        scope = self
+        while scope is not None:
+            value = scope.vars.get(name, MISSING)
+            if value is not MISSING:
+                return value
+            if scope.star is not None and name in STAR_NAMES:
+                return QName(scope.star + "." + name)
+            scope = scope.parent
+        return UNKNOWN
+
+
+class Frame:
+    """The analysis state of one function (or the module) body."""
+
+    __slots__ = ("scope", "context", "cls", "in_call", "returns", "guards", "guarded_rest",
+                 "self_obj", "soft")
+
+    def __init__(self, scope, context="functional", cls=None, in_call=False, self_obj=None):
+        self.scope, self.context, self.cls, self.in_call = scope, context, cls, in_call
+        self.returns: list = []
+        self.guards: list = []  # test expressions of enclosing `if`s / conditional expressions
+        self.guarded_rest = False  # after `if not training: return ...`
+        self.self_obj = self_obj
+        self.soft: set[str] = set()  # parameters bound to their defaults, callers unknown
+
+
+BINOPS = {
+    cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b, cst.Divide: lambda a, b: a / b,
+    cst.FloorDivide: lambda a, b: a // b, cst.Modulo: lambda a, b: a % b,
+    cst.Power: lambda a, b: a ** b if abs(b) < 64 else UNKNOWN,
+}
+COMPARE = {
+    cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
+    cst.LessThan: lambda a, b: a < b, cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b, cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Is: lambda a, b: a is b, cst.IsNot: lambda a, b: a is not b,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
+NUMBER = (int, float, complex)
+
+
+def arith(op, a, b):
+    fn = BINOPS.get(type(op))
+    if fn is None:
+        return UNKNOWN
+    ok = (isinstance(a, NUMBER) and isinstance(b, NUMBER)) or (
+        type(op) is cst.Add and type(a) is type(b) and isinstance(a, (str, tuple, list))) or (
+        type(op) is cst.Multiply and isinstance(a, (tuple, list, str)) and isinstance(b, int)
+        and 0 <= b <= 64)
+    if not ok:
+        return UNKNOWN
+    try:
+        return fn(a, b)
+    except Exception:  # noqa: BLE001 - e.g. division by zero: not known statically
+        return UNKNOWN
+
+
+MAX_UNROLL = 32
+BUILTINS = frozenset({"len", "range", "enumerate", "zip", "list", "tuple", "reversed", "int",
+                      "float", "str", "bool", "abs", "round", "min", "max", "sum"})
+
+
+def builtin(name: str, args: list) -> Any:
+    """A builtin applied to known values (the name not rebound); UNKNOWN otherwise."""
+    seqs = (tuple, list, str, range)
+    try:
+        if name == "range":
+            if 1 <= len(args) <= 3 and all(type(a) is int for a in args):
+                return range(*args)
+            return UNKNOWN
+        if name in ("enumerate", "zip"):
+            iterables = args[:1] if name == "enumerate" else args
+            if not args or not all(isinstance(a, seqs) for a in iterables):
+                return UNKNOWN
+            if name == "enumerate":
+                start = args[1] if len(args) > 1 and type(args[1]) is int else 0
+                return list(enumerate(args[0], start))
+            return list(zip(*args))
+        if name in ("list", "tuple", "reversed"):
+            if len(args) != 1 or not isinstance(args[0], seqs):
+                return UNKNOWN
+            seq = list(args[0]) if name != "reversed" else list(reversed(args[0]))
+            return tuple(seq) if name == "tuple" else seq
+        if not args or not all(known_const(a) or isinstance(a, range) for a in args):
+            return UNKNOWN
+        fn = {"len": len, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
+              "round": round, "min": min, "max": max, "sum": sum}[name]
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - whatever fails at run time is not known statically
+        return UNKNOWN
+
+
+def holds_layer(value) -> bool:
+    if isinstance(value, (LayerObj, SeqModel, FuncModel)):
+        return True
+    if isinstance(value, Instance):
+        return value.layer is not None or bool(value.cls.keras)
+    if isinstance(value, tuple):
+        return any(holds_layer(v) for v in value)
+    return False
+
+
+def known_const(value) -> bool:
+    if isinstance(value, CONST_TYPES):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(known_const(v) for v in value)
+    return False
