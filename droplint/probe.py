@@ -89,9 +89,8 @@ def concrete_shape(input_shape, batch: int) -> tuple:
     """The shape to run on: the batch from `batch` when unknown, other unknowns DEFAULT_SIZE."""
     if input_shape is None:
         raise ProbeError("the input shape is unknown")
-    shape = tuple(input_shape)
-    return tuple((batch if i == 0 else DEFAULT_SIZE) if d is None else int(d)
-                 for i, d in enumerate(shape))
+    return tuple(d if isinstance(d, int) and d > 0 else (batch if i == 0 else DEFAULT_SIZE)
+                 for i, d in enumerate(input_shape))
 
 
 def _dtype(layer) -> str:
@@ -338,7 +337,8 @@ def _measure_rnn_input(setup: _Setup, layer, shape) -> Measured:
                              lambda: _gradient_draws(setup, layer, x, x, state))
     channels_first = getattr(layer, "data_format", None) == "channels_first"
     channel = None if len(shape) < 4 else (2 if channels_first else len(shape) - 1)
-    return _summarize(kind, "dropout", shape, patterns, rate=layer.cell.dropout, time_axis=1,
+    rate = getattr(layer.cell, "dropout", None)
+    return _summarize(kind, "dropout", shape, patterns, rate=rate, time_axis=1,
                       channel_axis=channel, output_shape=tuple(outputs[0].shape),
                       notes=[INPUT_NOTE])
 
@@ -382,7 +382,7 @@ def _measure_rnn_state(setup: _Setup, layer, shape) -> Measured:
     _run(f"{kind} cannot be built on {shape}", lambda: _build(setup.tf, layer, shape))
     state = _run(f"{kind}: no initial state", lambda: _initial_state(setup, layer, x))
     h0 = state[0]
-    rate = layer.cell.recurrent_dropout
+    rate = getattr(layer.cell, "recurrent_dropout", None)
     notes = []
     masks = None
     if "GRU" in kind:
@@ -408,7 +408,7 @@ def _state_mask_over_time(setup: _Setup, rate, notes) -> str | None:
     notes.append("over_time of the state mask: observed on a SimpleRNN of the same Keras wired "
                  "to show its state mask (the per-call mask cache all its RNN cells share); "
                  "that this layer's cell reads that cache at every step is from the code path")
-    if not 0 < rate < 1:
+    if not isinstance(rate, (int, float)) or not 0 < rate < 1:
         return None
     key = (setup.keras.__name__, float(rate), setup.eager)
     if key not in _OVER_TIME:
@@ -479,7 +479,7 @@ def measure(layer, input_shape, *, seed: int = 0, argument: str | None = None,
     keras.utils.set_random_seed(seed)
     setup = _Setup(tf, keras, draws, eager, np.random.default_rng(seed))
     notes = [f"ran {'eagerly' if eager else 'in graph mode (tf.function), as fit runs it'}"]
-    if any(d is None for d in tuple(input_shape)[1:]):
+    if any(not isinstance(d, int) for d in tuple(input_shape)[1:]):
         notes.append(f"sizes unknown statically ran as {DEFAULT_SIZE}")
     if _is_recurrent(layer):
         argument = argument or "dropout"
