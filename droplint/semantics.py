@@ -1,7 +1,8 @@
 """What a dropout masks (RULES.md section 1), computed in one place.
 
 `explain(layer, input_shape, keras, argument)` -> Mask. Pure: plain data in, plain data out.
-Every rule, every output format and the probe read masks from here.
+Every rule and every output format read masks from here; droplint.probe measures the same
+facts on real Keras, and tests/test_semantics_keras.py holds the two together.
 """
 from __future__ import annotations
 
@@ -174,7 +175,8 @@ def _fails(layer: Layer, rate, keras: KerasVersion) -> bool:
     # Keras 3: SpatialDropoutND takes no noise_shape (and 1D no data_format): TypeError.
     # tf.keras 2 silently ignores them.
     extra = {"noise_shape"} | ({"data_format"} if layer.kind == "SpatialDropout1D" else set())
-    return keras.is_keras3 and layer.kind in SPATIAL_DROPOUT_KINDS and bool(extra & set(layer.args))
+    return keras.is_keras3 and layer.kind in SPATIAL_DROPOUT_KINDS \
+        and bool(extra & set(layer.args))
 
 
 def _time_of(mask_shape: Shape, input_shape: Shape) -> str:
@@ -260,7 +262,7 @@ def _input_mask_count(layer: Layer) -> int | None:
     implementation = core.args.get("implementation", 2)
     if not known(rd) or not known(implementation):
         return None
-    # recurrent_dropout > 0 forces implementation=1 (Keras 3, and tf.keras 2 since TF 2.3).
+    # recurrent_dropout > 0 forces implementation=1 (Keras 3 and tf.keras 2 alike).
     return GATES[kind] if (rd or 0) > 0 or implementation == 1 else 1
 
 
