@@ -1128,3 +1128,25 @@ def test_class_instantiated_in_a_function():
     """)
     assert g.layers[0].args == {"rate": 0.7}
     assert (g.nodes[0].input_shape, g.nodes[0].model_output) == ((None, 5), True)
+
+
+def test_helper_function_called_twice_builds_twice():
+    g = graph("""
+        import keras
+        from keras import layers
+        def block(x, units):
+            x = layers.LSTM(units, return_sequences=True)(x)
+            return layers.Dropout(0.2)(x)
+        def forever(x):
+            return forever(x)
+        inp = keras.Input((30, 8))
+        x = block(inp, 64)
+        x = block(x, 32)
+        y = forever(x)
+        out = layers.Dense(1)(x)
+    """)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("LSTM", [2]),
+                        ("Dropout", [3]), ("Dense", [4])]
+    assert [n.layer.args.get("units") for n in g.nodes[1:5]] == [64, None, 32, None]
+    assert g.nodes[4].output_shape == (None, 30, 32)
+    assert len(g.layers) == 6

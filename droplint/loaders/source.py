@@ -120,7 +120,8 @@ def _source_order(item) -> tuple:
 # The loader.
 
 class Loader:
-    MAX_DEPTH = 12  # inlined user-function calls
+    MAX_DEPTH = 12  # nested inlined user-function calls
+    MAX_INLINE = 4  # calls of one function analyzed with their arguments (each builds anew)
 
     def __init__(self, text: str, path: str):
         self.text = text
@@ -1299,11 +1300,14 @@ class Loader:
         return Instance(cls, layer)
 
     def invoke(self, func: UserFunc, values, self_obj, deferred=False, input_shape=None):
-        """Analyze a user function's body: inlined at its first call (with the actual
-        arguments), or at the end with its default values."""
-        if func.done or self.depth >= self.MAX_DEPTH:
+        """Analyze a user function's body: inlined at each call (with the actual arguments;
+        the layers it builds are built anew, as at run time), or, never called, at the end
+        with its default values."""
+        if func.active or self.depth >= self.MAX_DEPTH or (deferred and func.done) or \
+                func.calls >= self.MAX_INLINE:
             return UNKNOWN
-        func.done = True
+        func.done = func.active = True
+        func.calls += not deferred
         node = func.node
         saved_top, self.top = self.top, func.top
         scope = Scope(func.scope)
@@ -1354,6 +1358,7 @@ class Loader:
             self.depth -= 1
             self.frame = outer
             self.top = saved_top
+            func.active = False
         returns = frame.returns
         if not returns:
             return None

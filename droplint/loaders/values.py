@@ -65,11 +65,13 @@ class FuncModel:
 
 
 class UserFunc:
-    __slots__ = ("node", "scope", "cls", "defaults", "done", "top")
+    __slots__ = ("node", "scope", "cls", "defaults", "done", "top", "calls", "active")
 
     def __init__(self, node, scope, cls, defaults, top):
         self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
         self.done = False  # analyzed (inlined at a call, or at the end)
+        self.calls = 0  # times inlined at a call
+        self.active = False  # being analyzed (recursion)
         self.top = top  # index of the module-level statement it is defined in
 
 
