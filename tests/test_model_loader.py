@@ -2,6 +2,7 @@
 (tf_keras, in a subprocess with TF_USE_LEGACY_KERAS=1)."""
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import os
@@ -241,6 +242,29 @@ def test_rnn_cells_and_layer_args(keras):
     assert site["argument"] == "dropout" and site["rate"] == 0.3
 
 
+def test_deep_model_needs_no_recursion(keras):
+    """droplint's walks are iterative: a model deeper than the recursion limit is analyzed."""
+    layers = keras.layers
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 5000))  # Keras itself recurses per layer when building
+    try:
+        inputs = keras.Input((6, 3))
+        x = inputs
+        for _ in range(150):
+            x = layers.Dropout(0.1)(layers.LSTM(3, return_sequences=True)(x))
+        model = keras.Model(inputs, layers.Dense(1)(x))
+    finally:
+        sys.setrecursionlimit(limit)
+    low = len(inspect.stack()) + 150  # the frames above this test, and room for Keras' own
+    sys.setrecursionlimit(low)
+    try:
+        report = droplint.analyze(model)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(model.layers) > low and len(report.sites) == 150
+    assert report.codes().count("DL102") == 149  # each Dropout between two LSTMs but the last
+
+
 # --- subclassed ------------------------------------------------------------------------------
 
 def test_subclassed_model_layers_one_by_one_with_a_note(keras):
@@ -425,6 +449,25 @@ def test_tf_keras_subclassed_and_files(tf2):
     assert "DL901" not in {f["code"] for f in saved["findings"]}
     assert {f["code"] for f in saved["findings"]} == \
         {f["code"] for f in tf2["sequential"]["findings"]}
+
+
+def test_tf_keras_h5_files_in_a_keras3_process(tf2):
+    from droplint.api import check_paths
+
+    # Keras 3 cannot read this file (LSTM time_major): tf_keras loads it, and says so.
+    report = check_paths([tf2["h5_path"]])
+    assert report.keras == tf2["tf_keras"]
+    (note,) = report.notes
+    assert "Keras 3 cannot load it" in note and "loaded and analyzed with tf_keras" in note
+    (dl406,) = [f for f in report.findings if f.code == "DL406"]
+    assert dl406.severity.value == "info"  # tf.keras 2: training=True is MC dropout
+
+    # Keras 3 reads this one: analyzed as Keras 3 runs it, with a note on the other choice.
+    report = check_paths([tf2["dense_h5_path"]])
+    assert report.keras == __import__("keras").__version__
+    (note,) = report.notes
+    assert f"saved by Keras {tf2['tf_keras']}" in note and "TF_USE_LEGACY_KERAS=1" in note
+    assert {"DL401", "DL405"} <= set(report.codes())
 
 
 def test_tf_keras_callback(tf2):

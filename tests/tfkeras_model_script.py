@@ -85,6 +85,10 @@ def main(out_dir: str) -> None:
     f.save(h5)
     savedmodel = os.path.join(out_dir, "sequential_tf2_savedmodel")
     s.save(savedmodel, save_format="tf")
+    result["h5_path"] = h5
+    dense = keras.Sequential([layers.Input((6,)), layers.Dense(4), layers.Dropout(0.9, name="d")])
+    result["dense_h5_path"] = os.path.join(out_dir, "dense_tf2.h5")
+    dense.save(result["dense_h5_path"])
     result["h5"] = check_paths([h5], Settings()).to_dict()
     result["savedmodel"] = check_paths([savedmodel], Settings()).to_dict()
     result["callback"] = callback_result(s)

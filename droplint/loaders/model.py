@@ -615,19 +615,37 @@ def unsafe_objects(config) -> list[str]:
     return sorted(set(found))
 
 
-def _use_tf_keras(kind: str) -> bool:
-    if kind == "savedmodel":
-        return True
-    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
-    if not legacy:
-        return False
+def _tf_keras_installed() -> bool:
     from importlib.util import find_spec
 
     return find_spec("tf_keras") is not None
 
 
-def load_model_file(path: str, unsafe_load: bool = False):
-    """Load a model file (Keras safe mode unless unsafe_load). Raises ModelLoadError."""
+def _use_tf_keras(kind: str) -> bool:
+    """SavedModel directories, and everything under TF_USE_LEGACY_KERAS, as tf.keras does."""
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
+    return kind == "savedmodel" or (legacy and _tf_keras_installed())
+
+
+def _load(path: str, tf_keras: bool, unsafe_load: bool):
+    if tf_keras:
+        import tf_keras as keras
+
+        return keras.models.load_model(path, compile=False, safe_mode=not unsafe_load)
+    import keras
+
+    return keras.saving.load_model(path, compile=False, safe_mode=not unsafe_load)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else 'no message'}"
+
+
+def load_model_file(path: str, unsafe_load: bool = False) -> tuple[object, list[str]]:
+    """Load a model file (Keras safe mode unless unsafe_load): (model, notes on how it was
+    loaded). Raises ModelLoadError. An HDF5 file saved by Keras 2 that Keras 3 cannot load
+    is loaded with tf_keras when it is installed."""
     kind = file_kind(path)
     config = read_config(path, kind)
     if not unsafe_load:
@@ -637,18 +655,22 @@ def load_model_file(path: str, unsafe_load: bool = False):
                 f"refusing to load: the model contains code ({'; '.join(unsafe)}); nothing "
                 "from the file was run. Pass --unsafe-load to load it, only if you trust it")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    legacy = _use_tf_keras(kind)
     try:
-        if _use_tf_keras(kind):
-            import tf_keras
-
-            return tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe_load)
-        import keras
-
-        return keras.saving.load_model(path, compile=False, safe_mode=not unsafe_load)
+        return _load(path, legacy, unsafe_load), []
     except Exception as exc:  # noqa: BLE001 - Keras raises anything on a bad file
-        text = str(exc).strip().splitlines()
-        raise ModelLoadError(f"cannot load model: {type(exc).__name__}: "
-                             f"{text[0] if text else 'no message'}") from None
+        saved_with = _h5_saved_with(path) if kind == "h5" else None
+        if legacy or not (saved_with or "").startswith("2.") or not _tf_keras_installed():
+            raise ModelLoadError(f"cannot load model: {_first_line(exc)}") from None
+        first = exc
+    try:
+        model = _load(path, True, unsafe_load)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"cannot load model: {_first_line(first)} (tf_keras: "
+                             f"{_first_line(exc)})") from None
+    return model, [f"saved by Keras {saved_with}; Keras 3 cannot load it "
+                   f"({_first_line(first)}), so it was loaded and analyzed with tf_keras, "
+                   "as tf.keras 2 runs it"]
 
 
 def lint_model_file(path: str, settings: Settings, *, unsafe_load: bool = False,
@@ -657,7 +679,28 @@ def lint_model_file(path: str, settings: Settings, *, unsafe_load: bool = False,
     from ..api import FileResult, parse_error
 
     try:
-        model = load_model_file(path, unsafe_load)
+        model, notes = load_model_file(path, unsafe_load)
     except ModelLoadError as exc:
         return FileResult(path, [parse_error(path, str(exc), None, None, code="DL901")])
-    return lint_built(model, path, settings, probe)
+    result = lint_built(model, path, settings, probe)
+    result.notes.extend(notes)
+    saved_with = _h5_saved_with(path)
+    if saved_with and saved_with.startswith("2.") and result.keras.is_keras3:
+        result.notes.append(
+            f"saved by Keras {saved_with} and analyzed as Keras {result.keras} loads it; set "
+            "TF_USE_LEGACY_KERAS=1 (with tf_keras installed) to analyze it as tf.keras 2 runs it")
+    return result
+
+
+def _h5_saved_with(path: str) -> str | None:
+    """The Keras version an HDF5 model file was saved by (its `keras_version` attribute)."""
+    if Path(path).is_dir():
+        return None
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            value = f.attrs.get("keras_version")
+    except (OSError, ValueError, ImportError):
+        return None
+    return value.decode() if isinstance(value, bytes) else value
