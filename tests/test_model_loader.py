@@ -151,9 +151,13 @@ def test_sequential_built_with_build_and_unbuilt(keras):
     layers = keras.layers
     model = keras.Sequential([layers.Dropout(0.2, name="d"), layers.LSTM(3, name="r")])
     unbuilt = droplint.analyze(model)
-    assert any("not built" in n for n in unbuilt.notes)
+    (note,) = unbuilt.notes
+    assert "'sequential" in note and "not built" in note
     (site,) = by_name(unbuilt, "d")
     assert site["input_shape"] is None and site["drops"] == "unknown"
+    graph = build_graph(model).graph  # the order of a Sequential is known unbuilt
+    assert [n.layer.origin.layer_name for n in graph.consumers(node_named(graph, "d"))] == ["r"]
+    assert [n.layer.origin.layer_name for n in graph.nodes if n.model_output] == ["r"]
     model.build((None, 10, 4))
     built = droplint.analyze(model)
     assert built.notes == []

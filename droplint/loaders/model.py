@@ -3,7 +3,8 @@
 A live model (Keras 3 or tf.keras 2) is walked through the call history Keras records for
 functional and Sequential models (`_nodes_by_depth`, each node's input and output tensors):
 one graph Node per layer application, real shapes, and layer arguments from
-`layer.get_config()` as the plain values the source loader would write. Inner models are
+`layer.get_config()` as the plain values the source loader would write (for the kinds rules
+read arguments of; see ARG_KINDS). Inner models are
 expanded so rules see through them. Where Keras records nothing (the inside of a subclassed
 `call()`), the layers are listed one by one and `graph.notes` says so; nothing is guessed.
 
@@ -338,6 +339,15 @@ class _Walker:
                 self.walk_opaque(op, prefix + op.name + "/")
         return [produced.get(id(t)) for t in network.outputs]
 
+    def walk_unbuilt_sequential(self, model) -> None:
+        """A Sequential not built yet: its layers in order, without shapes."""
+        previous: Node | None = None
+        for child in model.layers:
+            previous = self.add_node(child, "", [previous] if previous else [], None, None, {},
+                                     "sequential")
+        if previous is not None:
+            previous.model_output = True
+
     def walk_opaque(self, obj, prefix: str) -> None:
         """A subclassed model or custom layer: Keras records nothing inside its call(), so its
         layers become unconnected nodes with the shapes they were built with."""
@@ -347,13 +357,13 @@ class _Walker:
             children = _sublayers(owner)
             if not children:
                 continue
+            names = ", ".join(c.name for c in children)
             self.graph.notes.append(
                 f"'{pre.rstrip('/') or owner.name}' ({type(owner).__name__}) is subclassed: "
-                "Keras records no "
-                f"connections inside its call(), so its layers "
-                f"({', '.join(c.name for c in children)}) are analyzed one by one with the "
-                "shapes they were built with; rules that follow connections (what feeds what, "
-                "model outputs, training= at a call) cannot see inside it")
+                "Keras records no connections inside its call(), so its layers "
+                f"({names}) are analyzed one by one with the shapes they were built with; "
+                "rules that follow connections (what feeds what, model outputs, training= at "
+                "a call) cannot see inside it")
             for child in children:
                 network = _graph_network(child) if _is_model(child) else None
                 if network is not None:
@@ -436,11 +446,14 @@ def build_graph(model, path: str = MODEL_PATH) -> Built:
             if node is not None:
                 node.model_output = True
     else:
-        if not getattr(model, "built", False):
+        if not getattr(model, "built", False) or _context_of(model) == "sequential":
             walker.graph.notes.append(
                 f"model '{model.name}' is not built: its layers have no shapes yet; build it "
                 "(model.build(input_shape)) or call it once on data for real shapes")
-        walker.walk_opaque(model, "")
+        if _context_of(model) == "sequential":
+            walker.walk_unbuilt_sequential(model)
+        else:
+            walker.walk_opaque(model, "")
         if not walker.graph.nodes and not _sublayers(model):
             walker.graph.notes.append(f"model '{model.name}' has no layers")
     return Built(walker.graph, version, walker.objects)
@@ -450,7 +463,7 @@ def build_graph(model, path: str = MODEL_PATH) -> Built:
 # Linting a built model
 
 
-def _probe_sites(built: Built, ctx, settings: Settings, path: str):
+def _probe_sites(built: Built, ctx):
     """Run every site's layer in training mode and compare what it drops with the claim.
     Returns (DL902 findings, {site id: measured dict})."""
     from .. import probe
@@ -485,7 +498,7 @@ def lint_built(model, path: str, settings: Settings, probe: bool = False):
     findings, ctx = engine.run(built.graph, built.keras, rules)
     sites = engine.to_sites(ctx)
     if probe:
-        extra, measured = _probe_sites(built, ctx, settings, path)
+        extra, measured = _probe_sites(built, ctx)
         if any(r.code == "DL902" for r in rules):
             findings.extend(extra)
         for site in sites:
