@@ -1150,3 +1150,67 @@ def test_helper_function_called_twice_builds_twice():
     assert [n.layer.args.get("units") for n in g.nodes[1:5]] == [64, None, 32, None]
     assert g.nodes[4].output_shape == (None, 30, 32)
     assert len(g.layers) == 6
+
+
+# ------------------------------------------------------------------------------------------
+# Positions: the fast path (stdlib parser, paired) equals the exact one (libcst codegen).
+
+def _all_spans(g: Graph) -> list:
+    out = []
+    for lay in g.layers:
+        o = lay.origin
+        out.append((o.span, o.name_span, o.inner_span, o.arg_spans, o.arg_value_spans,
+                    o.arg_removal_spans))
+    out += [n.call_spans for n in g.nodes] + [c.span for c in g.calls]
+    out += [(i.span, i.statement) for i in g.imports if i.name != "*"]
+    return out
+
+
+def _corpus() -> list[str]:
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text() for p in sorted((root / "examples").glob("*.py"))]
+    texts += [textwrap.dedent(s) for s in AGREEMENT_SOURCES.values()]
+    texts += [textwrap.dedent(SUBCLASSED), textwrap.dedent("""
+        import keras
+        x = (keras.layers.Dropout((0.5)))(keras.Input(((3, 4))), training=(True))
+        if a: y = keras.layers.Dense(1)
+        elif b: y = keras.layers.Dense(2)
+        else:
+            y = [keras.layers.Dropout(0.1), keras.layers.Dropout(0.2), keras.layers.Dropout(.1)]
+        def f(d=keras.layers.Dropout(0.3)):
+            return d
+        é = "ü"; z = keras.layers.Dropout(0.4, noise_shape=(None, 1, 2))
+    """)]
+    spec = importlib.util.find_spec("keras")
+    layers = Path(list(spec.submodule_search_locations)[0]) / "src" / "layers"
+    texts += [p.read_text() for p in sorted((layers / "rnn").glob("*.py"))]
+    return texts
+
+
+def test_fast_positions_equal_codegen_positions(monkeypatch):
+    from droplint.loaders import positions
+
+    texts = _corpus()
+    real = positions.AstPositions
+    misses = []
+
+    def watched(*args):
+        try:
+            return real(*args)
+        except positions.Mismatch as exc:
+            misses.append(exc)
+            raise
+
+    monkeypatch.setattr(positions, "AstPositions", watched)
+    fast = [_all_spans(load(t, "m.py")) for t in texts]
+    assert misses == []  # the fast path paired every file of the corpus
+
+    def refuse(*args):
+        raise positions.Mismatch("forced")
+
+    monkeypatch.setattr(positions, "AstPositions", refuse)
+    exact = [_all_spans(load(t, "m.py")) for t in texts]
+    assert fast == exact
+    assert sum(len(spans) for spans in exact) > 100

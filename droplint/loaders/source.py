@@ -21,7 +21,7 @@ from ..shapes import input_layer_shape, input_shape_from_args, output_shape
 from . import SourceError
 from .keras_names import (CALL_PARAMS, LAYER_NAMES, MULTI_INPUT, SENSITIVE, SIGNATURES,
                           STATE_COUNT, WRAPPERS, classify, keras_api)
-from .positions import Positions
+from .positions import Positions, locate
 from .values import (ALWAYS, BUILTINS, COMPARE, CONST_TYPES, MAX_UNROLL, MISSING, NUMBER, START,
                      SUPER, TRAINING, Bound, Frame, FuncModel, Instance, LayerObj, QName, Scope,
                      SeqModel, Tensor, UserClass, UserFunc, arith, builtin, holds_layer,
@@ -141,6 +141,9 @@ class Loader:
         self.notes: set[str] = set()
         self.memo: dict | None = None  # constructor call -> LayerObj while unrolling a loop
         self.top = 0  # the module-level statement being analyzed
+        self.cur_stmt = None  # the innermost statement being analyzed (for positions)
+        self.calls: list[tuple] = []  # (wanted call, its statement)
+        self.imports: list[tuple] = []  # (wanted ImportFrom, name node)
         self.last_top = -1  # the last module-level statement holding a wanted node
 
     # -- driver ---------------------------------------------------------------------------
@@ -243,12 +246,14 @@ class Loader:
         t = type(node)
         if t is cst.SimpleStatementLine:
             for small in node.body:
+                self.cur_stmt = small
                 if self.small(small):
                     return True
             return False
         handler = self.COMPOUND.get(t)
         if handler is None:
             return False
+        self.cur_stmt = node
         return handler(self, node)
 
     def small(self, node) -> bool:
@@ -298,6 +303,7 @@ class Loader:
         return not soft or not any(n in soft for n in names_in(test_node))
 
     def do_if(self, node: cst.If) -> bool:
+        self.cur_stmt = node  # also for `elif`
         test = self.eval(node.test)
         if self.decided(node.test, test):
             # A statically known condition: only the branch taken runs.
@@ -582,6 +588,7 @@ class Loader:
         imported = ImportedName(module, name, asname, None, None)
         self.graph.imports.append(imported)
         self.want(stmt, name_node)
+        self.imports.append((stmt, name_node))
         self.import_sites.append((imported, name_node, stmt))
 
     # -- binding --------------------------------------------------------------------------
@@ -946,7 +953,7 @@ class Loader:
         if category == "dropout_fn":
             call = FunctionCall(name, None, self.frame.in_call, self.is_guarded())
             self.graph.calls.append(call)
-            self.want(node)
+            self.want_call(node)
             self.func_sites.append((call, node))
             first = values[0][1] if values else None
             return Tensor(None, first.shape if isinstance(first, Tensor) else None)
@@ -1030,11 +1037,8 @@ class Loader:
             layer.inner = inner_value.layer
             self.unlist(inner_value.layer)
         self.graph.layers.append(layer)
-        self.want(node)
-        if arg_nodes or inner_node is not None:
-            self.want(*node.args)
+        self.want_call(node)
         name_node = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
-        self.want(name_node)
         self.layer_sites.append((origin, node, name_node, arg_nodes, inner_node))
         return layer
 
@@ -1078,7 +1082,7 @@ class Loader:
             call_args[key] = "training" if value is TRAINING else plain(value)
             if spans:
                 call_spans[key] = arg
-                self.want(arg)
+                self.want_call(call)
         if isinstance(inputs_value, (tuple, list)):
             items = list(inputs_value)
         else:
@@ -1122,6 +1126,7 @@ class Loader:
     def build_model(self, name, api, node, values):
         if name == "Sequential":
             model = SeqModel(node, api)
+            model.stmt = self.cur_stmt
             self.models.append(model)
             layers = None
             for arg, value in values:
@@ -1147,6 +1152,7 @@ class Loader:
         if outputs is UNKNOWN:
             return UNKNOWN
         model = FuncModel(node, api, outputs)
+        model.stmt = self.cur_stmt
         self.models.append(model)
         return model
 
@@ -1194,7 +1200,9 @@ class Loader:
         """The Layer standing for a sub-model applied like a layer."""
         if model.layer is None:
             kind = "Sequential" if isinstance(model, SeqModel) else "Functional"
+            saved, self.cur_stmt = self.cur_stmt, model.stmt  # built where it was written
             model.layer = self.construct(kind, model.api, model.call, [], signature="-")
+            self.cur_stmt = saved
         return model.layer
 
     def model_output_shape(self, model, in_shape):
@@ -1310,6 +1318,7 @@ class Loader:
         func.calls += not deferred
         node = func.node
         saved_top, self.top = self.top, func.top
+        saved_stmt = self.cur_stmt
         scope = Scope(func.scope)
         soft: set[str] = set()
         params = list(node.params.posonly_params) + list(node.params.params)
@@ -1358,6 +1367,7 @@ class Loader:
             self.depth -= 1
             self.frame = outer
             self.top = saved_top
+            self.cur_stmt = saved_stmt
             func.active = False
         returns = frame.returns
         if not returns:
@@ -1373,6 +1383,14 @@ class Loader:
 
     # -- positions ------------------------------------------------------------------------
 
+    def want_call(self, call: cst.Call):
+        """A call whose position (and its arguments' and callee name's) is reported."""
+        if id(call) in self.wanted:
+            return
+        name = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
+        self.want(call, name, *call.args)
+        self.calls.append((call, self.cur_stmt))
+
     def want(self, *nodes):
         for node in nodes:
             if node is not None:
@@ -1382,7 +1400,8 @@ class Loader:
     def fill_positions(self, module: cst.Module):
         if not self.wanted:
             return
-        pos = Positions(module, self.text, self.wanted, self.last_top + 1)
+        pos: Positions = locate(module, self.text, self.wanted, self.last_top + 1, self.calls,
+                                self.imports)
         for origin, call, name_node, arg_nodes, inner_arg in self.layer_sites:
             origin.span = pos.node_span(call)
             origin.name_span = pos.node_span(name_node)

@@ -44,7 +44,7 @@ class LayerObj:
 class SeqModel:
     """A Sequential model being built: `last` is the output so far (START before any layer)."""
 
-    __slots__ = ("call", "api", "last", "nodes", "sub", "layer", "build_shape")
+    __slots__ = ("call", "api", "last", "nodes", "sub", "layer", "build_shape", "stmt")
 
     def __init__(self, call, api):
         self.call, self.api = call, api
@@ -53,15 +53,17 @@ class SeqModel:
         self.sub = False  # used as a layer of another model
         self.layer: Layer | None = None
         self.build_shape = None
+        self.stmt = None  # the statement that built it (for positions)
 
 
 class FuncModel:
-    __slots__ = ("call", "api", "outputs", "sub", "layer")
+    __slots__ = ("call", "api", "outputs", "sub", "layer", "stmt")
 
     def __init__(self, call, api, outputs):
         self.call, self.api, self.outputs = call, api, outputs
         self.sub = False
         self.layer: Layer | None = None
+        self.stmt = None  # the statement that built it (for positions)
 
 
 class UserFunc:
