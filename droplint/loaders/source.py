@@ -1,12 +1,18 @@
 """The source loader: Python text -> Graph, by reading (never running) the code.
 
-One pass over the libcst tree interprets the statements abstractly: names are bound to plain
-values (constants, imported dotted names, layer objects, symbolic tensors, models), so that
-`x = layers.Dropout(0.3)(x)` becomes a Layer, a Node and an edge. Whatever cannot be known
-statically is UNKNOWN and never guessed: an ambiguous producer gives no edge.
+One pass over the libcst tree interprets the statements abstractly (no metadata providers):
+names are bound to plain values (constants, imported dotted names, layer objects, symbolic
+tensors, models; see values.py), so that `x = layers.Dropout(0.3)(x)` becomes a Layer, a
+Node and an edge. Whatever cannot be known statically is UNKNOWN and never guessed: an
+ambiguous producer gives no edge. Control flow: both branches of an unknown condition run
+and their bindings merge; a loop body runs once (a loop over known layer objects is
+unrolled); a user function is inlined at each call with its arguments (up to MAX_INLINE),
+and one never called is read at the end with its default values; classes are read at the
+end, `__init__` with the arguments of their only instantiation, `call` with the input shape
+their uses agree on.
 
-Positions (1-based, end exclusive, columns in characters) come from positions.py: one
-codegen pass that records only the nodes reported; see there for why and what it costs.
+Positions (1-based, end exclusive, columns in characters) are computed after the pass, only
+for the nodes reported (positions.py says how, and why that way).
 """
 from __future__ import annotations
 
