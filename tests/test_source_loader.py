@@ -1214,3 +1214,17 @@ def test_fast_positions_equal_codegen_positions(monkeypatch):
     exact = [_all_spans(load(t, "m.py")) for t in texts]
     assert fast == exact
     assert sum(len(spans) for spans in exact) > 100
+
+
+def test_bidirectional_backward_layer_and_star_import_span(monkeypatch):
+    src = "from keras.layers import *\nb = Bidirectional(LSTM(2), backward_layer=GRU(2))\n"
+    g = load(src, "m.py")
+    assert [lay.kind for lay in g.layers] == ["Bidirectional"]
+    assert text(src, g.imports[0].span) == "*"
+    from droplint.loaders import positions
+
+    def refuse(*args):
+        raise positions.Mismatch("forced")
+
+    monkeypatch.setattr(positions, "AstPositions", refuse)
+    assert text(src, load(src, "m.py").imports[0].span) == "*"

@@ -1031,6 +1031,8 @@ class Loader:
             if key in ("layer", "cell") and (kind in WRAPPERS or kind == "RNN"):
                 inner_value, inner_node = value, arg
                 continue
+            if key == "backward_layer" and isinstance(value, LayerObj):
+                self.unlist(value.layer)  # part of the wrapper, like its `layer`
             args[key] = plain(value)
             arg_nodes[key] = arg
         if hidden:
@@ -1423,6 +1425,9 @@ class Loader:
         for imported, name_node, stmt in self.import_sites:
             imported.span = pos.node_span(name_node)
             imported.statement = pos.node_span(stmt)
+            end = pos.offsets(stmt)
+            if imported.span is None and imported.name == "*" and end is not None:
+                imported.span = pos.span(end[1] - 1, end[1])  # codegen records no `*`
 
     def value_start(self, pos: Positions, arg: cst.Arg) -> int:
         """Where the value of an argument starts (after `kw=`; parentheses included)."""
