@@ -176,27 +176,24 @@ class Graph:
         return self._consumers.get(id(node), [])
 
     def downstream(self, node: Node, through=SHAPE_PRESERVING_KINDS) -> Iterator[Node]:
-        """Nodes fed by `node` directly or through shape-preserving layers (iterative walk)."""
-        seen: set[int] = set()
-        stack = list(self.consumers(node))
-        while stack:
-            n = stack.pop()
-            if id(n) in seen:
-                continue
-            seen.add(id(n))
-            yield n
-            if n.kind in through:
-                stack.extend(self.consumers(n))
+        """Nodes fed by `node` directly or through shape-preserving layers."""
+        return _walk(self.consumers(node), self.consumers, through)
 
     def upstream(self, node: Node, through=SHAPE_PRESERVING_KINDS) -> Iterator[Node]:
         """Producers of `node`'s inputs, directly or through shape-preserving layers."""
-        seen: set[int] = set()
-        stack = list(node.inputs)
-        while stack:
-            n = stack.pop()
-            if id(n) in seen:
-                continue
-            seen.add(id(n))
-            yield n
-            if n.kind in through:
-                stack.extend(n.inputs)
+        return _walk(node.inputs, lambda n: n.inputs, through)
+
+
+def _walk(start, neighbours, through) -> Iterator[Node]:
+    """Iterative (models may be 1,000s of layers deep) walk that continues only through
+    nodes whose kind is in `through`; each node is yielded once."""
+    seen: set[int] = set()
+    stack = list(start)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        if n.kind in through:
+            stack.extend(neighbours(n))
