@@ -6,6 +6,7 @@ SpatialDropout1D fix.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator
 
 from droplint import fixes
@@ -273,14 +274,23 @@ def noise_shape_fix(layer: Layer, new: tuple, applicability: str) -> Fix | None:
                      fixes.replace_argument_value(layer, "noise_shape", text))
 
 
-def once_per_message(findings):
-    """Drop repeated findings (a layer applied twice to the same shape)."""
-    seen = set()
-    for f in findings:
-        key = (f.line, f.column, f.layer_name, f.message)
-        if key not in seen:
-            seen.add(key)
-            yield f
+def once_per_message(check):
+    """Decorator for a rule's check(): drop repeated findings, so that a layer applied twice
+    to the same shape is one finding."""
+    @functools.wraps(check)
+    def deduplicated(rule, ctx):
+        seen = set()
+        for f in check(rule, ctx):
+            key = (f.line, f.column, f.layer_name, f.message)
+            if key not in seen:
+                seen.add(key)
+                yield f
+    return deduplicated
+
+
+def layer_sites(ctx):
+    """The sites that are dropout layers (not the dropout= arguments of recurrent layers)."""
+    return (site for site in ctx.sites if site.argument is None)
 
 
 # --- recurrent layers -----------------------------------------------------------------------

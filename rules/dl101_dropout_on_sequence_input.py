@@ -2,9 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, after_recurrent, once_per_message, recurrent_consumers,
-                      rnn_alternative, sequence_input, spatial_alternative, spatial_fix,
-                      timesteps_alternative)
+from ._common import (after_embedding, after_recurrent, layer_sites, once_per_message,
+                      recurrent_consumers, rnn_alternative, sequence_input, spatial_alternative,
+                      spatial_fix, timesteps_alternative)
 
 
 class DropoutOnSequenceInput(Rule):
@@ -86,14 +86,11 @@ class DropoutOnSequenceInput(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            shape = sequence_input(node) if site.argument is None else None
+            shape = sequence_input(node)
             if shape is None or after_recurrent(node) or after_embedding(node):
                 continue
             rnns = recurrent_consumers(ctx.graph, node)

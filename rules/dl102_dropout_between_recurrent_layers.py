@@ -2,8 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_recurrent, once_per_message, recurrent_consumers, rnn_alternative,
-                      rnn_name, sequence_input, spatial_alternative, spatial_fix)
+from ._common import (after_recurrent, layer_sites, once_per_message, recurrent_consumers,
+                      rnn_alternative, rnn_name, sequence_input, spatial_alternative, spatial_fix)
 
 
 class DropoutBetweenRecurrentLayers(Rule):
@@ -67,14 +67,11 @@ class DropoutBetweenRecurrentLayers(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            shape = sequence_input(node) if site.argument is None else None
+            shape = sequence_input(node)
             below = after_recurrent(node) if shape is not None else None
             if below is None:
                 continue

@@ -2,8 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, once_per_message, sequence_input, spatial_alternative,
-                      spatial_fix)
+from ._common import (after_embedding, layer_sites, once_per_message, sequence_input,
+                      spatial_alternative, spatial_fix)
 
 
 class DropoutAfterEmbedding(Rule):
@@ -71,14 +71,11 @@ class DropoutAfterEmbedding(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            shape = sequence_input(node) if site.argument is None else None
+            shape = sequence_input(node)
             if shape is None or after_embedding(node) is None:
                 continue
             rate = node.layer.args["rate"]

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import fmt_rate, fmt_shape
 
-from ._common import once_per_message, producer, rnn_name
+from ._common import layer_sites, once_per_message, producer, rnn_name
 
 EXPECTED = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)",
             3: "(batch, dim1, dim2, dim3, channels)"}
@@ -67,16 +67,13 @@ class SpatialDropoutWrongRank(Rule):
         "])\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
             n = SPATIAL_DROPOUT_KINDS.get(node.kind)
             shape = node.input_shape
-            if site.argument is not None or n is None or shape is None or len(shape) == n + 2:
+            if n is None or shape is None or len(shape) == n + 2:
                 continue
             layer = node.layer
             src = producer(node)

@@ -58,10 +58,8 @@ class NoiseShapeSharedAcrossBatch(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
         for layer, ns, node in noise_shape_uses(ctx.graph):
             rank = input_rank(node)
             call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"

@@ -48,10 +48,8 @@ class NoiseShapeFixedBatch(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
         for layer, ns, node in noise_shape_uses(ctx.graph):
             rank = input_rank(node)
             if not ns or not is_int(ns[0]) or ns[0] <= 1 or (rank is not None and len(ns) != rank):

@@ -3,7 +3,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe
 
-from ._common import known_mask, layer_call, number, once_per_message, recurrent_consumers, rnn_name
+from ._common import (known_mask, layer_call, layer_sites, number, once_per_message,
+                      recurrent_consumers, rnn_name)
 
 
 class DoubleDropout(Rule):
@@ -56,15 +57,12 @@ class DoubleDropout(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
             layer = node.layer
-            if site.argument is not None or not layer.is_dropout or layer.kind in NOISE_KINDS:
+            if not layer.is_dropout or layer.kind in NOISE_KINDS:
                 continue
             p = number(layer, "rate")
             if p is None or not 0 < p < 1:

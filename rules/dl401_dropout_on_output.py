@@ -2,7 +2,7 @@ from droplint.graph import NOISE_KINDS
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import is_number, layer_call, once_per_message, pct, producer
+from ._common import is_number, layer_call, layer_sites, once_per_message, pct, producer
 
 
 class DropoutOnOutput(Rule):
@@ -57,14 +57,11 @@ class DropoutOnOutput(Rule):
         "])\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            if site.argument is not None or not node.model_output:
+            if not node.model_output:
                 continue
             layer = node.layer
             src = producer(node)

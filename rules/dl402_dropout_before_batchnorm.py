@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call, once_per_message
+from ._common import layer_call, layer_sites, once_per_message
 
 
 class DropoutBeforeBatchnorm(Rule):
@@ -49,14 +49,11 @@ class DropoutBeforeBatchnorm(Rule):
         "])\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            if site.argument is not None or site.mask.drops == "none":
+            if site.mask.drops == "none":
                 continue
             if not any(c.kind == "BatchNormalization" for c in ctx.graph.consumers(node)):
                 continue

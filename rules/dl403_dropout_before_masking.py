@@ -2,7 +2,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_shape
 
-from ._common import is_number, layer_call, number, once_per_message
+from ._common import is_number, layer_call, layer_sites, number, once_per_message
 
 LIKELY = 0.001  # a masked step this likely per step (rate ** features) is worth a look
 
@@ -80,15 +80,10 @@ class DropoutBeforeMasking(Rule):
         "model = keras.Model(inputs, layers.Dense(1)(x))\n",
     )
 
+    @once_per_message
     def check(self, ctx):
-        # a layer applied twice to the same shape is one finding
-        return once_per_message(self._findings(ctx))
-
-    def _findings(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            if site.argument is not None:
-                continue
             maskings = [n for n in ctx.graph.downstream(node) if n.kind == "Masking"]
             if not maskings:
                 continue

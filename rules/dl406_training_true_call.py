@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call
+from ._common import layer_call, layer_sites
 
 
 class TrainingTrueCall(Rule):
@@ -63,9 +63,9 @@ class TrainingTrueCall(Rule):
     )
 
     def check(self, ctx):
-        for site in ctx.sites:
+        for site in layer_sites(ctx):
             node = site.node
-            if site.argument is not None or node.call_args.get("training") is not True:
+            if node.call_args.get("training") is not True:
                 continue
             call = f"{layer_call(node.layer)}(..., training=True)"
             if node.context == "subclassed" or not ctx.keras.is_keras3:
