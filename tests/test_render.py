@@ -285,3 +285,40 @@ def test_frame_styles_only_the_gutter_and_carets(sources):
     end = start + len("x = layers.Dropout(0.3)(inputs)")
     assert not [s for s in text.spans if s.start < end and s.end > start]
     assert not text.style  # no base style leaking into the source or the messages
+
+
+def test_gallery_puts_pictures_side_by_side_with_distinct_draws():
+    sites = [
+        site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=0),
+        site_for("SpatialDropout1D", {"rate": 0.3}, (None, 30, 8), sid=1),
+        site_for("Dropout", {"rate": 0.3, "noise_shape": (None, 30, 1)}, (None, 30, 8), sid=2),
+        site_for("LSTM", {"units": 10, "dropout": 0.3}, (None, 30, 8), "dropout", sid=3),
+    ]
+    lines = ex.gallery(sites, seed=0, width=200)
+    assert lines[0].startswith("side by side")
+    titles = lines[1]
+    for title in ("[0] Dropout(0.3)", "[1] SpatialDropout1D(0.3)", "[2] Dropout(0.3)",
+                  "[3] LSTM(dropout=0.3)"):
+        assert title in titles
+    rows = lines[2:2 + ex.GALLERY_ROWS]
+    panels = [[cell for cell in row.strip().split("   ") if cell] for row in rows]
+    assert all(len(p) == 4 for p in panels)  # four panels on every row
+    columns = list(zip(*panels))
+    # SpatialDropout1D and LSTM(dropout=) in Keras 3: every row of the panel identical
+    assert len(set(columns[1])) == 1 and len(set(columns[3])) == 1
+    # timestep dropout: each row is all kept or all dropped
+    assert all(set(r.strip().strip("│")) <= {ex.KEEP} or set(r.strip().strip("│")) <= {ex.DROP}
+               for r in columns[2])
+    # element dropout: rows differ
+    assert len(set(columns[0])) > 1
+    # each site its own draw: the feature stripes of sites 1 and 3 differ with this seed
+    assert columns[1][0] != columns[3][0]
+
+
+def test_gallery_wraps_to_the_width_and_needs_two_pictures():
+    one = [site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=0)]
+    assert ex.gallery(one) == []
+    many = [site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=i) for i in range(4)]
+    lines = ex.gallery(many, width=60)
+    assert all(len(line) <= 60 + 2 for line in lines[1:])
+    assert sum(1 for line in lines if line.lstrip().startswith("[")) >= 2  # two bands

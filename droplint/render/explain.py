@@ -123,7 +123,8 @@ def mask_grid(site: Site, seed: int = 0) -> tuple[list[str], Axes] | None:
     ax = axes(site)
     rows: list[list[str]] = []
     for attempt in range(TRIES):
-        rows = _draw(site, ax, random.Random(seed + attempt))
+        # each site its own draws: equal pictures would suggest shared masks (DL409)
+        rows = _draw(site, ax, random.Random(f"{seed}:{site.id}:{attempt}"))
         cells = {ch for row in rows for ch in row}
         if site.drops in ("none", "noise", "samples") or {KEEP, DROP} <= cells:
             break
@@ -218,6 +219,46 @@ def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> lis
     return lines
 
 
+GALLERY_ROWS = 12
+GALLERY_WIDTH = 100
+
+
+def gallery(sites: list[Site], seed: int = 0, width: int = GALLERY_WIDTH) -> list[str]:
+    """The sites' mask pictures next to each other (first GALLERY_ROWS rows, same seed), so
+    that element speckle, feature stripes and timestep rows can be compared at a glance.
+    Empty when fewer than two sites have a picture."""
+    panels: list[list[str]] = []
+    for site in sites:
+        drawn = mask_grid(site, seed)
+        if drawn is None:
+            continue
+        grid, _ = drawn
+        title = f"[{site.id}] {site_title(site)}"
+        body = [f"│{row}│" for row in grid[:GALLERY_ROWS]]
+        w = max(len(title), *(len(b) for b in body))
+        panels.append([title.ljust(w)] + [b.ljust(w) for b in body])
+    if len(panels) < 2:
+        return []
+    bands: list[list[list[str]]] = [[]]
+    used = 0
+    for panel in panels:
+        w = len(panel[0]) + 3
+        if bands[-1] and used + w > width:
+            bands.append([])
+            used = 0
+        bands[-1].append(panel)
+        used += w
+    lines = [f"side by side (one sample each, first {GALLERY_ROWS} rows; "
+             f"{KEEP * 2} kept, {DROP * 2} dropped):"]
+    for band in bands:
+        height = max(len(p) for p in band)
+        for i in range(height):
+            lines.append("  " + "   ".join(p[i] if i < len(p) else " " * len(p[0])
+                                           for p in band).rstrip())
+        lines.append("")
+    return lines[:-1]
+
+
 def to_text(line: str) -> Text:
     """A plain picture/explain line with colour on the mask characters."""
     text = Text(line)
@@ -251,6 +292,10 @@ def render_explain(report: Report, seed: int = 0) -> Text:
         lines = site_lines(site, codes.get(site.id), seed)
         head = Text(lines[0], style="bold")
         blocks.append(Text("\n").join([head, *(to_text(line) for line in lines[1:])]))
+    side = gallery(report.sites, seed)
+    if side:
+        blocks.append(Text("\n").join([Text(side[0], style="bold"),
+                                       *(to_text(line) for line in side[1:])]))
     blocks.append(Text(summary(report), style="bold"))
     return Text("\n\n").join(blocks)
 
