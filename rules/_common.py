@@ -162,6 +162,14 @@ def sequence_input(node: Node) -> tuple | None:
     return tuple(shape)
 
 
+def sequence_sites(ctx) -> Iterator[tuple[Any, tuple, Any]]:
+    """(site, (B, T, F) shape, rate) for each plain Dropout layer on a 3-D sequence."""
+    for site in layer_sites(ctx):
+        shape = sequence_input(site.node)
+        if shape is not None:
+            yield site, shape, site.node.layer.args["rate"]
+
+
 def after_recurrent(node: Node) -> Node | None:
     """The recurrent layer whose return_sequences output this node takes (DL102)."""
     src = producer(node)

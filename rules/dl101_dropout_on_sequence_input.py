@@ -2,9 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, after_recurrent, layer_sites, once_per_message,
-                      recurrent_consumers, rnn_alternative, sequence_input, spatial_alternative,
-                      spatial_fix, timesteps_alternative)
+from ._common import (after_embedding, after_recurrent, once_per_message, recurrent_consumers,
+                      rnn_alternative, sequence_sites, spatial_alternative, spatial_fix,
+                      timesteps_alternative)
 
 
 class DropoutOnSequenceInput(Rule):
@@ -88,15 +88,13 @@ class DropoutOnSequenceInput(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for site in layer_sites(ctx):
+        for site, shape, rate in sequence_sites(ctx):
             node = site.node
-            shape = sequence_input(node)
-            if shape is None or after_recurrent(node) or after_embedding(node):
+            if after_recurrent(node) or after_embedding(node):
                 continue
             rnns = recurrent_consumers(ctx.graph, node)
             if not rnns:
                 continue
-            rate = node.layer.args["rate"]
             parts = [f"Dropout({fmt_rate(rate)}) on {fmt_shape(shape)} drops "
                      f"{describe(site.mask)}",
                      spatial_alternative(rate, shape), timesteps_alternative(shape)]

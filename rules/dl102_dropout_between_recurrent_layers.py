@@ -2,8 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_recurrent, layer_sites, once_per_message, recurrent_consumers,
-                      rnn_alternative, rnn_name, sequence_input, spatial_alternative, spatial_fix)
+from ._common import (after_recurrent, once_per_message, recurrent_consumers, rnn_alternative,
+                      rnn_name, sequence_sites, spatial_alternative, spatial_fix)
 
 
 class DropoutBetweenRecurrentLayers(Rule):
@@ -69,16 +69,14 @@ class DropoutBetweenRecurrentLayers(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for site in layer_sites(ctx):
+        for site, shape, rate in sequence_sites(ctx):
             node = site.node
-            shape = sequence_input(node)
-            below = after_recurrent(node) if shape is not None else None
+            below = after_recurrent(node)
             if below is None:
                 continue
             above = recurrent_consumers(ctx.graph, node)
             if not above:
                 continue
-            rate = node.layer.args["rate"]
             parts = [f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} "
                      f"(return_sequences=True, {fmt_shape(shape)}) and "
                      f"{rnn_name(above[0].layer)} drops {describe(site.mask)}",

@@ -2,8 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, layer_sites, once_per_message, sequence_input,
-                      spatial_alternative, spatial_fix)
+from ._common import (after_embedding, once_per_message, sequence_sites, spatial_alternative,
+                      spatial_fix)
 
 
 class DropoutAfterEmbedding(Rule):
@@ -73,12 +73,10 @@ class DropoutAfterEmbedding(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for site in layer_sites(ctx):
+        for site, shape, rate in sequence_sites(ctx):
             node = site.node
-            shape = sequence_input(node)
-            if shape is None or after_embedding(node) is None:
+            if after_embedding(node) is None:
                 continue
-            rate = node.layer.args["rate"]
             _, t, _ = shape
             message = (
                 f"Dropout({fmt_rate(rate)}) on the Embedding output {fmt_shape(shape)} drops "
