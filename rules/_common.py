@@ -251,15 +251,22 @@ def noise_shape_of(layer: Layer) -> tuple | None:
     return tuple(ns)
 
 
-def noise_shape_uses(graph: Graph) -> Iterator[tuple[Layer, tuple, Node | None]]:
-    """(layer, noise_shape, node) for every application of a layer with a known noise_shape;
-    node None for a layer never applied (or wrapped: its input is one step)."""
-    for layer, nodes in applications(graph):
+def noise_shape_uses(ctx) -> Iterator[tuple[Layer, tuple, Node | None, Any]]:
+    """(layer, noise_shape, node, site) for every application of a layer with a known
+    noise_shape; node and site None for a layer never applied (or wrapped: its input is one
+    step)."""
+    for layer, nodes in applications(ctx.graph):
         ns = noise_shape_of(layer)
         if ns is None:
             continue
         for node in nodes or [None]:
-            yield layer, ns, node
+            yield layer, ns, node, ctx.site_of(node) if node is not None else None
+
+
+def noise_shape_call(layer: Layer, noise_shape: tuple) -> str:
+    """`Dropout(0.3, noise_shape=(1, 30, 1))`."""
+    return (f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, "
+            f"noise_shape={fmt_shape(noise_shape)})")
 
 
 def input_rank(node: Node | None) -> int | None:
@@ -269,11 +276,16 @@ def input_rank(node: Node | None) -> int | None:
     return len(node.input_shape)
 
 
+def right_aligned(noise_shape: tuple, rank: int) -> tuple:
+    """The noise_shape padded with 1s to `rank` on the left, as Keras broadcasts it:
+    `(8,)` on rank 3 -> `(1, 1, 8)`."""
+    return (1,) * (rank - len(noise_shape)) + tuple(noise_shape)
+
+
 def with_batch_none(noise_shape: tuple, rank: int) -> tuple:
-    """The noise_shape padded to `rank` (right-aligned, as Keras broadcasts) with None in the
-    batch axis: `(1, 30, 1)` -> `(None, 30, 1)`, `(8,)` on rank 3 -> `(None, 1, 8)`."""
-    full = (1,) * (rank - len(noise_shape)) + tuple(noise_shape)
-    return (None,) + full[1:]
+    """The noise_shape padded to `rank` (right-aligned) with None in the batch axis:
+    `(1, 30, 1)` -> `(None, 30, 1)`, `(8,)` on rank 3 -> `(None, 1, 8)`."""
+    return (None,) + right_aligned(noise_shape, rank)[1:]
 
 
 def noise_shape_fix(layer: Layer, new: tuple, applicability: str) -> Fix | None:

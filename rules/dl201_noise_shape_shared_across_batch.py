@@ -1,9 +1,9 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import describe, fmt_rate, fmt_shape
+from droplint.semantics import describe, fmt_shape
 
-from ._common import (input_rank, noise_shape_fix, noise_shape_uses, once_per_message,
-                      with_batch_none)
+from ._common import (input_rank, noise_shape_call, noise_shape_fix, noise_shape_uses,
+                      once_per_message, right_aligned, with_batch_none)
 
 
 class NoiseShapeSharedAcrossBatch(Rule):
@@ -60,17 +60,16 @@ class NoiseShapeSharedAcrossBatch(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for layer, ns, node in noise_shape_uses(ctx.graph):
+        for layer, ns, node, site in noise_shape_uses(ctx):
             rank = input_rank(node)
-            call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"
-            site = ctx.site_of(node) if node is not None else None
+            call = noise_shape_call(layer, ns)
             what = f" drops {describe(site.mask)}" if site and site.mask.mask_shape else ""
             on = f" on {fmt_shape(node.input_shape)}" if rank is not None else ""
             shared = what or " draws one pattern shared by every sample of the batch"
             if rank is not None and len(ns) < rank:
                 if site is None or site.mask.mask_shape is None:
                     continue  # incompatible: DL202
-                padded = (1,) * (rank - len(ns)) + ns
+                padded = right_aligned(ns, rank)
                 message = (f"{call}{on} is shorter than the input and right-aligned, so it "
                            f"means {fmt_shape(padded)}: it{shared}")
             elif ns and ns[0] == 1 and (rank is None or len(ns) == rank):

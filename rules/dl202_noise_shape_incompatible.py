@@ -1,8 +1,8 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import fmt_rate, fmt_shape
+from droplint.semantics import fmt_shape
 
-from ._common import input_rank, noise_shape_uses, once_per_message
+from ._common import input_rank, noise_shape_call, noise_shape_uses, once_per_message
 
 
 def mismatches(ns: tuple, shape: tuple) -> list[str]:
@@ -75,12 +75,12 @@ class NoiseShapeIncompatible(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for layer, ns, node in noise_shape_uses(ctx.graph):
+        for layer, ns, node, site in noise_shape_uses(ctx):
             rank = input_rank(node)
             if rank is None:
                 continue
             shape = tuple(node.input_shape)
-            call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"
+            call = noise_shape_call(layer, ns)
             if len(ns) > rank:
                 message = (f"{call} is longer than its {rank}-D input {fmt_shape(shape)}: Keras "
                            f"does not fail but silently broadcasts the output to rank {len(ns)}. "
@@ -95,4 +95,4 @@ class NoiseShapeIncompatible(Rule):
                            f"{'; '.join(problems)}. Training fails with an incompatible-shapes "
                            "error (inference does not run the mask). Use None, 1 or the input's "
                            "size on each axis.")
-            yield ctx.report(self, layer, message, site=ctx.site_of(node))
+            yield ctx.report(self, layer, message, site=site)

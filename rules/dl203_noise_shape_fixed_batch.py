@@ -1,9 +1,9 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import fmt_rate, fmt_shape
+from droplint.semantics import fmt_shape
 
-from ._common import (input_rank, is_int, noise_shape_fix, noise_shape_uses, once_per_message,
-                      with_batch_none)
+from ._common import (input_rank, is_int, noise_shape_call, noise_shape_fix, noise_shape_uses,
+                      once_per_message, with_batch_none)
 
 
 class NoiseShapeFixedBatch(Rule):
@@ -50,15 +50,14 @@ class NoiseShapeFixedBatch(Rule):
 
     @once_per_message
     def check(self, ctx):
-        for layer, ns, node in noise_shape_uses(ctx.graph):
+        for layer, ns, node, site in noise_shape_uses(ctx):
             rank = input_rank(node)
             if not ns or not is_int(ns[0]) or ns[0] <= 1 or (rank is not None and len(ns) != rank):
                 continue
             new = with_batch_none(ns, len(ns))
-            call = f"{layer.kind}({fmt_rate(layer.args.get('rate'))}, noise_shape={fmt_shape(ns)})"
+            call = noise_shape_call(layer, ns)
             message = (f"{call} draws masks for exactly {ns[0]} samples: training fails on any "
                        f"other batch size, including the last partial batch of an epoch. Use "
                        f"noise_shape={fmt_shape(new)}.")
-            site = ctx.site_of(node) if node is not None else None
             yield ctx.report(self, layer, message, site=site,
                              fix=noise_shape_fix(layer, new, "safe"))
