@@ -9,3 +9,6 @@ b = layers.SpatialDropout1D(0.3)(inputs)
 c = layers.Dropout(0.3, noise_shape=(None, 30, 1))(inputs)
 d = layers.LSTM(10, dropout=0.3)(inputs)
 e = layers.Dropout(0.3)(d)
+
+pool = layers.GlobalAveragePooling1D
+model = keras.Model(inputs, [pool()(a), pool()(b), pool()(c), layers.Dense(1)(e)])
