@@ -36,6 +36,13 @@ def number(layer: Layer, argument: str, default: Any = None) -> float | None:
     return value if is_number(value) else None
 
 
+def active_rate(layer: Layer, argument: str) -> float | None:
+    """A rate argument that drops something: a known number in (0, 1); None when absent,
+    unresolved, 0 or out of range."""
+    rate = number(layer, argument, 0.0)
+    return rate if rate is not None and 0 < rate < 1 else None
+
+
 def fmt_value(value: Any) -> str:
     if not known(value):
         return "?"
@@ -147,9 +154,8 @@ def dropout_rate(layer: Layer) -> float | None:
 
 def is_plain_dropout(layer: Layer) -> bool:
     """`Dropout(r)` with no noise_shape (or noise_shape=None), r a known number in (0, 1)."""
-    rate = number(layer, "rate")
     return (layer.kind == "Dropout" and layer.args.get("noise_shape") is None
-            and rate is not None and 0 < rate < 1)
+            and active_rate(layer, "rate") is not None)
 
 
 # --- the sequence-dropout family (DL101, DL102, DL103) --------------------------------------

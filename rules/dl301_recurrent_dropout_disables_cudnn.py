@@ -2,7 +2,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, explain
 
-from ._common import cudnn_layers, inside, number, rnn_site
+from ._common import active_rate, cudnn_layers, inside, rnn_site
 
 
 class RecurrentDropoutDisablesCudnn(Rule):
@@ -61,9 +61,9 @@ class RecurrentDropoutDisablesCudnn(Rule):
 
     def check(self, ctx):
         for layer, wrapper in cudnn_layers(ctx.graph):
-            rd = number(layer, "recurrent_dropout", 0.0)
-            if rd is None or not 0 < rd < 1:
-                continue  # out of range: DL304
+            rd = active_rate(layer, "recurrent_dropout")
+            if rd is None:
+                continue  # 0, or out of range: DL304
             site = rnn_site(ctx, layer, wrapper, "recurrent_dropout")
             mask = site.mask if site else explain(layer, None, ctx.keras, "recurrent_dropout")
             masks = f" ({mask.masks} masks, one per gate)" if mask.masks and mask.masks > 1 else ""

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe
 
-from ._common import (known_mask, layer_call, layer_sites, number, once_per_message,
+from ._common import (active_rate, known_mask, layer_call, layer_sites, once_per_message,
                       recurrent_consumers, rnn_name)
 
 
@@ -64,12 +64,12 @@ class DoubleDropout(Rule):
             layer = node.layer
             if not layer.is_dropout or layer.kind in NOISE_KINDS:
                 continue
-            p = number(layer, "rate")
-            if p is None or not 0 < p < 1:
+            p = active_rate(layer, "rate")
+            if p is None:
                 continue
             for rnn in recurrent_consumers(ctx.graph, node):
-                q = number(rnn.layer.core, "dropout", 0.0)
-                if q is None or not 0 < q < 1:
+                q = active_rate(rnn.layer.core, "dropout")
+                if q is None:
                     continue
                 keep = (1 - p) * (1 - q)
                 theirs = ctx.site_of(rnn, "dropout")

@@ -2,7 +2,7 @@ from droplint import fixes
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import cudnn_layers, inside, number
+from ._common import active_rate, cudnn_layers, inside, number
 
 
 class Implementation1Dropout(Rule):
@@ -62,10 +62,10 @@ class Implementation1Dropout(Rule):
         if not (ctx.keras.is_keras3 and ctx.keras.at_least(3, 8)):
             return
         for layer, wrapper in cudnn_layers(ctx.graph):
-            dropout = number(layer, "dropout", 0.0)
+            dropout = active_rate(layer, "dropout")
             rd = number(layer, "recurrent_dropout", 0.0)
             if layer.args.get("implementation") != 1 or layer.args.get("use_cudnn") is False \
-                    or dropout is None or not 0 < dropout < 1 or rd != 0:
+                    or dropout is None or rd != 0:
                 continue
             message = (f"{layer.kind}(dropout={dropout:g}, implementation=1){inside(wrapper)} "
                        f"crashes in training in Keras {ctx.keras} (\"Rank of input (4) must be "

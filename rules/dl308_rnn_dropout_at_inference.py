@@ -2,7 +2,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import cudnn_ineligible_reasons
 
-from ._common import cudnn_layers, inside, number, rnn_site
+from ._common import active_rate, cudnn_layers, inside, rnn_site
 
 
 class RnnDropoutAtInference(Rule):
@@ -63,8 +63,8 @@ class RnnDropoutAtInference(Rule):
         if not (ctx.keras.is_keras3 and ctx.keras.between((3, 4), (3, 8))):
             return
         for layer, wrapper in cudnn_layers(ctx.graph):
-            dropout = number(layer, "dropout", 0.0)
-            if dropout is None or not 0 < dropout < 1 or layer.args.get("use_cudnn") is False \
+            dropout = active_rate(layer, "dropout")
+            if dropout is None or layer.args.get("use_cudnn") is False \
                     or cudnn_ineligible_reasons(layer):
                 continue
             message = (f"{layer.kind}(dropout={dropout:g}){inside(wrapper)} in Keras "
