@@ -70,7 +70,7 @@ class DropoutOnOutput(Rule):
             rate = core.args.get("rate")
             if core.kind in NOISE_KINDS:
                 effect = "in training it adds noise to the predictions before the loss"
-            elif is_number(rate):
+            elif is_number(rate) and 0 < rate < 1:
                 effect = (f"in training it zeroes {pct(rate)} of the predictions and scales the "
                           f"rest by 1/(1-{rate:g}) before the loss")
             else:

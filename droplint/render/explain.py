@@ -203,7 +203,7 @@ def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> lis
     """Everything `explain` says about one site, as plain lines (the first is the heading)."""
     yes_no = {True: "yes", False: "no", None: "unknown"}
     facts = [f"drops: {site.drops}", f"per sample: {yes_no[site.per_sample]}",
-             f"over time: {site.over_time or 'no time axis'}",
+             f"over time: {site.over_time or ('unknown' if site.drops == 'unknown' else 'no time axis')}",
              f"masks: {'unknown' if site.masks is None else site.masks}"]
     lines = [
         f"{site_location(site)}: {site_title(site)}  [site {site.id}]",
