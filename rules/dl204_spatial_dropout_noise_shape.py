@@ -67,10 +67,14 @@ class SpatialDropoutNoiseShape(Rule):
                 value = fmt_value(layer.args[argument])
                 call = f"{layer_call(layer)[:-1]}, {argument}={value})"
                 fix = None
+                advice = (f"Remove {argument}=, or use Dropout(rate, noise_shape=...) to choose "
+                          "the axes.")
                 if argument == "data_format":
                     effect = ("SpatialDropout1D has no data_format: Keras raises TypeError "
                               "when the layer is built; it always drops whole channels of the "
                               "last axis")
+                    advice = ("Remove data_format=; for channels-first data use Dropout(rate, "
+                              "noise_shape=(None, channels, 1)).")
                 elif ctx.keras.is_keras3:
                     effect = ("Keras 3 raises TypeError when the layer is built: "
                               f"{layer.kind} computes its own noise shape (whole channels)")
@@ -79,9 +83,4 @@ class SpatialDropoutNoiseShape(Rule):
                               "channels for the whole input, not the noise_shape written")
                     fix = fixes.fix("safe", f"remove the ignored {argument}=",
                                     fixes.remove_argument(layer, argument))
-                message = (f"{call}: {effect}. Remove {argument}=, or use Dropout(rate, "
-                           "noise_shape=...) to choose the axes.")
-                if argument == "data_format":
-                    message = (f"{call}: {effect}. Remove data_format=; for channels-first "
-                               "data use Dropout(rate, noise_shape=(None, channels, 1)).")
-                yield ctx.report(self, layer, message, fix=fix)
+                yield ctx.report(self, layer, f"{call}: {effect}. {advice}", fix=fix)

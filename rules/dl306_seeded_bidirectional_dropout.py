@@ -54,8 +54,8 @@ class SeededBidirectionalDropout(Rule):
             if wrapper is None or wrapper.kind != "Bidirectional" or seed is None \
                     or "backward_layer" in wrapper.args:
                 continue
-            rates = [f"{a}={number(layer, a, 0.0):g}" for a in ("dropout", "recurrent_dropout")
-                     if (number(layer, a, 0.0) or 0) > 0]
+            given = {a: number(layer, a, 0.0) or 0 for a in ("dropout", "recurrent_dropout")}
+            rates = [f"{a}={rate:g}" for a, rate in given.items() if rate > 0]
             if not rates:
                 continue
             message = (f"Bidirectional({layer.kind}({', '.join(rates)}, seed={seed})): Keras 3 "

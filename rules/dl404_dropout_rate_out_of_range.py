@@ -1,6 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import rate_of
+
+from ._common import dropout_rate
 
 
 class DropoutRateOutOfRange(Rule):
@@ -32,11 +33,8 @@ class DropoutRateOutOfRange(Rule):
 
     def check(self, ctx):
         for layer in ctx.graph.layers:
-            if layer.kind not in ("Dropout", "SpatialDropout1D", "SpatialDropout2D",
-                                  "SpatialDropout3D", "AlphaDropout", "GaussianDropout"):
-                continue
-            rate = rate_of(layer)
-            if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+            rate = dropout_rate(layer)  # None for GaussianNoise: stddev is not a rate
+            if rate is None:
                 continue
             if rate < 0 or rate > 1:
                 msg = (f"{layer.kind}({rate:g}): rate must be in [0, 1); Keras raises ValueError "
