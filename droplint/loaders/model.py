@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -640,7 +641,31 @@ def _use_tf_keras(kind: str) -> bool:
     return kind == "savedmodel" or (legacy and _tf_keras_installed())
 
 
+@contextmanager
+def _quiet_native_logs():
+    """TensorFlow 2.21 writes its C++ start-up logs (oneDNN, CUDA probing) straight to file
+    descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says; hide them while the CLI first imports
+    TensorFlow and loads a file. Python errors still arrive as exceptions."""
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _load(path: str, tf_keras: bool, unsafe_load: bool):
+    with _quiet_native_logs():
+        return _load_noisy(path, tf_keras, unsafe_load)
+
+
+def _load_noisy(path: str, tf_keras: bool, unsafe_load: bool):
     if tf_keras:
         import tf_keras as keras
 
