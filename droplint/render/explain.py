@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from ..report import Report, Site
+from .text import location
 
 KEEP, DROP = "█", "·"
 SHADES = "░▒▓█"  # noise layers: nothing is zeroed, only scaled/shifted
@@ -184,13 +185,6 @@ def _fmt_shape(shape) -> str:
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
-def site_location(site: Site) -> str:
-    if site.line is None:
-        return f"{site.path} [{site.layer_name}]" if site.layer_name else site.path
-    cell = f"cell {site.cell}:" if site.cell is not None else ""
-    return f"{site.path}:{cell}{site.line}:{site.column or 1}"
-
-
 def site_title(site: Site) -> str:
     """`Dropout(0.3)` or `LSTM(dropout=0.2)`."""
     rate = f"{site.rate:g}" if isinstance(site.rate, (int, float)) else "?"
@@ -206,7 +200,7 @@ def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> lis
              f"over time: {site.over_time or ('unknown' if site.drops == 'unknown' else 'no time axis')}",
              f"masks: {'unknown' if site.masks is None else site.masks}"]
     lines = [
-        f"{site_location(site)}: {site_title(site)}  [site {site.id}]",
+        f"{location(site)}: {site_title(site)}  [site {site.id}]",
         f"  input {_fmt_shape(site.input_shape)} -> mask {_fmt_shape(site.mask_shape)}"
         + (f"   Keras {site.keras}" if site.keras else ""),
         "  " + ", ".join(facts),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..report import Report, Site
-from .explain import site_location, site_title
+from .explain import site_title
+from .text import location
 
 _YES_NO = {True: "per sample", False: "shared by the batch", None: "per sample: unknown"}
 
@@ -29,7 +30,7 @@ def disagreements(report: Report) -> dict[int, str]:
 
 
 def site_lines(site: Site, disagreement: str | None) -> list[str]:
-    lines = [f"{site_location(site)}: {site_title(site)}  [site {site.id}]",
+    lines = [f"{location(site)}: {site_title(site)}  [site {site.id}]",
              "  claimed:  " + _facts(site.mask_shape, site.drops, site.per_sample,
                                      site.over_time, site.masks)]
     p = site.probe

@@ -7,7 +7,7 @@ from collections import Counter
 
 from rich.text import Text
 
-from ..report import Finding, Report, Severity
+from ..report import Finding, Report, Severity, Site
 from .sources import Sources
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
@@ -19,8 +19,9 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
-def location(f: Finding) -> str:
-    """`path:line:col`, `path:cell N:line:col` (notebooks) or `path [layer_name]` (models)."""
+def location(f: Finding | Site) -> str:
+    """`path:line:col`, `path:cell N:line:col` (notebooks) or `path [layer_name]` (models),
+    for a finding or a site."""
     if f.line is None:
         return f"{f.path} [{f.layer_name}]" if f.layer_name else f.path
     cell = f"cell {f.cell}:" if f.cell is not None else ""
