@@ -474,9 +474,25 @@ def measure(layer, input_shape, *, seed: int = 0, argument: str | None = None,
     ProbeError when the layer cannot run on that shape."""
     import numpy as np
 
+    import random
+
     tf, keras = _framework(layer)
     shape = concrete_shape(input_shape, batch)
+    # Seeded for repeatable pictures; the Python and NumPy global generators are put back
+    # afterwards so that a probe inside fit (DroplintCallback) does not reseed the user's
+    # data shuffling. TensorFlow's global seed stays set: it has no getter to restore from.
+    py_state, np_state = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(seed)
+    try:
+        return _measure(tf, keras, layer, input_shape, shape, seed, argument, draws, eager)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+def _measure(tf, keras, layer, input_shape, shape, seed, argument, draws, eager) -> Measured:
+    import numpy as np
+
     setup = _Setup(tf, keras, draws, eager, np.random.default_rng(seed))
     notes = [f"ran {'eagerly' if eager else 'in graph mode (tf.function), as fit runs it'}"]
     if any(not isinstance(d, int) for d in tuple(input_shape)[1:]):

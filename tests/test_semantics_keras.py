@@ -401,3 +401,18 @@ def test_tf_keras_construction_and_config(tf2):
     assert tf2["config"]["lstm_dropout_1.5"] == {"dropout": 1.0, "recurrent_dropout": 0.0}
     # recurrent_dropout > 0 forces implementation=1, so every gate gets its own masks
     assert tf2["config"]["lstm_recurrent_dropout_implementation"] == {"implementation": 1}
+
+
+def test_probe_puts_python_and_numpy_generators_back(keras):
+    """A probe inside fit (DroplintCallback(probe=True)) must not reseed the user's shuffling."""
+    import random
+
+    import numpy as np
+
+    random.seed(1234)
+    np.random.seed(1234)
+    expected = (random.random(), np.random.random())
+    random.seed(1234)
+    np.random.seed(1234)
+    probe.measure(keras.layers.Dropout(0.3), (None, 5, 4), seed=7, draws=4)
+    assert (random.random(), np.random.random()) == expected
