@@ -15,7 +15,7 @@ def _relative(path: Path, settings: Settings) -> str:
     if settings.root is not None:
         try:
             return path.resolve().relative_to(settings.root.resolve()).as_posix()
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the root, or a symlink loop
             pass
     return path.as_posix()
 
@@ -57,7 +57,8 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
     for raw in paths:
         p = Path(raw)
         if not p.exists():
-            yield raw, f"{raw}: No such file or directory"
+            why = "broken symlink or symlink loop" if p.is_symlink() else "No such file or directory"
+            yield raw, f"{raw}: {why}"
             continue
         if p.is_file() or (p.is_dir() and (p / "saved_model.pb").is_file()):
             if force_exclude and _excluded(p, settings, every_part=True):

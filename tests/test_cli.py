@@ -275,6 +275,16 @@ def test_missing_path_is_exit_2_and_other_paths_are_checked(project):
     assert [f["code"] for f in data["findings"]] == ["DL404"]
 
 
+def test_symlink_loop_is_one_error_line_and_other_paths_are_checked(project):
+    project("err.py", ERROR_SRC)
+    os.symlink("loop_b.py", project.root / "loop_a.py")
+    os.symlink("loop_a.py", project.root / "loop_b.py")
+    first = run("loop_a.py", "err.py")  # the first path is also where the config is looked up
+    assert first.exit_code == 2
+    assert one_error_line(first) == "droplint: error: loop_a.py: broken symlink or symlink loop"
+    assert "err.py:3:9: DL404 [error]" in first.stdout
+
+
 def test_syntax_error_is_dl900_and_other_files_checked(project):
     project("bad.py", "from keras import layers\nx = layers.Dropout(0.3\ndef (:\n")
     project("err.py", ERROR_SRC)
