@@ -395,13 +395,19 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
 @cli.command(short_help="Show what every dropout masks, with pictures.")
 @with_options(EXPLAIN_OPTIONS)
 def explain(paths: tuple[str, ...], **opts) -> int:
-    """Show what every dropout masks, with a picture of one sample's mask."""
+    """Show what every dropout masks, with a picture of one sample's mask. A file that cannot
+    be parsed or loaded (DL900, DL901) is one error line on stderr and exit status 1."""
+    from .render.text import location
+
     report = run_check(paths, opts)
     output = EXPLAIN_FORMATS[opts["output_format"]](report, opts)
     emit(output, make_console(opts["no_color"]), opts["output_file"])
     export(output, html=opts["html"], svg=opts["svg"])
+    unreadable = [f for f in report.findings if f.code in ("DL900", "DL901")]
+    for f in unreadable:
+        click.echo(fail_line(f"{location(f)}: {f.code} {f.message}"), err=True)
     print_errors(report)
-    return 2 if report.errors else 0
+    return 2 if report.errors else int(bool(unreadable))
 
 
 def export(output: Output, html: str | None = None, svg: str | None = None) -> None:

@@ -417,6 +417,17 @@ def test_explain_missing_path(project):
     assert "[site 0]" in result.stdout
 
 
+def test_explain_reports_a_file_it_cannot_parse(project):
+    project("m.py", INFO_SRC)
+    project("bad.py", "from keras import layers\nx = layers.Dropout(0.3\n")
+    for fmt in ("text", "json"):
+        result = run("explain", "--format", fmt, "bad.py", "m.py")
+        assert result.exit_code == 1
+        assert one_error_line(result).startswith("droplint: error: bad.py:")
+        assert " DL900 " in result.stderr
+    assert "[site 0]" in run("explain", "bad.py", "m.py").stdout
+
+
 # ------------------------------------------------------------------------------ rule / rules
 
 def test_rule_by_code_and_name(project):
