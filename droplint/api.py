@@ -141,10 +141,24 @@ def check_paths(paths: list[str], settings: Settings | None = None, *,
     sources = [p for p in files if p not in models]
     results = _check_many(sources, settings)
     for p in models:
+        if not keras_installed():
+            results.append(FileResult(p, [parse_error(p, NO_KERAS, None, None, code="DL901")]))
+            continue
         from .loaders.model import lint_model_file
 
         results.append(lint_model_file(p, settings, unsafe_load=unsafe_load, probe=probe))
     return assemble(results, settings, errors)
+
+
+NO_KERAS = ("model files are loaded with Keras, which is not installed here: pip install "
+            "'droplint[keras]' (TensorFlow) to check them; source files need neither")
+
+
+def keras_installed() -> bool:
+    """Can a model file be loaded here (Keras 3 or tf_keras importable)? Never imports them."""
+    from importlib.util import find_spec
+
+    return any(find_spec(name) is not None for name in ("keras", "tf_keras"))
 
 
 def analyze_source(code: str, filename: str = "<string>", *, settings: Settings | None = None,

@@ -503,6 +503,29 @@ def test_checking_source_imports_neither_tensorflow_nor_keras(project):
     assert "RV [0, 0] HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
+def test_model_file_without_keras_is_a_clear_dl901(project):
+    """Without Keras (the pre-commit environment) a named model file is DL901 saying what to
+    install, not an internal error; the source files next to it are still checked. The
+    subprocess stands for such an environment: Keras, tf_keras and h5py cannot be imported."""
+    project("err.py", ERROR_SRC)
+    project("m.h5", b"\x89HDF\r\n\x1a\n" + bytes(64))
+    project("m.keras", b"PK\x05\x06" + bytes(18))
+    code = (
+        "import sys\n"
+        "for name in ('keras', 'tf_keras', 'tensorflow', 'h5py'):\n"
+        "    sys.modules[name] = None\n"
+        "from droplint.cli import main\n"
+        "main(['--format', 'concise', 'm.h5', 'm.keras', 'err.py'])\n"
+    )
+    result = _sub([sys.executable, "-c", code], project.root)
+    assert result.returncode == 1 and result.stderr == "", result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("err.py:3:9: DL404 [error]")
+    for i, name in ((1, "m.h5"), (2, "m.keras")):
+        assert lines[i].startswith(f"{name}: DL901 [error] model files are loaded with Keras")
+        assert "pip install 'droplint[keras]'" in lines[i]
+
+
 def test_bare_droplint_prints_help(project):
     result = run()
     assert result.exit_code == 0
