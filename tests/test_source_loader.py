@@ -504,7 +504,7 @@ def test_functional_dropout_calls():
 # ------------------------------------------------------------------------------------------
 # Control flow: sound, never an invented edge.
 
-def test_loop_adds_layers_once():
+def test_loop_over_known_values_is_unrolled():
     g = graph("""
         import keras
         from keras import layers
@@ -514,10 +514,98 @@ def test_loop_adds_layers_once():
             model.add(layers.Dropout(0.2))
         model.add(layers.Dense(1))
     """)
-    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("Dense", [2])]
-    assert g.layers[1].args == {"units": UNKNOWN, "return_sequences": True}
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("LSTM", [2]),
+                        ("Dropout", [3]), ("Dense", [4])]
+    assert [(lay.kind, lay.args.get("units")) for lay in g.layers] == [
+        ("InputLayer", None), ("LSTM", 64), ("LSTM", 32), ("Dropout", None), ("Dense", 1)]
+    assert g.nodes[2].layer is g.nodes[4].layer  # the same arguments: one Layer, two nodes
+    assert g.nodes[3].output_shape == (None, 30, 32)
     assert g.nodes[-1].model_output
+    assert not g.notes
+
+
+LOOP_SEQUENTIAL = """
+import keras
+from keras.layers import LSTM, Dropout, Dense
+model = keras.Sequential([keras.Input((30, 8))])
+for _ in range({n}):
+    model.add(LSTM(16, return_sequences=True))
+    model.add(Dropout(0.2))
+model.add(Dense(1))
+"""
+
+LOOP_FUNCTIONAL = """
+import keras
+from keras import layers
+x = inp = keras.Input((30, 8))
+for i in range({n}):
+    x = layers.LSTM(16, return_sequences=True)(x)
+    x = layers.Dropout(0.2)(x)
+model = keras.Model(inp, layers.Dense(1)(x))
+"""
+
+
+@pytest.mark.parametrize("template", [LOOP_SEQUENTIAL, LOOP_FUNCTIONAL])
+def test_loop_with_a_known_count_links_iterations(template):
+    import droplint
+    g = graph(template.format(n=3))
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("LSTM", [2]),
+                        ("Dropout", [3]), ("LSTM", [4]), ("Dropout", [5]), ("Dense", [6])]
+    assert len(g.layers) == 4  # LSTM and Dropout: one Layer each, applied three times
+    assert g.nodes[-1].output_shape == (None, 30, 1)
+    report = droplint.analyze_source(template.format(n=3), "m.py", keras_version="3")
+    dl102 = [f for f in report.findings if f.code == "DL102"]
+    assert [(f.line, f.layer) for f in dl102] == [(7, "Dropout")]  # one finding, not two
+    once = droplint.analyze_source(template.format(n=1), "m.py", keras_version="3")
+    assert "DL102" not in [f.code for f in once.findings]
+
+
+@pytest.mark.parametrize("template", [LOOP_SEQUENTIAL, LOOP_FUNCTIONAL])
+def test_loop_with_a_large_known_count_runs_twice(template):
+    import droplint
+    g = graph(template.format(n=100))
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("LSTM", [2]),
+                        ("Dropout", [3]), ("Dense", [4])]
+    assert g.nodes[-1].output_shape == (None, 30, 1)  # a fixed point: shapes kept
+    report = droplint.analyze_source(template.format(n=100), "m.py", keras_version="3")
+    assert [f.line for f in report.findings if f.code == "DL102"] == [7]
+
+
+def test_loop_with_an_unknown_count_invents_no_edge_between_iterations():
+    import droplint
+    src = LOOP_FUNCTIONAL.format(n="n")
+    g = graph(src)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("Dense", [])]
     assert g.notes
+    report = droplint.analyze_source(src, "m.py", keras_version="3")
+    assert "DL102" not in [f.code for f in report.findings]
+    g = graph(LOOP_FUNCTIONAL.format(n=3).replace("    x = layers.Dropout",
+                                                  "    if i == j:\n        break\n"
+                                                  "    x = layers.Dropout"))
+    assert ("LSTM", [2]) not in chain(g)  # break: the count is not known
+
+
+def test_unrolled_loop_shapes_and_arguments_per_iteration():
+    g = graph("""
+        import keras
+        from keras import layers
+        x = keras.Input((32, 3))
+        for i in range(3):
+            x = layers.Bidirectional(layers.LSTM(2 ** i, return_sequences=True))(x)
+            x = layers.MaxPooling1D(2)(x)
+        y = x
+        for k in range(40):
+            y = layers.MaxPooling1D(2, padding="same")(y)   # changes shape each time
+        z = layers.Dense(1)(y)
+    """)
+    bidi = [n for n in g.nodes if n.kind == "Bidirectional"]
+    assert [n.layer.inner.args["units"] for n in bidi] == [1, 2, 4]
+    assert len({id(n.layer) for n in bidi}) == 3
+    assert [n.output_shape for n in bidi] == [(None, 32, 2), (None, 16, 4), (None, 8, 8)]
+    pools = [n for n in g.nodes if n.kind == "MaxPooling1D"]
+    assert [n.output_shape for n in pools[3:]] == [(None, 2, 8), (None, 1, 8)]
+    dense = g.nodes[-1]
+    assert dense.inputs == [pools[-1]] and dense.input_shape is None  # not a fixed point
 
 
 def test_loop_that_may_not_run_leaves_input_unknown():

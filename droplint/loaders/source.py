@@ -28,7 +28,8 @@ from . import SourceError
 from .keras_names import (CALL_PARAMS, LAYER_NAMES, MULTI_INPUT, SENSITIVE, SIGNATURES,
                           STATE_COUNT, WRAPPERS, classify, keras_api)
 from .positions import Positions, locate
-from .values import (ALWAYS, BUILTINS, COMPARE, CONST_TYPES, MAX_UNROLL, MISSING, NUMBER, START,
+from .values import (ALWAYS, BUILTINS, COMPARE, CONST_TYPES, MAX_UNROLL, MAX_UNROLL_COUNT,
+                     MAX_UNROLL_WORK, MISSING, NUMBER, START,
                      SUPER, TRAINING, Bound, Frame, FuncModel, Instance, LayerObj, QName, Scope,
                      SeqModel, Tensor, UserClass, UserFunc, arith, builtin, holds_layer,
                      known_const, merge, plain)
@@ -117,6 +118,18 @@ def _has_jump(node) -> bool:
     return any(_has_jump(c) for c in node.children)
 
 
+def hide(args: dict):
+    """`**kwargs` we cannot see may set any argument that matters: those become unknown."""
+    for key in SENSITIVE["dropout_layer"] + SENSITIVE["rnn"]:
+        args.setdefault(key, UNKNOWN)
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Equal constructor arguments (True and 1 differ)."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] and type(a[k]) is type(b[k]) for k in a)
+
+
 def _source_order(item) -> tuple:
     span = item.origin.span if isinstance(item, Layer) else item.span
     return (0, span.line, span.column) if span is not None else (1, 0, 0)
@@ -145,7 +158,8 @@ class Loader:
         self.api_votes: dict[str, int] = {}
         self.frame = self.root_frame = Frame(Scope())
         self.notes: set[str] = set()
-        self.memo: dict | None = None  # constructor call -> LayerObj while unrolling a loop
+        self.memo: dict | None = None  # constructor call -> [LayerObj] while unrolling loops
+        self.unroll_budget = 1  # body runs per run of the innermost unrolled loop body
         self.top = 0  # the module-level statement being analyzed
         self.cur_stmt = None  # the innermost statement being analyzed (for positions)
         self.calls: list[tuple] = []  # (wanted call, its statement)
@@ -393,28 +407,32 @@ class Loader:
             self.frame.self_obj.attrs = attrs
 
     def do_loop(self, node) -> bool:
-        """Loops: the body is analyzed once (one iteration); after the loop, a name the body
-        changed keeps the body's value only when the loop surely runs, else it is merged.
-        A loop over a known list of layer objects is unrolled (each object applied in turn;
-        a layer built in its body is one layer)."""
+        """Loops. A known iteration count (a range, a known list or tuple) of at most
+        MAX_UNROLL_COUNT, with no break/continue, is unrolled: each iteration analyzed in turn,
+        so iteration k's output feeds iteration k+1 (a layer built in the body is one Layer per
+        distinct arguments; each application is its own Node). A known count above that runs
+        the body twice: iteration 1, then one pass standing for every later iteration, fed by
+        the first. An unknown count runs the body once and merges with the state before the
+        loop (it may not run at all): no edge between iterations is invented."""
         if isinstance(node, cst.While):
             self.eval(node.test)
             return self.loop_once(node, None, UNKNOWN, sure=False)
         iterable = self.eval(node.iter)
-        if isinstance(iterable, range):
-            sure = len(iterable) > 0
-            item = iterable[0] if len(iterable) == 1 else UNKNOWN
-            return self.loop_once(node, node.target, item, sure)
-        if not isinstance(iterable, (tuple, list, str)):
+        if not isinstance(iterable, (range, tuple, list, str)):
             return self.loop_once(node, node.target, UNKNOWN, sure=False)
-        if 0 < len(iterable) <= MAX_UNROLL and any(map(holds_layer, iterable)) \
-                and not _has_jump(node.body):
-            return self.unroll(node, list(iterable))
+        count = len(iterable)
+        if count and not _has_jump(node.body):
+            budget = self.unroll_budget
+            if count <= MAX_UNROLL_COUNT and count * budget <= MAX_UNROLL_WORK or \
+                    count <= MAX_UNROLL and any(map(holds_layer, iterable)):
+                return self.unroll(node, list(iterable), count)
+            if count >= 2 and 2 * budget <= MAX_UNROLL_WORK:
+                return self.unroll(node, [iterable[0], UNKNOWN], 2, generic=True)
         item = UNKNOWN
         if iterable:
             first = iterable[0]
             item = first if all(merge(first, v) is first for v in iterable) else UNKNOWN
-        return self.loop_once(node, node.target, item, sure=len(iterable) > 0)
+        return self.loop_once(node, node.target, item, sure=count > 0)
 
     def loop_once(self, node, target, item, sure: bool) -> bool:
         before = self.snapshot()
@@ -432,19 +450,43 @@ class Loader:
             self.body(node.orelse.body)
         return sure and ended
 
-    def unroll(self, node: cst.For, items: list) -> bool:
-        outer = self.memo
+    def unroll(self, node: cst.For, items: list, count: int, generic=False) -> bool:
+        """Run the body once per item. `generic`: the second item stands for every iteration
+        after the first; what it leaves behind keeps a shape only where it is a fixed point
+        (the same as after the first iteration)."""
+        outer, budget = self.memo, self.unroll_budget
         self.memo = {} if outer is None else outer
+        self.unroll_budget = budget * count
         try:
+            states = []
             for item in items:
                 self.bind(node.target, item)
                 if self.body(node.body):
                     return True
+                if generic:
+                    states.append(self.snapshot())
         finally:
             self.memo = outer
+            self.unroll_budget = budget
+        if generic:
+            self.widen(states[0], states[1])
         if node.orelse is not None:
             return self.body(node.orelse.body)
         return False
+
+    def widen(self, first, later):
+        """After a loop analyzed as iteration 1 + a generic later iteration: a tensor whose
+        shape differs between the two states keeps its producer but not its shape."""
+        vars_ = self.frame.scope.vars
+        for k, v in later[0].items():
+            if isinstance(v, Tensor) and v.shape is not None:
+                old = first[0].get(k)
+                if not isinstance(old, Tensor) or old.shape != v.shape:
+                    vars_[k] = Tensor(v.node, None)
+        for (m, last), (_, old) in zip(later[1], first[1]):
+            if isinstance(last, Tensor) and m.last is last and \
+                    (not isinstance(old, Tensor) or old.shape != last.shape):
+                m.last = Tensor(last.node, None)
 
     def do_try(self, node) -> bool:
         branches = [lambda: self.body(node.body)]
@@ -932,11 +974,16 @@ class Loader:
         if category == "layer":
             self.vote(api)
             memo = self.memo
-            if memo is not None and id(node) in memo:
-                return memo[id(node)]
+            if memo is None:
+                return LayerObj(self.construct(name, api, node, values), node)
+            # Unrolling a loop: one Layer per distinct arguments of this constructor call.
+            args, _, inner, _ = self.map_args(name, values)
+            inner = getattr(inner, "layer", None)
+            for obj in memo.get(id(node), ()):
+                if _same(obj.layer.args, args) and obj.layer.inner is inner:
+                    return obj
             obj = LayerObj(self.construct(name, api, node, values), node)
-            if memo is not None:
-                memo[id(node)] = obj
+            memo.setdefault(id(node), []).append(obj)
             return obj
         if category == "input":
             self.vote(api)
@@ -993,8 +1040,8 @@ class Loader:
             return True
         return any(g is ALWAYS or mentions_training(g) for g in frame.guards)
 
-    def construct(self, kind, api, node, values, signature=None) -> Layer:
-        """A Layer from a constructor call: args mapped to keywords, spans requested."""
+    def map_args(self, kind, values, signature=None):
+        """Constructor arguments mapped to keywords: (args, arg nodes, inner value, its node)."""
         params = SIGNATURES.get(signature or kind, ())
         args: dict[str, Any] = {}
         arg_nodes: dict[str, cst.Arg] = {}
@@ -1031,14 +1078,19 @@ class Loader:
             if key in ("layer", "cell") and (kind in WRAPPERS or kind == "RNN"):
                 inner_value, inner_node = value, arg
                 continue
-            if key == "backward_layer" and isinstance(value, LayerObj):
-                self.unlist(value.layer)  # part of the wrapper, like its `layer`
             args[key] = plain(value)
             arg_nodes[key] = arg
         if hidden:
-            sensitive = SENSITIVE["dropout_layer"] + SENSITIVE["rnn"]
-            for key in sensitive:
-                args.setdefault(key, UNKNOWN)
+            hide(args)
+        return args, arg_nodes, inner_value, inner_node
+
+    def construct(self, kind, api, node, values, signature=None) -> Layer:
+        """A Layer from a constructor call: args mapped to keywords, spans requested."""
+        args, arg_nodes, inner_value, inner_node = self.map_args(kind, values, signature)
+        backward = next((v for a, v in values if a.keyword is not None
+                         and a.keyword.value == "backward_layer"), None)
+        if isinstance(backward, LayerObj):
+            self.unlist(backward.layer)  # part of the wrapper, like its `layer`
         origin = Origin(self.path)
         layer = Layer(kind, args, origin, api=api)
         if isinstance(inner_value, (LayerObj, Instance)) and inner_value.layer is not None:

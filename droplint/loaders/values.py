@@ -267,7 +267,9 @@ def arith(op, a, b):
         return UNKNOWN
 
 
-MAX_UNROLL = 32
+MAX_UNROLL = 32  # a loop over known layer objects
+MAX_UNROLL_COUNT = 16  # a loop with a known count (range(n), a known list)
+MAX_UNROLL_WORK = 64  # body runs of nested unrolled loops, all together
 BUILTINS = frozenset({"len", "range", "enumerate", "zip", "list", "tuple", "reversed", "int",
                       "float", "str", "bool", "abs", "round", "min", "max", "sum"})
 
