@@ -88,11 +88,34 @@ def check_data(data: bytes, path: str, settings: Settings) -> FileResult:
     if not _RELEVANT.search(data):
         return FileResult(path)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return FileResult(path, [parse_error(
-            path, f"cannot decode file as UTF-8: {exc.reason} at byte {exc.start}")])
+        text, _ = decode_source(data)
+    except DecodeError as exc:
+        return FileResult(path, [parse_error(path, str(exc))])
     return lint_text(text, path, settings)
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode_source(data: bytes) -> tuple[str, str]:
+    """Python source bytes -> (text, encoding), decoded as Python reads them (PEP 263: a UTF-8
+    BOM, or a `# -*- coding: ... -*-` line, else UTF-8). `text.encode(encoding)` writes it
+    back the same way (BOM included). Raises DecodeError with a one-line reason."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # unknown encoding, or a BOM with another coding cookie
+        raise DecodeError(f"cannot decode file: {exc.msg if hasattr(exc, 'msg') else exc}"
+                          ) from None
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        raise DecodeError(f"cannot decode file as {name}: {exc.reason} at byte {exc.start}"
+                          ) from None
 
 
 def _check_many(paths: list[str], settings: Settings) -> list[FileResult]:

@@ -353,7 +353,7 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
     from . import fixer
     from .api import assemble, check_data
     from .discover import _excluded
-    from .render.sources import Sources
+    from .render.sources import Sources, decode_text
 
     if paths != ("-",):
         raise DroplintError("`-` (read stdin) cannot be combined with other paths")
@@ -380,7 +380,7 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
     else:
         result = check_data(data, name, settings)
     report = assemble([result], settings)
-    text = data.decode("utf-8-sig", errors="replace")
+    text = decode_text(data, python=not name.endswith(".ipynb"))
     output = FORMATS[opts["output_format"]](
         report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"]))
     console = make_console(opts["no_color"])

@@ -7,7 +7,6 @@ applies them). This module decides which fixes to apply, checks that the result 
 """
 from __future__ import annotations
 
-import codecs
 import difflib
 import os
 import tempfile
@@ -142,17 +141,16 @@ def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False
         from .loaders.notebook import fix_notebook
 
         return fix_notebook(data, path, settings, unsafe=unsafe)
-    bom = data.startswith(codecs.BOM_UTF8)
+    from .api import DecodeError, decode_source
+
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        text, encoding = decode_source(data)
+    except DecodeError as exc:
         from .api import FileResult
 
-        return FileFix(path, data, data, result=FileResult(path, [parse_error(
-            path, f"cannot decode file as UTF-8: {exc.reason} at byte {exc.start}")]))
+        return FileFix(path, data, data, result=FileResult(path, [parse_error(path, str(exc))]))
     outcome = fix_text(text, lambda t: lint_text(t, path, settings), unsafe=unsafe)
-    after = data if outcome.text == text else \
-        (codecs.BOM_UTF8 if bom else b"") + outcome.text.encode("utf-8")
+    after = data if outcome.text == text else outcome.text.encode(encoding)
     return FileFix(path, data, after, outcome.fixed, outcome.result,
                    unified_diff(path, text, outcome.text))
 

@@ -179,9 +179,7 @@ def add_noqa_text(text: str, findings: list[Finding]) -> tuple[str, int]:
 
 def add_noqa_data(data: bytes, path: str, settings: Settings) -> tuple[bytes, int]:
     """`--add-noqa` on a file's content: the new content and how many lines were changed."""
-    import codecs
-
-    from .api import lint_text
+    from .api import DecodeError, decode_source, lint_text
 
     if path.endswith(".ipynb"):
         from .loaders.notebook import edit_notebook
@@ -196,13 +194,13 @@ def add_noqa_data(data: bytes, path: str, settings: Settings) -> tuple[bytes, in
         after, changes = edit_notebook(data, path, settings, edit)
         return after, count if changes else 0
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        text, encoding = decode_source(data)
+    except DecodeError:
         return data, 0
     new, count = add_noqa_text(text, lint_text(text, path, settings).findings)
     if not count:
         return data, 0
-    return (codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b"") + new.encode(), count
+    return new.encode(encoding), count
 
 
 def add_noqa_file(path: str, settings: Settings) -> int:

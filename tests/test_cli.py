@@ -304,6 +304,32 @@ def test_undecodable_file_is_dl900(project):
     assert "UTF-8" in result.stdout
 
 
+LATIN1_SRC = (b"# -*- coding: latin-1 -*-\n"
+              b"from keras.layers import CuDNNLSTM, Dropout  # caf\xe9\n"
+              b"a = Dropout(1.0)  # \xe9t\xe9\n"
+              b"b = CuDNNLSTM(4)\n")
+
+
+def test_coding_cookie_is_honoured_by_check_fix_and_add_noqa(project):
+    """PEP 263: Python runs a latin-1 file with a coding line, so droplint reads it, shows it
+    and writes it back in latin-1."""
+    project("l.py", LATIN1_SRC)
+    result = run("l.py")
+    assert result.exit_code == 1 and "DL900" not in result.stdout
+    assert "l.py:3:5: DL404 [error]" in result.stdout
+    assert "3 | a = Dropout(1.0)  # \u00e9t\u00e9" in result.stdout  # the frame, decoded
+    assert run("--fix", "l.py").exit_code == 1
+    assert (project.root / "l.py").read_bytes() == LATIN1_SRC.replace(
+        b"CuDNNLSTM", b"LSTM")
+    assert run("--add-noqa", "l.py").exit_code == 0
+    assert (project.root / "l.py").read_bytes().splitlines()[2] == \
+        b"a = Dropout(1.0)  # \xe9t\xe9  # noqa: DL404"
+    assert run("l.py").exit_code == 0
+    project("u.py", b"# coding: no-such-codec\nfrom keras import layers\nx = layers.LSTM(3)\n")
+    unknown = run("--format", "concise", "u.py")
+    assert unknown.stdout.startswith("u.py:1:1: DL900 [error] cannot decode file: unknown encoding")
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--format", "xml", "."], "--format"),
     (["--fail-on", "fatal", "."], "--fail-on"),

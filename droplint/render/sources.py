@@ -33,7 +33,7 @@ def _read(path: str, cell: int | None, text: str | None = None) -> list[str] | N
             data = Path(path).read_bytes()
         except OSError:
             return None
-        text = data.decode("utf-8-sig", errors="replace")
+        text = decode_text(data, python=cell is None)
     if cell is None:
         return text.splitlines()
     if cell < 1:
@@ -43,3 +43,16 @@ def _read(path: str, cell: int | None, text: str | None = None) -> list[str] | N
     except (ValueError, AttributeError, IndexError, KeyError, TypeError):
         return None
     return ("".join(source) if isinstance(source, list) else str(source)).splitlines()
+
+
+def decode_text(data: bytes, python: bool = True) -> str:
+    """For display, never an error: a Python file is decoded as Python reads it (PEP 263), a
+    notebook as the UTF-8 JSON it is."""
+    if python:
+        from ..api import DecodeError, decode_source
+
+        try:
+            return decode_source(data)[0]
+        except DecodeError:
+            pass
+    return data.decode("utf-8-sig", errors="replace")
