@@ -91,6 +91,10 @@ def load(pyproject: Path | None) -> Settings:
     if "fail-on" in table:
         kw["fail_on"] = parse_severity(table["fail-on"], pyproject)
     if "keras-version" in table:
+        if isinstance(table["keras-version"], float):  # TOML 3.10 is the number 3.1
+            raise ConfigError(f"{pyproject}: keras-version must be in quotes, e.g. "
+                              "keras-version = \"3.10\": unquoted, TOML reads a number "
+                              f"({table['keras-version']}), and 3.10 would be 3.1")
         kw["keras_version"] = str(table["keras-version"])
         from .keras_version import KerasVersionError, parse
 
@@ -100,7 +104,9 @@ def load(pyproject: Path | None) -> Settings:
             except KerasVersionError as exc:
                 raise ConfigError(f"{pyproject}: {exc}") from None
     if "respect-gitignore" in table:
-        kw["respect_gitignore"] = bool(table["respect-gitignore"])
+        if not isinstance(table["respect-gitignore"], bool):
+            raise ConfigError(f"{pyproject}: respect-gitignore must be true or false")
+        kw["respect_gitignore"] = table["respect-gitignore"]
     return Settings(**kw)
 
 

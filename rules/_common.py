@@ -198,8 +198,9 @@ def spatial_alternative(rate, shape: tuple, what: str = "features") -> str:
 
 
 def timesteps_alternative(shape: tuple) -> str:
+    """`noise_shape=(None, 30, 1)) drops whole timesteps` (the end of a Dropout call)."""
     _, t, _ = shape
-    return f"noise_shape={fmt_shape((None, t, 1))} drops whole timesteps"
+    return f"noise_shape={fmt_shape((None, t, 1))}) drops whole timesteps"
 
 
 def rnn_alternative(rnn: Node, rate, shape: tuple, keras: KerasVersion) -> str | None:
@@ -214,12 +215,26 @@ def rnn_alternative(rnn: Node, rate, shape: tuple, keras: KerasVersion) -> str |
     if kind != core.kind:
         call += f" (instead of {core.kind}, which has no dropout argument)"
     if mask.over_time == "same-every-step":
-        return f"{call} uses one mask for every timestep"
+        text = (f"{call} uses one mask for every timestep: it drops whole input features, "
+                f"mask {fmt_shape(mask.mask_shape)}")
+        return text + _cudnn_caveat(kind, keras)
     if mask.over_time == "fresh-each-step":
-        return (f"{call} in tf.keras {keras} also draws a fresh mask at every timestep when "
-                "trained with fit (graph mode); only unroll=True (or eager execution) uses one "
-                "mask for every timestep")
+        return (f"{call} is no alternative in tf.keras {keras}: under fit (graph mode) it too "
+                f"draws a fresh mask at every timestep, {fmt_shape(mask.mask_shape)}, single "
+                "entries; only unroll=True or eager calls reuse one mask for every timestep")
     return None
+
+
+def _cudnn_caveat(kind: str, keras: KerasVersion) -> str:
+    """What `dropout=` on an LSTM/GRU costs in the Keras 3 releases where it is a problem."""
+    if kind not in CUDNN_KINDS or not keras.is_keras3:
+        return ""
+    if keras.between((3, 0), (3, 3)):
+        return f" (but in Keras {keras} any dropout= rules out the cuDNN kernel)"
+    if keras.between((3, 4), (3, 8)):
+        return (f" (but in Keras {keras} on a GPU it is applied at inference too, see DL308; "
+                "fixed in 3.9)")
+    return ""
 
 
 def spatial_fix(graph: Graph, layer: Layer, keras: KerasVersion) -> Fix | None:

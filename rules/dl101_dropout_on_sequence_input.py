@@ -20,10 +20,14 @@ class DropoutOnSequenceInput(Rule):
     flicker on and off along the sequence. That is rarely what was meant: to remove whole
     features for the whole sequence use `SpatialDropout1D(rate)`
     (= `noise_shape=(None, 1, features)`); to remove whole timesteps use
-    `noise_shape=(None, timesteps, 1)`; or pass `dropout=rate` to the recurrent layer, which in
-    Keras 3 applies one feature mask at every timestep (tf.keras 2's default cuDNN path draws a
-    fresh one per step). It does not fire when there is a single feature: SpatialDropout1D
-    would then drop whole sequences.
+    `noise_shape=(None, timesteps, 1)`. Passing `dropout=rate` to the recurrent layer instead
+    depends on the Keras version: Keras 3 draws one `(batch, 1, features)` mask per call and
+    applies it at every timestep (whole input features), while tf.keras 2 under `fit` draws a
+    fresh `(batch, timesteps, features)` mask at every step, on the cuDNN path and on the cell
+    path alike (only `unroll=True` or eager calls reuse one mask), so there it is no
+    alternative. It does not fire when there is a single feature: on `(batch, timesteps, 1)`
+    `Dropout` already drops whole timesteps, and `SpatialDropout1D` would drop whole
+    samples.
 
     ## Fix safety
     Unsafe: `SpatialDropout1D(rate)` changes what is regularized (whole features instead of
@@ -95,13 +99,14 @@ class DropoutOnSequenceInput(Rule):
             rnns = recurrent_consumers(ctx.graph, node)
             if not rnns:
                 continue
-            parts = [f"Dropout({fmt_rate(rate)}) on {fmt_shape(shape)} drops "
-                     f"{describe(site.mask)}",
-                     spatial_alternative(rate, shape), timesteps_alternative(shape)]
+            parts = [spatial_alternative(rate, shape),
+                     f"Dropout({fmt_rate(rate)}, {timesteps_alternative(shape)}"]
             rnn_text = rnn_alternative(rnns[0], rate, shape, ctx.keras)
             if rnn_text:
                 parts.append(rnn_text)
+            message = (f"Dropout({fmt_rate(rate)}) on {fmt_shape(shape)} drops "
+                       f"{describe(site.mask)}. Instead: " + "; ".join(parts) + ".")
             if shape[2] is None:
-                parts.append("(the feature count is not known statically)")
-            yield ctx.report(self, node, "; ".join(parts) + ".", site=site,
+                message += " (The feature count is not known statically.)"
+            yield ctx.report(self, node, message, site=site,
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

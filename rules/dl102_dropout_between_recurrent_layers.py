@@ -17,8 +17,10 @@ class DropoutBetweenRecurrentLayers(Rule):
     entries, a new pattern at every step, so the next layer sees every unit of the previous
     one flicker along the sequence. Variational (per-sequence) dropout, as in Gal and
     Ghahramani, keeps one mask for the whole sequence: `SpatialDropout1D(rate)` drops whole
-    units of the lower layer for every step, and the next layer's own `dropout=rate` does the
-    same in Keras 3.
+    units of the lower layer for every step, in Keras 3 and tf.keras 2 alike. The next layer's
+    own `dropout=rate` does the same only in Keras 3 (one `(batch, 1, units)` mask per call);
+    tf.keras 2 under `fit` draws a fresh `(batch, timesteps, units)` mask at every step, like
+    the plain `Dropout` (only `unroll=True` or eager calls reuse one mask).
 
     ## Fix safety
     Unsafe: `SpatialDropout1D(rate)` drops whole units for the whole sequence instead of single
@@ -77,12 +79,13 @@ class DropoutBetweenRecurrentLayers(Rule):
             above = recurrent_consumers(ctx.graph, node)
             if not above:
                 continue
-            parts = [f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} "
-                     f"(return_sequences=True, {fmt_shape(shape)}) and "
-                     f"{rnn_name(above[0].layer)} drops {describe(site.mask)}",
-                     spatial_alternative(rate, shape, f"{below.layer.core.kind} units")]
+            unit = f"{below.layer.core.kind} units"
+            message = (f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} "
+                       f"(return_sequences=True, {fmt_shape(shape)}) and "
+                       f"{rnn_name(above[0].layer)} drops {describe(site.mask)}. Instead: "
+                       f"{spatial_alternative(rate, shape, unit)}")
             rnn_text = rnn_alternative(above[0], rate, shape, ctx.keras)
             if rnn_text:
-                parts.append("or pass it to the next layer: " + rnn_text)
-            yield ctx.report(self, node, "; ".join(parts) + ".", site=site,
+                message += "; or on the next layer, " + rnn_text
+            yield ctx.report(self, node, message + ".", site=site,
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

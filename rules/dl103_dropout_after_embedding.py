@@ -16,16 +16,19 @@ class DropoutAfterEmbedding(Rule):
     On a `(batch, tokens, dim)` embedding output `Dropout` zeroes single coordinates of each
     token vector, a new pattern for every token. Embedding dropout is usually meant either as
     dropping whole embedding dimensions for the whole sequence (`SpatialDropout1D(rate)`, the
-    Kaggle/AWD-LSTM idiom) or as word dropout, removing whole tokens
-    (`Dropout(rate, noise_shape=(None, tokens, 1))`). A mask from `Embedding(mask_zero=True)`
-    passes through either.
+    same mask at every token: the variational / "locked" dropout that Gal and Ghahramani and
+    AWD-LSTM apply to the embedded inputs) or as dropping whole tokens
+    (`Dropout(rate, noise_shape=(None, tokens, 1))`: each token position of a sample is
+    zeroed independently; the papers' word-type dropout, which removes every occurrence of a
+    word, needs a custom layer). A mask from `Embedding(mask_zero=True)` passes through
+    either; a token dropped this way stays unmasked, as a zero vector.
 
     ## Fix safety
     Unsafe: `SpatialDropout1D(rate)` drops whole embedding dimensions instead of single
     entries, which changes what is regularized.
 
     ## References
-    - [Gal and Ghahramani, A Theoretically Grounded Application of Dropout in Recurrent Neural Networks (2016), section 4.2 (word dropout)](https://arxiv.org/abs/1512.05287)
+    - [Gal and Ghahramani, A Theoretically Grounded Application of Dropout in Recurrent Neural Networks (2016), section 4.2 (word embedding dropout)](https://arxiv.org/abs/1512.05287)
     - [Merity et al., Regularizing and Optimizing LSTM Language Models (2017)](https://arxiv.org/abs/1708.02182)
     - [keras.layers.SpatialDropout1D](https://keras.io/api/layers/regularization_layers/spatial_dropout1d/)
     """
@@ -80,9 +83,9 @@ class DropoutAfterEmbedding(Rule):
             _, t, _ = shape
             message = (
                 f"Dropout({fmt_rate(rate)}) on the Embedding output {fmt_shape(shape)} drops "
-                f"{describe(site.mask)}; "
-                f"{spatial_alternative(rate, shape, 'embedding dimensions')}; word dropout "
+                f"{describe(site.mask)}. "
+                f"Instead: {spatial_alternative(rate, shape, 'embedding dimensions')}; or "
                 f"Dropout({fmt_rate(rate)}, noise_shape={fmt_shape((None, t, 1))}) drops whole "
-                "tokens.")
+                "tokens (token dropout).")
             yield ctx.report(self, node, message, site=site,
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

@@ -1,7 +1,7 @@
-from droplint.graph import SPATIAL_DROPOUT_KINDS
+from droplint.graph import SPATIAL_DROPOUT_KINDS, Layer
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import fmt_rate, fmt_shape
+from droplint.semantics import describe, explain, fmt_rate, fmt_shape
 
 from ._common import layer_sites, once_per_message, producer, rnn_name
 
@@ -83,11 +83,33 @@ class SpatialDropoutWrongRank(Rule):
             message = (f"{layer.kind}({fmt_rate(layer.args.get('rate'))}) expects a "
                        f"{n + 2}-D input {EXPECTED[n]} but gets {fmt_shape(shape)}{after}: "
                        "Keras raises ValueError when the layer is called. ")
-            if len(shape) == 2:
-                message += (f"Use Dropout({fmt_rate(layer.args.get('rate'))}) here, or move the "
-                            f"{layer.kind} before the layer that removes the time axis.")
-            elif 3 <= len(shape) <= 5:
-                message += f"Use SpatialDropout{len(shape) - 2}D for this rank, or Dropout."
-            else:
-                message += "Use Dropout."
+            message += _instead(layer, shape, ctx.keras)
             yield ctx.report(self, node, message, site=site)
+
+
+def _dropout(layer, shape, keras) -> str:
+    """`Dropout(0.3) (it drops single units, ...)`: a plain Dropout on this input."""
+    rate = layer.args.get("rate")
+    plain = explain(Layer("Dropout", {"rate": rate}, layer.origin), shape, keras)
+    what = f" (on {fmt_shape(shape)} it drops {describe(plain)})" if plain.mask_shape else ""
+    return f"Dropout({fmt_rate(rate)}){what}"
+
+
+def _instead(layer, shape, keras) -> str:
+    """What to write for an input of this shape, with what it would drop."""
+    rate = fmt_rate(layer.args.get("rate"))
+    rank = len(shape)
+    if rank == 2:
+        return (f"Use {_dropout(layer, shape, keras)} here, or move the {layer.kind} before "
+                "the layer that removes the time axis.")
+    channels = shape[-1]
+    if not 3 <= rank <= 5 or channels == 1:
+        why = "; a spatial dropout would drop whole samples, the last axis has size 1" \
+            if 3 <= rank <= 5 else ""
+        return f"Use {_dropout(layer, shape, keras)}{why}."
+    n = rank - 2
+    size = f" (size {channels})" if channels is not None else ""
+    everywhere = "for every step" if n == 1 else f"at every position of the {n} spatial axes"
+    return (f"On this rank SpatialDropout{n}D({rate}) drops whole entries of the last "
+            f"axis{size} {everywhere}; use it if that axis is the channels, else "
+            f"{_dropout(layer, shape, keras)}, or give the input its channel axis.")

@@ -17,14 +17,17 @@ class TimeDistributedDropout(Rule):
     `TimeDistributed`).
 
     ## Why is this bad?
-    `TimeDistributed` runs the inner layer on every step `(batch, features)` and draws a new
-    mask each time, which is exactly what a plain `Dropout` on the whole sequence does: the
-    wrapper adds a per-step loop and nothing else. It is often written in the hope of sharing
-    one mask across time, which it does not do. With an inner `noise_shape` it is worse: the
-    shape refers to one step, and a 1 in its batch axis shares the pattern across the batch
-    only in Keras 3 but across the batch **and** time in tf.keras 2, so the same code
-    regularizes differently after an upgrade. Say what you mean with a `noise_shape` on the
-    whole sequence, or `SpatialDropout1D`.
+    `TimeDistributed` applies the inner layer to each step `(batch, features)` (Keras 3 calls
+    it once per step; tf.keras 2 folds time into the batch and calls it once on
+    `(batch * timesteps, features)`), and either way every step gets its own mask, which is
+    exactly what a plain `Dropout` on the whole sequence does: the wrapper adds work and
+    nothing else. It is often written in the hope of sharing one mask across time, which it
+    does not do. With an inner `noise_shape` it is worse: the shape refers to one step, and a
+    1 in its batch axis shares the pattern across the batch only (a new one at every step) in
+    Keras 3, but across the batch **and** time in tf.keras 2, so the same code regularizes
+    differently after an upgrade. Say what you mean with a `noise_shape` on the whole
+    sequence, e.g. `Dropout(rate, noise_shape=(None, 1, features))` (= `SpatialDropout1D`)
+    for one feature mask per sample for the whole sequence.
 
     ## Fix safety
     Safe when the inner layer has no `noise_shape`: unwrapping to the inner layer draws masks
@@ -80,8 +83,8 @@ class TimeDistributedDropout(Rule):
                 on = f" on {fmt_shape(shape)}" if shape else ""
                 message = (f"{layer_call(layer)}{what} exactly like {layer_call(inner)}{on}: "
                            "the wrapper draws a new mask at every step and shares nothing "
-                           f"across time. Write {layer_call(inner)}, or SpatialDropout1D to "
-                           "drop whole features for the whole sequence.")
+                           f"across time. Write {layer_call(inner)}"
+                           f"{_spatial_advice(inner, shape)}.")
                 fix = fixes.fix("safe", f"unwrap to {layer_call(inner)}", fixes.unwrap(layer))
             else:
                 message = (f"{layer_call(layer)} with noise_shape={fmt_value(noise_shape)}: "
@@ -90,12 +93,36 @@ class TimeDistributedDropout(Rule):
                     k3 = explain(layer, shape, KERAS3).mask_shape
                     k2 = explain(layer, shape, KERAS2).mask_shape
                     if k3 and k2 and k3 != k2:
-                        message += (f"; on {fmt_shape(shape)} the mask is {fmt_shape(k3)} in "
-                                    f"Keras 3 but {fmt_shape(k2)} in tf.keras 2")
+                        message += (f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)} "
+                                    f"in Keras 3 but {_mask(layer, shape, KERAS2)} in tf.keras 2")
                     elif k3:
-                        message += f"; on {fmt_shape(shape)} the mask is {fmt_shape(k3)}"
+                        message += f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)}"
                 message += (". Write Dropout on the whole sequence with the noise_shape you "
-                            "mean, e.g. noise_shape=(None, 1, features) to share one mask "
-                            "across time.")
+                            f"mean{_sequence_example(inner, shape)}.")
                 fix = None
             yield ctx.report(self, layer, message, site=site, fix=fix)
+
+
+def _mask(layer, shape, keras) -> str:
+    """`(1, 20, 32): whole ..., the same pattern for every sample of the batch`."""
+    mask = explain(layer, shape, keras)
+    return f"{fmt_shape(mask.mask_shape)} ({describe(mask)})"
+
+
+def _spatial_advice(inner, shape) -> str:
+    """SpatialDropout1D as the alternative, unless it would drop whole samples (F == 1)."""
+    if shape is not None and len(shape) == 3 and shape[2] == 1:
+        return ""  # one feature: SpatialDropout1D would drop whole samples
+    rate = fmt_value(inner.args.get("rate"))
+    features = f", i.e. noise_shape={fmt_shape((None, 1, shape[2]))}" \
+        if shape is not None and len(shape) == 3 else ""
+    return (f", or SpatialDropout1D({rate}){features} to drop whole features for the whole "
+            "sequence")
+
+
+def _sequence_example(inner, shape) -> str:
+    if shape is None or len(shape) != 3 or shape[2] == 1:
+        return ""
+    rate = fmt_value(inner.args.get("rate"))
+    return (f", e.g. Dropout({rate}, noise_shape={fmt_shape((None, 1, shape[2]))}) for one "
+            "feature mask per sample for the whole sequence")

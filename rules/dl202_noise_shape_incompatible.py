@@ -1,8 +1,10 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import fmt_shape
+from droplint.graph import Layer
+from droplint.semantics import describe, explain, fmt_shape
 
-from ._common import input_rank, noise_shape_call, noise_shape_uses, once_per_message
+from ._common import (input_rank, noise_shape_call, noise_shape_uses, once_per_message,
+                      right_aligned)
 
 
 def mismatches(ns: tuple, shape: tuple) -> list[str]:
@@ -36,8 +38,10 @@ class NoiseShapeIncompatible(Rule):
     multiplied into the input (broadcast right-aligned). An entry that does not match fails
     with an incompatible-shapes error, but only when the layer runs in training, so the model
     builds, summarizes and predicts fine and breaks at the first `fit`. A noise_shape longer
-    than the input does not fail at all: it silently raises the output's rank, and the layers
-    after it see a tensor of the wrong shape.
+    than the input also builds fine (the symbolic output keeps the input's shape); under
+    `fit` Keras 3 and tf.keras 2 raise `ValueError` ("Shapes must be equal rank"), and an
+    eager call with `training=True` silently returns a tensor of higher rank, e.g.
+    `(batch, batch, timesteps, features)` for `noise_shape=(None, 1, 1, features)`.
 
     ## Fix safety
     No automatic fix: the intended axes are unknown.
@@ -82,11 +86,12 @@ class NoiseShapeIncompatible(Rule):
             shape = tuple(node.input_shape)
             call = noise_shape_call(layer, ns)
             if len(ns) > rank:
-                message = (f"{call} is longer than its {rank}-D input {fmt_shape(shape)}: Keras "
-                           f"does not fail but silently broadcasts the output to rank {len(ns)}. "
-                           f"Give one entry per input axis, e.g. noise_shape="
-                           f"{fmt_shape((None,) + (1,) * (rank - 2) + shape[-1:])} to drop whole "
-                           "features.")
+                message = (f"{call} is longer than its {rank}-D input {fmt_shape(shape)}: the "
+                           f"model builds, but fit() raises ValueError (\"Shapes must be equal "
+                           f"rank, but are {len(ns)} and {rank}\"), and an eager call with "
+                           f"training=True silently returns a rank-{len(ns)} tensor. Give one "
+                           "entry per input axis")
+                suggestion = ns[len(ns) - rank:]
             else:
                 problems = mismatches(ns, shape)
                 if not problems:
@@ -94,5 +99,23 @@ class NoiseShapeIncompatible(Rule):
                 message = (f"{call} does not fit its input {fmt_shape(shape)}: "
                            f"{'; '.join(problems)}. Training fails with an incompatible-shapes "
                            "error (inference does not run the mask). Use None, 1 or the input's "
-                           "size on each axis.")
+                           "size on each axis")
+                suggestion = ns
+            message += _example(layer, suggestion, shape, ctx.keras) + "."
             yield ctx.report(self, layer, message, site=site)
+
+
+def _example(layer: Layer, ns: tuple, shape: tuple, keras) -> str:
+    """`, e.g. noise_shape=(None, 1, 8): whole features, ...`: the noise_shape with one entry
+    per input axis, None in the batch axis and each entry that does not fit replaced by the
+    input's size; empty when that is not a valid mask either."""
+    padded = right_aligned(ns, len(shape))
+    fixed = [None]
+    for d, size in zip(padded[1:], shape[1:]):
+        fixed.append(d if d is None or d == 1 or d == size else size)
+    fixed = tuple(fixed)
+    mask = explain(Layer(layer.kind, {**layer.args, "noise_shape": fixed}, layer.origin),
+                   shape, keras)
+    if mask.mask_shape is None or mask.drops in ("unknown", "none"):
+        return ""
+    return f", e.g. noise_shape={fmt_shape(fixed)}, which drops {describe(mask)}"

@@ -3,7 +3,7 @@ from droplint.graph import SPATIAL_DROPOUT_KINDS
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import fmt_value, layer_call
+from ._common import applications, fmt_value, layer_call
 
 
 class SpatialDropoutNoiseShape(Rule):
@@ -57,9 +57,10 @@ class SpatialDropoutNoiseShape(Rule):
     )
 
     def check(self, ctx):
-        for layer in ctx.graph.layers:
+        for layer, nodes in applications(ctx.graph):
             if layer.kind not in SPATIAL_DROPOUT_KINDS:
                 continue
+            shape = nodes[0].input_shape if nodes else None
             bad = ["noise_shape"] if "noise_shape" in layer.args else []
             if layer.kind == "SpatialDropout1D" and "data_format" in layer.args:
                 bad.append("data_format")
@@ -67,14 +68,18 @@ class SpatialDropoutNoiseShape(Rule):
                 value = fmt_value(layer.args[argument])
                 call = f"{layer_call(layer)[:-1]}, {argument}={value})"
                 fix = None
-                advice = (f"Remove {argument}=, or use Dropout(rate, noise_shape=...) to choose "
-                          "the axes.")
+                rate = fmt_value(layer.args.get("rate"))
+                advice = (f"Remove {argument}=, or use Dropout({rate}, {argument}={value}) to "
+                          "choose the axes yourself.")
                 if argument == "data_format":
                     effect = ("SpatialDropout1D has no data_format: Keras raises TypeError "
                               "when the layer is built; it always drops whole channels of the "
                               "last axis")
-                    advice = ("Remove data_format=; for channels-first data use Dropout(rate, "
-                              "noise_shape=(None, channels, 1)).")
+                    channels = shape[1] if shape is not None and len(shape) == 3 \
+                        and shape[1] is not None else "channels"
+                    advice = (f"Remove data_format=; for channels-first data (batch, "
+                              f"channels, steps) use Dropout({rate}, "
+                              f"noise_shape=(None, {channels}, 1)).")
                 elif ctx.keras.is_keras3:
                     effect = ("Keras 3 raises TypeError when the layer is built: "
                               f"{layer.kind} computes its own noise shape (whole channels)")

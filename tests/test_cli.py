@@ -232,6 +232,8 @@ def test_explicit_config_file(project):
     ('[tool.droplint]\nkeras-version = "9"\n', "keras-version"),
     ('[tool.droplint]\nfail-on = "fatal"\n', "fail-on"),
     ('[tool.droplint\n', "pyproject.toml"),
+    ('[tool.droplint]\nkeras-version = 3.10\n', "must be in quotes"),  # TOML: 3.1
+    ('[tool.droplint]\nrespect-gitignore = "false"\n', "respect-gitignore"),
 ])
 def test_bad_config_is_one_line_exit_2(project, toml, needle):
     project("pyproject.toml", toml)
