@@ -1167,6 +1167,43 @@ def test_builtins_on_known_values():
         {"units": 66}, {"rate": 0.1}, {"rate": UNKNOWN}, {"units": 7}]
 
 
+def test_nested_def_in_call_and_cond_branches():
+    import droplint
+    src = textwrap.dedent("""
+        import tensorflow as tf
+        import keras
+
+        class L(keras.layers.Layer):
+            def call(self, x, training=None):
+                def noisy(t):
+                    return tf.nn.dropout(t, 0.1)            # runs inside call: unguarded
+                def helper(t):
+                    return tf.nn.dropout(t, 0.2)            # called only under a guard
+                a = noisy(x)
+                if training:
+                    b = helper(x)
+                c = tf.cond(training, lambda: tf.nn.dropout(x, 0.1), lambda: x)
+                d = tf.cond(training, lambda: x, lambda: tf.nn.dropout(x, 0.3))
+                e = tf.cond(not training, lambda: x, lambda: tf.nn.dropout(x, 0.4))
+                f = tf.cond(pred=training, true_fn=lambda: tf.nn.dropout(x, 0.5),
+                            false_fn=lambda: x)
+                return a
+
+        def outside(x):
+            def inner(t):
+                return tf.nn.dropout(t, 0.6)
+            return inner(x)
+    """)
+    g = load(src, "m.py")
+    got = [(text(src, c.span).split(",")[-1].strip(" )"), c.in_call, c.guarded)
+           for c in g.calls]
+    assert got == [("0.1", True, False), ("0.2", True, True), ("0.1", True, True),
+                   ("0.3", True, False), ("0.4", True, True), ("0.5", True, True),
+                   ("0.6", False, False)]
+    report = droplint.analyze_source(src, "m.py", keras_version="3")
+    assert [f.line for f in report.findings if f.code == "DL408"] == [8, 15]
+
+
 def test_guard_only_after_an_inference_exit():
     g = graph("""
         import tensorflow as tf

@@ -521,6 +521,7 @@ class Loader:
             self.frame.context == "class" else None
         func = UserFunc(node, self.frame.scope if cls is None else self.frame.scope.parent, cls,
                         defaults, self.top)
+        func.in_call = cls is None and self.frame.in_call  # a helper defined inside call()
         if cls is not None:
             cls.methods[node.name.value] = func
         else:
@@ -1013,22 +1014,29 @@ class Loader:
         return UNKNOWN
 
     def guard_call(self, name, node):
-        """tf.cond / smart_cond / in_train_phase: its branches count as guarded by training
-        when the predicate mentions it (in_train_phase always)."""
+        """tf.cond / smart_cond / K.switch / in_train_phase: the branch that runs only in
+        training counts as guarded (the true one when the predicate mentions `training`, the
+        false one for `not training`; in_train_phase's first)."""
         args = list(node.args)
         if not args:
             return UNKNOWN
-        pred = None
+        positional = [a for a in args if a.keyword is None and not a.star]
+        keyword = {a.keyword.value: a for a in args if a.keyword is not None}
+        train = None
+        if name == "in_train_phase":
+            train = positional[0] if positional else keyword.get("x")
+        else:
+            pred = keyword.get("pred") or keyword.get("condition") or keyword.get("training") \
+                or (positional[0] if positional else None)
+            rest = [a for a in positional if a is not pred]
+            true = keyword.get("true_fn") or keyword.get("then_expression") or \
+                (rest[0] if rest else None)
+            false = keyword.get("false_fn") or keyword.get("else_expression") or \
+                (rest[1] if len(rest) > 1 else None)
+            if pred is not None and mentions_training(pred.value):
+                train = false if _negates_training(pred.value) else true
         for arg in args:
-            if arg.keyword is not None and arg.keyword.value in ("pred", "training"):
-                pred = arg.value
-        if pred is None and name != "in_train_phase":
-            pred = args[0].value
-        guard = name == "in_train_phase" or (pred is not None and mentions_training(pred))
-        for arg in args:
-            if arg.value is pred:
-                self.eval(arg.value)
-            elif guard:
+            if arg is train:
                 self.guarded(ALWAYS, lambda a=arg: self.eval(a.value))
             else:
                 self.eval(arg.value)
@@ -1410,7 +1418,8 @@ class Loader:
             scope.vars[node.params.star_kwarg.name.value] = UNKNOWN
         cls = func.cls
         keras_cls = cls is not None and cls.keras is not None
-        in_call = cls is not None and node.name.value == "call"
+        in_call = cls is not None and node.name.value == "call" or func.in_call
+        guarded = not deferred and self.is_guarded()  # called under `if training:`
         if keras_cls and node.name.value == "call" and params:
             first = params[0].name.value
             if first not in keywords and not positional:
@@ -1418,6 +1427,7 @@ class Loader:
         frame = Frame(scope, "subclassed" if keras_cls else "functional", cls, in_call,
                       self_obj if isinstance(self_obj, Instance) else None)
         frame.soft = soft
+        frame.guarded_rest = guarded
         outer = self.frame
         self.frame = frame
         self.depth += 1

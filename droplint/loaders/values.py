@@ -67,7 +67,7 @@ class FuncModel:
 
 
 class UserFunc:
-    __slots__ = ("node", "scope", "cls", "defaults", "done", "top", "calls", "active")
+    __slots__ = ("node", "scope", "cls", "defaults", "done", "top", "calls", "active", "in_call")
 
     def __init__(self, node, scope, cls, defaults, top):
         self.node, self.scope, self.cls, self.defaults = node, scope, cls, defaults
@@ -75,6 +75,7 @@ class UserFunc:
         self.calls = 0  # times inlined at a call
         self.active = False  # being analyzed (recursion)
         self.top = top  # index of the module-level statement it is defined in
+        self.in_call = False  # defined inside a subclassed call(): runs inside it
 
 
 class UserClass:
