@@ -92,11 +92,12 @@ class TimeDistributedDropout(Rule):
                 if shape is not None:
                     k3 = explain(layer, shape, KERAS3).mask_shape
                     k2 = explain(layer, shape, KERAS2).mask_shape
+                    on = f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)}"
                     if k3 and k2 and k3 != k2:
-                        message += (f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)} "
-                                    f"in Keras 3 but {_mask(layer, shape, KERAS2)} in tf.keras 2")
+                        other = _mask(layer, shape, KERAS2)
+                        message += f"{on} in Keras 3 but {other} in tf.keras 2"
                     elif k3:
-                        message += f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)}"
+                        message += on
                 message += (". Write Dropout on the whole sequence with the noise_shape you "
                             f"mean{_sequence_example(inner, shape)}.")
                 fix = None
