@@ -4,6 +4,25 @@ __version__ = "0.1.0"
 # to rules/<module>.py under it.
 PROJECT_URL = "https://github.com/droplint/droplint"
 
+
+
+def _rules_of_a_source_checkout() -> None:
+    """`python -m droplint` in the root of a clone installed with `pip install .`: `droplint`
+    is then this folder, whose rules are in ../rules (installed, they ship as droplint.rules).
+    Let droplint.rules be found there too."""
+    import os
+    from importlib.util import find_spec
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    if os.path.isfile(os.path.join(root, "rules", "__init__.py")) \
+            and not os.path.isdir(os.path.join(here, "rules")) \
+            and find_spec("droplint.rules") is None:
+        __path__.append(root)
+
+
+_rules_of_a_source_checkout()
+
 from .api import analyze, analyze_source  # noqa: E402
 
 __all__ = ["analyze", "analyze_source", "__version__"]

@@ -513,6 +513,25 @@ def test_python_dash_m_and_console_script(project):
     assert usage.returncode == 2 and len(usage.stderr.splitlines()) == 1
 
 
+def test_python_dash_m_in_a_source_checkout_without_editable_install(project):
+    """`pip install . && python -m droplint ...` in the clone's root: `droplint` is the source
+    folder (the current directory comes first on sys.path) and its rules are in ../rules.
+    `-S` leaves out the editable install's finder; the dependencies come from site-packages."""
+    import site
+
+    repo = Path(__file__).resolve().parent.parent
+    for folder in ("droplint", "rules"):
+        shutil.copytree(repo / folder, project.root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    project("m.py", ERROR_SRC)
+    code = (f"import sys; sys.path[1:1] = {site.getsitepackages()!r}; "
+            "import runpy; runpy.run_module('droplint', run_name='__main__')")
+    result = _sub([sys.executable, "-S", "-c", code, "--format", "concise", "m.py"],
+                  project.root)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("m.py:3:9: DL404 [error]")
+
+
 def test_checking_source_imports_neither_tensorflow_nor_keras(project):
     project("m.py", INFO_SRC)
     project("t.py", "import tensorflow as tf\nx = tf.keras.layers.Dropout(0.3)\n"
