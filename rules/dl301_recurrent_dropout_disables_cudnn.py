@@ -1,6 +1,6 @@
 from droplint.report import Severity
 from droplint.rule import Rule
-from droplint.semantics import describe, explain
+from droplint.semantics import describe, explain, fmt_shape
 
 from ._common import active_rate, cudnn_layers, inside, rnn_site
 
@@ -14,18 +14,25 @@ class RecurrentDropoutDisablesCudnn(Rule):
     Keras (3, and tf.keras 2 alike) runs an LSTM/GRU on the fused cuDNN kernel only when its
     configuration is eligible, and any `recurrent_dropout` rules it out: the layer falls back
     to the generic step loop, about 25x slower to train on a GPU (tensorflow#38236). That can
-    be the right trade-off (recurrent dropout regularizes the state, one mask per gate for the
-    whole sequence), but it is easy to pay for without knowing.
+    be the right trade-off, but it is easy to pay for without knowing. What the recurrent
+    dropout drops: `recurrent_dropout > 0` forces `implementation=1`, so LSTM applies 4 state
+    masks `(batch, units)` (GRU 3), one per gate. In Keras 3 each is drawn once per call and
+    used at every timestep (variational dropout, Gal and Ghahramani); in tf.keras 2 under
+    `fit` they are drawn anew at every timestep (only `unroll=True` or eager calls reuse
+    them).
 
     ## Fix safety
-    No automatic fix: removing recurrent dropout changes the regularization. Alternatives:
-    keep only `dropout=` (input features, one mask for every timestep in Keras 3), or put a
-    `SpatialDropout1D` before the layer.
+    No automatic fix: removing recurrent dropout changes the regularization. Alternatives that
+    keep cuDNN: a `SpatialDropout1D(rate)` before the layer (whole input features for the
+    whole sequence, any version), or the layer's own `dropout=` (Keras 3.9 and later: one
+    input-feature mask for every timestep; in Keras 3.0 to 3.3 it rules out cuDNN too, in 3.4
+    to 3.8 it is applied at inference on a GPU (DL308), and in tf.keras 2 it draws a fresh
+    mask at every timestep under `fit`).
 
     ## References
-    - [tensorflow#38236: LSTM with recurrent_dropout is very slow on GPU](https://github.com/tensorflow/tensorflow/issues/38236)
+    - [tensorflow#38236: very slow training if recurrent_dropout above 0.0 in LSTM keras using GPU](https://github.com/tensorflow/tensorflow/issues/38236)
     - [keras.layers.LSTM](https://keras.io/api/layers/recurrent_layers/lstm/)
-    - [Gal and Ghahramani (2016)](https://arxiv.org/abs/1512.05287)
+    - [Gal and Ghahramani, A Theoretically Grounded Application of Dropout in Recurrent Neural Networks (2016)](https://arxiv.org/abs/1512.05287)
     """
 
     code = "DL301"
@@ -67,9 +74,28 @@ class RecurrentDropoutDisablesCudnn(Rule):
             site = rnn_site(ctx, layer, wrapper, "recurrent_dropout")
             mask = site.mask if site else explain(layer, None, ctx.keras, "recurrent_dropout")
             masks = f" ({mask.masks} masks, one per gate)" if mask.masks and mask.masks > 1 else ""
+            what = describe(mask)
+            if mask.mask_shape:
+                what = what.replace("single units",
+                                    f"single units of the {fmt_shape(mask.mask_shape)} state", 1)
             message = (f"{layer.kind}(recurrent_dropout={rd:g}){inside(wrapper)} rules out the "
                        "cuDNN kernel: training on a GPU falls back to the generic step loop, "
-                       f"about 25x slower (tensorflow#38236). It drops {describe(mask)}{masks}. "
-                       "If speed matters, keep only dropout= or put a SpatialDropout1D before "
-                       "the layer.")
+                       f"about 25x slower (tensorflow#38236). It drops {what}{masks}. If speed "
+                       f"matters, {_alternatives(rd, ctx.keras)}.")
             yield ctx.report(self, layer, message, argument="recurrent_dropout", site=site)
+
+
+def _alternatives(rate: float, keras) -> str:
+    """What keeps cuDNN, for this Keras version."""
+    spatial = (f"put SpatialDropout1D({rate:g}) before the layer (whole input features for the "
+               "whole sequence)")
+    if not keras.is_keras3:
+        return (f"{spatial}; the layer's own dropout= keeps cuDNN too, but in tf.keras {keras} "
+                "it draws a fresh mask at every timestep under fit")
+    if keras.between((3, 0), (3, 3)):
+        return f"{spatial}; in Keras {keras} the layer's own dropout= rules out cuDNN too"
+    if keras.between((3, 4), (3, 8)):
+        return (f"{spatial}; the layer's own dropout= would be applied at inference too on a "
+                f"GPU in Keras {keras} (DL308)")
+    return (f"{spatial}, or use only the layer's own dropout= (one input-feature mask for every "
+            "timestep)")

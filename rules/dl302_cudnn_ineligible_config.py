@@ -2,7 +2,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import cudnn_ineligible_reasons
 
-from ._common import cudnn_layers, inside
+from ._common import cudnn_layers, inside, layer_call
 
 
 class CudnnIneligibleConfig(Rule):
@@ -16,11 +16,13 @@ class CudnnIneligibleConfig(Rule):
     LSTM and GRU pick the fused cuDNN kernel by themselves only when all of these have their
     defaults (and `recurrent_dropout == 0`, see DL301). Otherwise training on a GPU runs the
     generic step loop, many times slower, with nothing in the logs to say so. With
-    `use_cudnn=True` (Keras 3) an ineligible configuration raises at call time.
+    `use_cudnn=True` Keras 3 raises at call time for an ineligible configuration; tf.keras 2's
+    LSTM and GRU have no `use_cudnn` argument at all and raise `TypeError` when built.
 
     ## Fix safety
-    No automatic fix: the activation or bias choice may be deliberate. Pass
-    `use_cudnn=False` to say the slow path is intended.
+    No automatic fix: the activation or bias choice may be deliberate. In Keras 3 pass
+    `use_cudnn=False` to say the slow path is intended; in tf.keras 2 (no `use_cudnn`)
+    suppress the finding with `# noqa: DL302`.
 
     ## References
     - [keras.layers.LSTM: cuDNN requirements](https://keras.io/api/layers/recurrent_layers/lstm/)
@@ -64,24 +66,43 @@ class CudnnIneligibleConfig(Rule):
             if use_cudnn is False:
                 continue
             reasons = cudnn_ineligible_reasons(layer)
-            forced = use_cudnn is True and ctx.keras.is_keras3
+            forced = use_cudnn is True
             if not forced:
                 reasons = [r for r in reasons if not r.startswith("recurrent_dropout=")]
             if not reasons:
                 continue
             listed = ", ".join(reasons)
-            name = f"{layer.kind}{inside(wrapper)}"
-            if forced:
+            name = f"{layer_call(layer)}{inside(wrapper)}"
+            defaults = ", ".join(_default(r) for r in reasons)
+            if forced and ctx.keras.is_keras3:
                 message = (f"{name} with use_cudnn=True and {listed}: this configuration cannot "
-                           "run on cuDNN, so Keras raises when the layer is called. Remove "
-                           f"{listed} or pass use_cudnn=False.")
+                           "run on cuDNN, so Keras raises when the layer is called. Write "
+                           f"{defaults}, or pass use_cudnn=False for the slow path.")
                 yield ctx.report(self, layer, message, argument="use_cudnn",
                                  severity=Severity.ERROR)
                 continue
-            defaults = "activation='tanh', recurrent_activation='sigmoid', use_bias=True, " \
-                       "unroll=False" + (", reset_after=True" if layer.kind == "GRU" else "")
+            if forced:
+                message = (f"{name} with use_cudnn=True: tf.keras {ctx.keras}'s {layer.kind} has "
+                           "no use_cudnn argument and raises TypeError when built (\"Keyword "
+                           f"argument not understood\"); with {listed} it could not use cuDNN "
+                           f"anyway. Remove use_cudnn=, and write {defaults} for cuDNN.")
+                yield ctx.report(self, layer, message, argument="use_cudnn",
+                                 severity=Severity.ERROR)
+                continue
+            slow = ("pass use_cudnn=False to say the slow path is intended" if ctx.keras.is_keras3
+                    else f"add `# noqa: DL302` if the slow path is intended (tf.keras {ctx.keras} "
+                         "has no use_cudnn)")
             message = (f"{name} with {listed} cannot use the cuDNN kernel: training on a GPU "
-                       f"runs the generic step loop, many times slower. Keep the defaults "
-                       f"({defaults}) for cuDNN, or pass use_cudnn=False to say the slow path "
-                       "is intended.")
+                       f"runs the generic step loop, many times slower. Write {defaults} for "
+                       f"cuDNN, or {slow}.")
             yield ctx.report(self, layer, message, argument=reasons[0].split("=")[0])
+
+
+DEFAULTS = {"recurrent_dropout": "recurrent_dropout=0", "activation": "activation='tanh'",
+            "recurrent_activation": "recurrent_activation='sigmoid'", "unroll": "unroll=False",
+            "use_bias": "use_bias=True", "reset_after": "reset_after=True"}
+
+
+def _default(reason: str) -> str:
+    """`activation='relu'` -> `activation='tanh'`: the cuDNN-eligible value."""
+    return DEFAULTS[reason.split("=")[0]]

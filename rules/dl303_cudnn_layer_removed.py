@@ -24,9 +24,9 @@ class CudnnLayerRemoved(Rule):
     Safe: `LSTM(units, ...)` / `GRU(units, ...)` with the defaults compute the same function and
     run on cuDNN on a GPU. The import is rewritten too (a `tf.compat.v1.keras.layers` import
     becomes `tensorflow.keras.layers`, whose LSTM picks cuDNN by itself). An attribute call
-    is renamed in place: `tf.compat.v1.keras.layers.CuDNNGRU` becomes
-    `tf.compat.v1.keras.layers.GRU`, which is Keras 3's GRU with TensorFlow >= 2.16 but the
-    v1 GRU (no automatic cuDNN) in tf.keras 2: there, write `tf.keras.layers.GRU`.
+    through `tf.compat.v1` on a name from `import tensorflow as tf` becomes
+    `tf.keras.layers.GRU`; other attribute calls are renamed in place (`compat.v1` reached
+    another way keeps the v1 GRU, without automatic cuDNN, in tf.keras 2).
 
     ## References
     - [TensorFlow 2.0 RNN guide: cuDNN by default](https://www.tensorflow.org/guide/keras/working_with_rnns#performance_optimization_and_cudnn_kernels)

@@ -12,11 +12,13 @@ class RnnDropoutOutOfRange(Rule):
     Checks that `dropout` and `recurrent_dropout` of a recurrent layer lie in [0, 1).
 
     ## Why is this bad?
-    Unlike the `Dropout` layer, recurrent layers do not raise for an out-of-range rate: they
-    clip it silently to [0, 1] (the built config shows the clipped value). A negative rate
-    becomes 0, no dropout. LSTM, GRU and ConvLSTM only drop when 0 < rate < 1, so a rate of 1
-    or more also means no dropout at all, while SimpleRNN with `dropout=1` zeroes all of its
-    inputs: the layer then learns from its state alone.
+    Unlike the `Dropout` layer, recurrent layers do not raise for an out-of-range rate when
+    built: they clip it silently to [0, 1] (the built config shows the clipped value). A
+    negative rate becomes 0, no dropout. LSTM, GRU and ConvLSTM only drop when
+    0 < rate < 1, so a rate of 1 or more also means no dropout at all. SimpleRNN applies any
+    rate above 0: in Keras 3 `dropout=1` zeroes every input (the layer learns from its state
+    alone) and `recurrent_dropout=1` zeroes the whole state; in tf.keras 2 either one makes
+    training fail with `ValueError` (the rate must be in [0, 1)), like `Dropout(1.0)`.
 
     ## Fix safety
     No automatic fix: the intended rate is unknown. A rate is the fraction dropped, e.g. 0.2.
@@ -62,16 +64,20 @@ class RnnDropoutOutOfRange(Rule):
                 if rate is None or 0 <= rate < 1:
                     continue
                 call = f"{layer.kind}({argument}={rate:g}){inside(wrapper)}"
+                clipped = " is clipped silently to 1" if rate > 1 else ""
                 if rate < 0:
-                    effect = "is clipped silently to 0: no dropout at all"
+                    effect = " is clipped silently to 0: no dropout at all"
                 elif layer.kind in CLIPPED_TO_ZERO_OFF:
-                    effect = (f"is clipped silently to 1, and {layer.kind} only drops when "
-                              "0 < rate < 1: this turns the dropout off")
+                    effect = (f"{clipped}: {layer.kind} only drops when 0 < rate < 1, so there "
+                              "is no dropout at all")
+                elif not ctx.keras.is_keras3:
+                    effect = (f"{clipped}: in tf.keras {ctx.keras} {layer.kind} refuses a rate "
+                              "of 1 when it runs, so training fails with ValueError")
                 elif argument == "dropout":
-                    effect = ("is clipped to 1: every input is zeroed at every step in "
-                              "training, the layer learns from its state alone")
+                    effect = (f"{clipped}: every input is zeroed at every step in training, "
+                              "the layer learns from its state alone")
                 else:
-                    effect = "is clipped to 1: the whole recurrent state is zeroed in training"
-                message = (f"{call} {effect}. A rate is the fraction dropped, in [0, 1), "
+                    effect = f"{clipped}: the whole recurrent state is zeroed in training"
+                message = (f"{call}{effect}. A rate is the fraction dropped, in [0, 1), "
                            "e.g. 0.2.")
                 yield ctx.report(self, layer, message, argument=argument)

@@ -17,9 +17,11 @@ class DoubleDropout(Rule):
     The inputs then pass two independent masks: with rates p and q an input value survives
     with probability (1-p)(1-q), so `Dropout(0.3)` before `LSTM(dropout=0.3)` keeps only 49%
     of the values, an effective rate of 0.51, which is rarely what either number was chosen
-    for. The two masks also differ in shape (e.g. single entries fresh at every step vs.
-    whole features for the whole sequence), so the combination is hard to reason about.
-    Keep one of them, with the rate you mean.
+    for. The two masks often differ in shape too: in Keras 3 the layer's `dropout=` drops
+    whole input features with one mask for every timestep, while a plain `Dropout` drops
+    single entries anew at every step (in tf.keras 2 under `fit` both are single entries,
+    fresh at every step), so the combination is hard to reason about. Keep one of them, with
+    the rate you mean.
 
     ## Fix safety
     No automatic fix: which of the two to keep is a modelling choice.
@@ -79,6 +81,7 @@ class DoubleDropout(Rule):
                            f"{rnn_name(rnn.layer, 'dropout')}{their_mask}: each input value "
                            f"survives both with probability (1-{p:g})(1-{q:g}) = {keep:.2g}, an "
                            f"effective rate of {1 - keep:.2g}. Keep one of the two with the "
-                           "rate you mean.")
+                           f"rate you mean: {layer_call(layer)} alone, or "
+                           f"{rnn_name(rnn.layer, 'dropout')} without the {layer.kind}.")
                 yield ctx.report(self, node, message, site=site)
                 break

@@ -59,8 +59,18 @@ class SeededBidirectionalDropout(Rule):
             if not rates:
                 continue
             message = (f"Bidirectional({layer.kind}({', '.join(rates)}, seed={seed})): Keras 3 "
-                       "copies the seed into the backward layer, so both directions drop the "
-                       "same inputs at every call. Remove seed= (use "
+                       "copies the seed into the backward layer, so both directions draw "
+                       f"identical masks at every call ({_what(given)}). Remove seed= (use "
                        "keras.utils.set_random_seed), or pass a backward_layer with its own "
                        "seed.")
             yield ctx.report(self, layer, message, argument="seed")
+
+
+def _what(given: dict) -> str:
+    """What the two directions drop alike."""
+    parts = []
+    if given["dropout"] > 0:
+        parts.append("the same input features")
+    if given["recurrent_dropout"] > 0:
+        parts.append("the same state units")
+    return " and ".join(parts) + " are dropped in both"

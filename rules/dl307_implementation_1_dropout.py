@@ -13,14 +13,16 @@ class Implementation1Dropout(Rule):
 
     ## Why is this bad?
     In that configuration Keras 3.8+ builds the input dropout masks with the wrong rank and the
-    first training step fails ("Rank of input (4) must be no greater than rank of output
-    shape (3)"); inference works, so the model builds and predicts and then crashes in `fit`.
-    `implementation=1` only selects how the gate matmuls are split; it matters for speed on
-    some hardware, never for results, and Keras forces it anyway when `recurrent_dropout > 0`.
+    first training step fails: under `fit` with "Shape must be at most rank 3 but is rank 4"
+    (an eager call with `training=True` says "Rank of input (4) must be no greater than rank
+    of output shape (3)"). Inference works, so the model builds and predicts and then crashes
+    in `fit`. `implementation=1` only selects how the gate matmuls are split (Keras forces it
+    anyway when `recurrent_dropout > 0`). tf.keras 2 is not affected.
 
     ## Fix safety
-    Safe: removing `implementation=1` leaves the default `implementation=2`, which computes the
-    same function.
+    Safe: the code cannot train as written. Without `implementation=1` the layer computes the
+    same function at inference, and in training applies one input mask `(batch, 1, features)`
+    shared by all gates instead of one per gate.
 
     ## References
     - [keras.layers.LSTM `implementation`](https://keras.io/api/layers/recurrent_layers/lstm/)
@@ -68,10 +70,11 @@ class Implementation1Dropout(Rule):
                     or dropout is None or rd != 0:
                 continue
             message = (f"{layer.kind}(dropout={dropout:g}, implementation=1){inside(wrapper)} "
-                       f"crashes in training in Keras {ctx.keras} (\"Rank of input (4) must be "
-                       "no greater than rank of output shape (3)\"); inference works, so the "
-                       "failure shows only in fit. Remove implementation=1: it changes speed, "
-                       "never results.")
+                       f"crashes in training in Keras {ctx.keras}: fit() fails with \"Shape "
+                       "must be at most rank 3 but is rank 4\" (an eager call: \"Rank of input "
+                       "(4) must be no greater than rank of output shape (3)\"); inference works, "
+                       "so the failure shows only in fit. Remove implementation=1 (the default "
+                       "implementation=2 computes the same function).")
             fix = fixes.fix("safe", "remove implementation=1",
                             fixes.remove_argument(layer, "implementation"))
             yield ctx.report(self, layer, message, argument="implementation", fix=fix)

@@ -12,10 +12,11 @@ class RnnDropoutAtInference(Rule):
     cuDNN-eligible (defaults, `recurrent_dropout == 0`, `use_cudnn` not False).
 
     ## Why is this bad?
-    Keras 3.4 let dropout run on the cuDNN path, and until 3.9 (keras#20983) that path applied
-    the input dropout mask **at inference too**: on a GPU, `predict` and `evaluate` drop and
-    rescale inputs at random, so predictions are noisy and lower-quality, while the same model
-    on a CPU is fine.
+    Keras 3.4 let `dropout > 0` run on the cuDNN path (keras#19645), and until 3.9
+    (keras#20983) that path applied the input dropout mask **at inference too**: on a GPU,
+    `predict` and `evaluate` drop and rescale input features at random, so predictions are
+    noisy and lower-quality, while the same model on a CPU is fine. tf.keras 2 and Keras 3.0
+    to 3.3 (where any `dropout` rules cuDNN out) are not affected.
 
     ## Fix safety
     No automatic fix. Upgrade to Keras >= 3.9; or pass `use_cudnn=False` (slower); or move the
@@ -23,7 +24,8 @@ class RnnDropoutAtInference(Rule):
     inference.
 
     ## References
-    - [keras#20983: LSTM dropout applied at inference with cuDNN](https://github.com/keras-team/keras/pull/20983)
+    - [keras#19645: Enable cudnn rnns when dropout is set](https://github.com/keras-team/keras/pull/19645)
+    - [keras#20983: Enable cuDNN RNNs when dropout is set and `training=True`](https://github.com/keras-team/keras/pull/20983)
     - [keras.layers.LSTM](https://keras.io/api/layers/recurrent_layers/lstm/)
     """
 
