@@ -106,6 +106,10 @@ class DropoutBeforeMasking(Rule):
                 return None
             how = ("adds noise to the padded steps" if kind == "GaussianNoise"
                    else "rescales kept values and zeroes dropped ones")
+            rate = number(node.layer.core, "rate")
+            if kind == "Dropout" and rate is not None and 0 < rate < 1:
+                how = (f"turns a padded value {value:g} into {value / (1 - rate):.3g} (kept, "
+                       f"scaled by 1/(1-{rate:g})) or 0 (dropped)")
             return Severity.ERROR, (f"it {how} in training, so padded steps no longer equal "
                                     f"{value:g} and are not masked")
         if kind == "GaussianDropout":

@@ -74,15 +74,16 @@ class RateLooksLikeKeepProb(Rule):
                 if rate is not None and 0.8 <= rate < 1:
                     call = f"{layer.kind}({argument}={rate:g}){inside(wrapper)}"
                     instead = f"{argument}={1 - rate:.2g}"
-                    yield ctx.report(self, layer, _message(call, rate, instead),
+                    what = "inputs" if argument == "dropout" else "recurrent state"
+                    yield ctx.report(self, layer, _message(call, rate, instead, what),
                                      argument=argument)
 
 
-def _message(call: str, rate: float, instead: str) -> str:
+def _message(call: str, rate: float, instead: str, what: str = "values") -> str:
     if call.startswith("GaussianDropout"):
         effect = (f"multiplies the values by noise of stddev sqrt({rate:g}/(1-{rate:g})) = "
                   f"{(rate / (1 - rate)) ** 0.5:.2g}, as strong as dropping {pct(rate)}")
     else:
-        effect = f"drops {pct(rate)} of the values and keeps {pct(1 - rate)}"
+        effect = f"drops {pct(rate)} of the {what} and keeps {pct(1 - rate)}"
     return (f"{call} {effect}: Keras' rate is the fraction dropped, not TF1's keep_prob. If "
             f"{rate:g} was meant as the fraction kept, write {instead}.")

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import rnn_dropout_arguments
 
-from ._common import layer_call
+from ._common import layer_call, rnn_name
 
 
 class ExplicitTrainingNone(Rule):
@@ -74,7 +74,9 @@ class ExplicitTrainingNone(Rule):
             is_rnn = layer.is_recurrent and rnn_dropout_arguments(layer)
             if not (layer.is_dropout or is_rnn):
                 continue
-            message = (f"{layer_call(layer) if layer.is_dropout else layer.kind} called with "
+            name = layer_call(layer) if layer.is_dropout \
+                else rnn_name(layer, *rnn_dropout_arguments(layer))
+            message = (f"{name} called with "
                        f"training=None inside call(): in Keras {ctx.keras} an explicit None "
                        "means inference mode, so its dropout is off even in fit(). Pass "
                        "training=training, or leave the keyword out.")

@@ -44,7 +44,7 @@ class SharedDropoutSeed(Rule):
 
     ## Why is this bad?
     A seeded layer starts its random stream from the seed; two layers with the same seed and
-    the same mask shape therefore draw **identical** masks at every step of training (with
+    the same mask shape therefore draw **identical** masks at every training step (with
     different rates, nested ones). Dropping the same positions in two places removes the
     independence dropout relies on. Seeds are usually copy-pasted for reproducibility; use
     `keras.utils.set_random_seed` once instead, or give each layer its own seed.
@@ -104,7 +104,8 @@ class SharedDropoutSeed(Rule):
             first = layers_seen[0]
             for site in layers_seen[1:]:
                 message = (f"{_describe(site)} draws the same {fmt_shape(shape)} masks as "
-                           f"{_describe(first)} at {where(first.node.layer)}: identical "
-                           "dropout patterns at every step. Give each layer its own seed, or "
+                           f"{_describe(first)} at {where(first.node.layer)}: the same "
+                           "entries are dropped in both at every training step. Give each "
+                           "layer its own seed, or "
                            "seed the program once with keras.utils.set_random_seed.")
                 yield ctx.report(self, site.node, message, site=site)
