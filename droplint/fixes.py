@@ -84,7 +84,7 @@ def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str) -> 
     if graph.built or o.span is None or o.name_span is None:
         return None
     if not is_bare_name(layer):
-        return (Edit.replace(o.name_span, new),)
+        return _tf_keras_callee(graph, layer, new) or (Edit.replace(o.name_span, new),)
     imports = _layer_imports(graph, old)
     if not imports:
         return None
@@ -105,6 +105,21 @@ def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str) -> 
     if not aliased:
         edits.append(Edit.replace(o.name_span, new))
     return tuple(sorted(set(edits), key=lambda e: (e.line, e.column)))
+
+
+def _tf_keras_callee(graph: Graph, layer: Layer, new: str) -> Edits | None:
+    """`tf.compat.v1.keras.layers.CuDNNGRU` -> `tf.keras.layers.GRU` when the callee starts
+    with a name bound by `import tensorflow [as tf]` (tf.compat.v1's GRU has no automatic
+    cuDNN in tf.keras 2)."""
+    o = layer.origin
+    parts = (o.callee or "").split(".")
+    if o.callee_span is None or "compat" not in parts:
+        return None
+    head = parts[0]
+    if not any(i.module == "" and i.name == "tensorflow" and (i.asname or i.name) == head
+               for i in graph.imports):
+        return None
+    return (Edit.replace(o.callee_span, f"{head}.keras.layers.{new}"),)
 
 
 def remove_argument(layer: Layer, argument: str) -> Edits | None:

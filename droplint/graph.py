@@ -58,6 +58,8 @@ class Origin:
     arg_removal_spans: dict[str, Span] = field(default_factory=dict)
     arg_value_spans: dict[str, Span] = field(default_factory=dict)  # keyword -> span of `value`
     inner_span: Span | None = None  # wrappers: the wrapped layer's call inside `Wrapper(...)`
+    callee_span: Span | None = None  # the callee as written: `tf.compat.v1.keras.layers.CuDNNGRU`
+    callee: str | None = None  # its dotted text (None when not a dotted name)
     layer_name: str | None = None  # built models only
 
 
@@ -144,7 +146,7 @@ class FunctionCall:
 class ImportedName:
     """A Keras name imported by the file (`from keras.layers import Dropout`), for fixes."""
 
-    module: str  # "keras.layers"
+    module: str  # "keras.layers"; "" for `import tensorflow as tf` (name "tensorflow")
     name: str  # "Dropout"
     asname: str | None
     span: Span  # the name inside the import statement

@@ -105,6 +105,21 @@ FIX_TEXT = [
         "ipt = Input(shape=(30, 8))\n"
         "model = Model(ipt, Dense(1)(FastGRU(10)(ipt)))\n",
     ),
+    (  # through tf.compat.v1 on `import tensorflow as tf`: the whole callee is rewritten
+        "DL303", "2",
+        "import tensorflow as tf\n\n"
+        "model = tf.keras.Sequential([\n"
+        "    tf.keras.Input(shape=(30, 8)),\n"
+        "    tf.compat.v1.keras.layers.CuDNNGRU(16, return_sequences=True),\n"
+        "    tf.compat.v1.keras.layers.CuDNNLSTM(4),\n"
+        "])\n",
+        "import tensorflow as tf\n\n"
+        "model = tf.keras.Sequential([\n"
+        "    tf.keras.Input(shape=(30, 8)),\n"
+        "    tf.keras.layers.GRU(16, return_sequences=True),\n"
+        "    tf.keras.layers.LSTM(4),\n"
+        "])\n",
+    ),
     (  # unwrap keeps the inner call as written
         "DL105", "3",
         "import keras\n\n"
@@ -306,3 +321,54 @@ def test_apply_fixes_merges_identical_edits_and_defers_overlaps():
     clash = Fix("safe", "three", (Edit(1, 5, 1, 9, "h()"),))
     fixed, count = apply_fixes(text, [first, second, clash])
     assert (fixed, count) == ("import m\na = g(y)\n", 2)
+
+
+# --- the messages say what each Keras version really does (tests/test_semantics_keras.py) ------
+
+@pytest.mark.parametrize(("code", "index", "keras", "present", "absent"), [
+    # tf.keras 2 under fit: RNN masks are fresh at every step on every path; Keras 3: one per call
+    ("DL301", 0, "2", ["a new pattern at every timestep", "(4 masks, one per gate)",
+                       "(None, 64) state"], ["the same mask"]),
+    ("DL301", 0, "3", ["the same mask at every timestep", "(4 masks, one per gate)"], []),
+    ("DL101", 0, "2", ["LSTM(dropout=0.3) is no alternative", "(None, 30, 8)"], []),
+    ("DL101", 0, "3", ["whole input features, mask (None, 1, 8)"], []),
+    # a noise_shape longer than the rank fails under fit (both versions, measured)
+    ("DL202", 1, "3", ["Shapes must be equal rank, but are 4 and 3", "noise_shape=(None, 1, 8)"],
+     ["does not fail"]),
+    ("DL307", 0, "3.8", ["Shape must be at most rank 3 but is rank 4"], []),
+    # rate 1: SimpleRNN and Dropout fail in tf.keras 2 training, zero everything in Keras 3
+    ("DL304", 2, "2", ["ValueError"], ["zeroed"]),
+    ("DL304", 2, "3", ["every input is zeroed"], ["ValueError"]),
+    ("DL304", 0, "3", ["no dropout at all"], ["clipped"]),
+    ("DL404", 0, "2", ["ValueError when the layer runs in training"], ["all zeros"]),
+    ("DL404", 0, "3", ["all zeros in training"], ["ValueError"]),
+    # tf.keras 2's LSTM/GRU take no use_cudnn
+    ("DL302", 0, "2", ["# noqa: DL302"], ["use_cudnn=False"]),
+    ("DL302", 1, "2", ["TypeError"], []),
+])
+def test_message_follows_the_keras_version(code, index, keras, present, absent):
+    (finding,) = _findings(BY_CODE[code].BAD[index], code, keras)
+    for text in present:
+        assert text in finding.message, (text, finding.message)
+    for text in absent:
+        assert text not in finding.message, (text, finding.message)
+
+
+def test_dl302_use_cudnn_true_is_an_error_in_tf_keras_2_too():
+    (finding,) = _findings(BY_CODE["DL302"].BAD[1], "DL302", "2")
+    assert finding.severity.value == "error"
+
+
+SINGLE_FEATURE = ("import keras\n\n"
+                  "inputs = keras.Input(shape=(30, 1))\n"
+                  "x = keras.layers.SpatialDropout2D(0.2)(inputs)\n"
+                  "y = keras.layers.TimeDistributed(keras.layers.Dropout(0.2))(inputs)\n")
+
+
+@pytest.mark.parametrize("code", ["DL104", "DL105"])
+def test_no_spatial_dropout_advice_for_a_single_feature(code):
+    """On (B, T, 1) SpatialDropout1D drops whole samples and Dropout whole timesteps."""
+    (finding,) = _findings(SINGLE_FEATURE, code, "3")
+    assert "SpatialDropout1D" not in finding.message
+    if code == "DL104":
+        assert "whole timesteps" in finding.message and "whole samples" in finding.message

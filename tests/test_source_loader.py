@@ -162,11 +162,30 @@ def test_imports_recorded_for_fixes():
     got = [(i.module, i.name, i.asname, text(src, i.span), text(src, i.statement).split()[0])
            for i in g.imports]
     assert got == [
+        ("", "tensorflow", "tf", "tensorflow", "import"),
         ("tensorflow.keras.layers", "CuDNNLSTM", None, "CuDNNLSTM", "from"),
         ("tensorflow.keras.layers", "Dense", "D", "Dense", "from"),
         ("keras", "layers", None, "layers", "from"),
     ]
-    assert text(src, g.imports[0].statement).endswith("Dense as D)")
+    assert text(src, g.imports[1].statement).endswith("Dense as D)")
+
+
+def test_module_imports_and_callee_recorded_for_fixes():
+    src = textwrap.dedent("""
+        import tensorflow as tf
+        import numpy as np, keras.layers
+        from tensorflow import keras
+        model = tf.keras.Sequential([tf.compat.v1.keras.layers.CuDNNGRU(16)])
+    """)
+    g = load(src, "m.py")
+    got = [(i.module, i.name, i.asname, text(src, i.span), text(src, i.statement))
+           for i in g.imports]
+    assert got == [
+        ("", "tensorflow", "tf", "tensorflow", "import tensorflow as tf"),
+        ("", "keras.layers", None, "keras.layers", "import numpy as np, keras.layers"),
+        ("tensorflow", "keras", None, "keras", "from tensorflow import keras")]
+    o = g.layers[0].origin
+    assert (o.callee, text(src, o.callee_span)) == ("tf.compat.v1.keras.layers.CuDNNGRU",) * 2
 
 
 def test_dominant_api():
@@ -1285,7 +1304,7 @@ def _all_spans(g: Graph) -> list:
     for lay in g.layers:
         o = lay.origin
         out.append((o.span, o.name_span, o.inner_span, o.arg_spans, o.arg_value_spans,
-                    o.arg_removal_spans))
+                    o.arg_removal_spans, o.callee_span))
     out += [n.call_spans for n in g.nodes] + [c.span for c in g.calls]
     out += [(i.span, i.statement) for i in g.imports if i.name != "*"]
     return out
@@ -1307,6 +1326,8 @@ def _corpus() -> list[str]:
         def f(d=keras.layers.Dropout(0.3)):
             return d
         é = "ü"; z = keras.layers.Dropout(0.4, noise_shape=(None, 1, 2))
+        import tensorflow as tf, keras.layers as kl
+        w = tf.compat.v1.keras.layers.CuDNNGRU(4); v = (kl.Dense)(2)
     """)]
     spec = importlib.util.find_spec("keras")
     layers = Path(list(spec.submodule_search_locations)[0]) / "src" / "layers"

@@ -130,7 +130,8 @@ class AstPositions(Positions):
             self.calls(owned, _header_calls(node))
         for stmt, name_node in imports:
             node = pairs.get(id(stmt))
-            if not isinstance(node, ast.ImportFrom):
+            if not isinstance(node, (ast.ImportFrom, ast.Import)) or \
+                    isinstance(node, ast.Import) is not isinstance(stmt, cst.Import):
                 raise Mismatch("import not paired")
             self.found[id(stmt)] = self.range(node)
             if isinstance(stmt.names, cst.ImportStar):
@@ -178,6 +179,8 @@ class AstPositions(Positions):
         if isinstance(func, cst.Attribute):
             end = self.offset(node.func.end_lineno, node.func.end_col_offset)
             self.found[id(func.attr)] = (end - len(func.attr.value), end)
+            if not func.lpar:
+                self.found[id(func)] = self.range(node.func)
         else:
             self.found[id(func)] = self.range(node.func)
         for arg, argument in zip(call.args, arguments):

@@ -598,6 +598,10 @@ class Loader:
                 self.frame.scope.vars[head] = QName(head)
             api = keras_api(path)
             self.vote(api)
+            if path.partition(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                asname = alias.asname.name.value if alias.asname and isinstance(
+                    alias.asname.name, cst.Name) else None
+                self.add_import(node, "", path, asname, alias.name)  # `import tensorflow as tf`
 
     def do_import_from(self, node: cst.ImportFrom):
         module = dotted(node.module) if node.module is not None else None
@@ -1107,6 +1111,7 @@ class Loader:
         self.graph.layers.append(layer)
         self.want_call(node)
         name_node = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
+        origin.callee = None if node.func.lpar else dotted(node.func)
         self.layer_sites.append((origin, node, name_node, arg_nodes, inner_node))
         return layer
 
@@ -1458,7 +1463,7 @@ class Loader:
         if id(call) in self.wanted:
             return
         name = call.func.attr if isinstance(call.func, cst.Attribute) else call.func
-        self.want(call, name, *call.args)
+        self.want(call, name, call.func, *call.args)
         self.calls.append((call, self.cur_stmt))
 
     def want(self, *nodes):
@@ -1475,6 +1480,8 @@ class Loader:
         for origin, call, name_node, arg_nodes, inner_arg in self.layer_sites:
             origin.span = pos.node_span(call)
             origin.name_span = pos.node_span(name_node)
+            if origin.callee is not None:
+                origin.callee_span = pos.node_span(call.func)
             if inner_arg is not None:
                 origin.inner_span = self.value_span(pos, inner_arg)
             args = list(call.args)
