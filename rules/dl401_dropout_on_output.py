@@ -75,7 +75,11 @@ class DropoutOnOutput(Rule):
                           f"rest by 1/(1-{rate:g}) before the loss")
             else:
                 effect = "in training it zeroes part of the predictions before the loss"
+            if src is not None and src.kind == "Dense":
+                advice = "Move it before the last Dense (on hidden activations)."
+            else:
+                advice = ("Put the output layer after it (it then acts on hidden activations), "
+                          "or remove it.")
             message = (f"{layer_call(layer)} is the model's output{after}: {effect}; at "
-                       "inference it does nothing. Move it before the last Dense (on hidden "
-                       "activations).")
+                       f"inference it does nothing. {advice}")
             yield ctx.report(self, node, message, site=site)
