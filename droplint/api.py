@@ -50,12 +50,38 @@ def lint_graph(graph: Graph, settings: Settings, path: str | None = None
     return findings, engine.to_sites(ctx)
 
 
+# 200 brackets opened in a row (empty pairs and other text between them allowed): nesting that
+# Python itself refuses (its limit is 200) and that crashes libcst's native parser (a stack
+# overflow kills the process) from about 1,500 levels. Searched in the brackets alone (fast).
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_DEEP = re.compile(r"(?:[(\[{](?:\(\)|\[\]|\{\})*){200}")
+
+
+def python_rejects_nesting(text: str) -> tuple[str, int, int] | None:
+    """(message, line, column) when `text` nests brackets deeper than Python compiles."""
+    if not _DEEP.search(_NOT_BRACKETS.sub("", text)):
+        return None
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return f"SyntaxError: {err.msg}", err.lineno or 1, err.offset or 1
+    except (ValueError, MemoryError, RecursionError) as err:
+        return f"SyntaxError: too deeply nested ({type(err).__name__} in Python's parser)", 1, 1
+    return None
+
+
 def lint_text(text: str, path: str, settings: Settings) -> FileResult:
     """Check one Python source text (already decoded)."""
     from .loaders.source import load
     from .noqa import unused_noqa
 
     result = FileResult(path, text=text)
+    too_deep = python_rejects_nesting(text)
+    if too_deep:
+        result.findings.append(parse_error(path, *too_deep))
+        return result
     try:
         graph = load(text, path)
     except SourceError as exc:

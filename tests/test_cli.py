@@ -306,6 +306,23 @@ def test_undecodable_file_is_dl900(project):
     assert "UTF-8" in result.stdout
 
 
+def test_nesting_python_refuses_is_dl900_not_a_crash(project):
+    """5,000 nested brackets crash libcst's native parser (the process dies); Python refuses
+    more than 200, so droplint reports what Python says, and checks the other files."""
+    head = "from keras.layers import Dropout\nx = "
+    project("deep.py", head + "[" * 5000 + "]" * 5000 + "\n")
+    project("pairs.py", head + "[[], " * 3000 + "]" * 3000 + "\n")
+    project("fine.py", head + "[" * 150 + "]" * 150 + "\n")
+    project("err.py", ERROR_SRC)
+    result = _sub([sys.executable, "-m", "droplint", "--format", "concise", "."], project.root)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "deep.py:2:205: DL900 [error] SyntaxError: too many nested parentheses"
+    assert lines[1].startswith("err.py:3:9: DL404 [error]")
+    assert lines[2].startswith("pairs.py:1:1: DL900 [error] SyntaxError: too deeply nested")
+    assert "fine.py" not in result.stdout
+
+
 LATIN1_SRC = (b"# -*- coding: latin-1 -*-\n"
               b"from keras.layers import CuDNNLSTM, Dropout  # caf\xe9\n"
               b"a = Dropout(1.0)  # \xe9t\xe9\n"
