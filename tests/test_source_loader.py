@@ -486,6 +486,99 @@ def test_subclassed_model_used_inside_another_is_not_outermost():
 # ------------------------------------------------------------------------------------------
 # Functional dropout ops.
 
+SUBCLASS_IN_GRAPH = """
+import keras
+from keras import layers
+
+class Encoder(keras.Model):
+    def __init__(self, units=16):
+        super().__init__()
+        self.lstm = layers.LSTM(units, return_sequences=True)
+        self.norm = layers.LayerNormalization()
+    def call(self, x, training=None):
+        return self.norm(self.lstm(x))
+
+inp = keras.Input((30, 8))
+enc = Encoder(32)
+y = enc(inp)
+y = layers.Dropout(0.2)(y)
+y = layers.LSTM(4)(y)
+model = keras.Model(inp, layers.Dense(1)(y))
+"""
+
+
+def test_subclassed_model_called_in_a_functional_graph_is_inlined():
+    import droplint
+    g = graph(SUBCLASS_IN_GRAPH)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("LayerNormalization", [1]),
+                        ("Dropout", [2]), ("LSTM", [3]), ("Dense", [4])]
+    assert g.nodes[1].layer.args == {"units": 32, "return_sequences": True}
+    assert g.nodes[3].input_shape == (None, 30, 32)
+    assert [n.model_output for n in g.nodes] == [False] * 5 + [True]
+    report = droplint.analyze_source(SUBCLASS_IN_GRAPH, "m.py", keras_version="3")
+    assert [(f.code, f.line) for f in report.findings if f.code.startswith("DL10")] == [
+        ("DL102", 16)]
+
+
+def test_subclassed_model_called_on_an_input_alone_is_the_outermost_model():
+    g = graph(SUBCLASS_IN_GRAPH.split("inp = ")[0] + textwrap.dedent("""
+        enc = Encoder()
+        out = enc(keras.Input((30, 8)))
+    """))
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("LayerNormalization", [1])]
+    assert [n.model_output for n in g.nodes] == [False, False, True]
+
+
+SUBCLASS_INIT = """
+import keras
+from keras import layers
+
+class MyDropout(layers.Dropout):
+    def __init__(self, rate, scale=1, **kwargs):
+        super().__init__(rate * scale, **kwargs)
+
+class Opaque(layers.Dropout):
+    def __init__(self, p):
+        super().__init__(**make_args(p))
+
+class Twice(layers.LSTM):
+    def __init__(self, units):
+        if units > 8:
+            super().__init__(units, dropout=0.1)
+        else:
+            super().__init__(units)
+
+class Child(MyDropout):
+    def __init__(self):
+        super().__init__(0.3, noise_shape=(None, 1, 8))
+
+x = keras.Input((30, 8))
+a = MyDropout(0.25, scale=2, seed=3)(x)
+b = Opaque(0.1)(x)
+c = Twice(n)(x)
+d = Child()(x)
+e = layers.LSTM(4, return_sequences=True)(x)
+f = MyDropout(0.2)(e)
+g = layers.LSTM(4)(f)
+"""
+
+
+def test_keras_layer_subclass_with_its_own_init_gets_the_super_call_arguments():
+    import droplint
+    g = graph(SUBCLASS_INIT)
+    drops = [(lay.kind, lay.args) for lay in g.layers if lay.kind != "InputLayer"]
+    hidden = {k: UNKNOWN for k in ("rate", "noise_shape", "seed", "stddev", "dropout",
+                                   "recurrent_dropout", "return_sequences")}
+    assert drops[0] == ("Dropout", {"rate": 0.5, "seed": 3})
+    assert drops[1][0] == "Dropout" and all(drops[1][1][k] is UNKNOWN for k in hidden)
+    assert drops[2][0] == "LSTM" and drops[2][1]["dropout"] is UNKNOWN  # two super calls
+    assert drops[3] == ("Dropout", {"rate": 0.3, "noise_shape": (None, 1, 8)})
+    assert all(lay.origin.name_span is None for lay in g.layers[1:5])  # no class renaming
+    report = droplint.analyze_source(SUBCLASS_INIT, "m.py", keras_version="3")
+    found = [(f.code, f.line, f.fix) for f in report.findings if f.code == "DL102"]
+    assert found == [("DL102", 30, None)]  # found, but MyDropout is not renamed
+
+
 def test_functional_dropout_calls():
     src = textwrap.dedent("""
         import tensorflow as tf
@@ -1159,9 +1252,9 @@ def test_loop_over_layer_objects_is_unrolled():
         model = M()
         model(keras.Input((10, 3)))
     """)
-    assert chain(g) == [("InputLayer", []), ("LSTM", []), ("GaussianNoise", [1]),
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("GaussianNoise", [1]),
                         ("Dropout", [2]), ("GaussianNoise", [3]), ("LSTM", [4]),
-                        ("GaussianNoise", [5])]
+                        ("GaussianNoise", [5])]  # called on an Input: call() inlined
     noise = [n.layer for n in g.nodes if n.kind == "GaussianNoise"]
     assert noise[0] is noise[1] is noise[2]  # built in the loop body: one layer
     assert [n.output_shape for n in g.nodes[1:]] == [

@@ -160,6 +160,7 @@ class Loader:
         self.notes: set[str] = set()
         self.memo: dict | None = None  # constructor call -> [LayerObj] while unrolling loops
         self.unroll_budget = 1  # body runs per run of the innermost unrolled loop body
+        self.super_calls: list | None = None  # super().__init__ arguments (construct_subclass)
         self.top = 0  # the module-level statement being analyzed
         self.cur_stmt = None  # the innermost statement being analyzed (for positions)
         self.calls: list[tuple] = []  # (wanted call, its statement)
@@ -218,7 +219,7 @@ class Loader:
         instantiation (defaults otherwise); `call` the input shape all uses agree on."""
         order = ["__init__", "build", "call"]
         order += [n for n in cls.methods if n not in order]
-        self_obj = Instance(cls)
+        self_obj = cls.instances[0] if len(cls.instances) == 1 else Instance(cls)
         shapes = cls.input_shapes
         shape = shapes[0] if shapes and all(s == shapes[0] for s in shapes) else None
         for name in order:
@@ -248,6 +249,11 @@ class Loader:
                 for value in cls.returns:
                     for t in self.tensors(value):
                         if t.node is not None:
+                            t.node.model_output = True
+                # Called in a functional graph: an output unless something consumes it.
+                for value in cls.inlined:
+                    for t in self.tensors(value):
+                        if t.node is not None and not self.graph.consumers(t.node):
                             t.node.model_output = True
 
     # -- statements -----------------------------------------------------------------------
@@ -1096,7 +1102,7 @@ class Loader:
             hide(args)
         return args, arg_nodes, inner_value, inner_node
 
-    def construct(self, kind, api, node, values, signature=None) -> Layer:
+    def construct(self, kind, api, node, values, signature=None, user=False) -> Layer:
         """A Layer from a constructor call: args mapped to keywords, spans requested."""
         args, arg_nodes, inner_value, inner_node = self.map_args(kind, values, signature)
         backward = next((v for a, v in values if a.keyword is not None
@@ -1112,6 +1118,8 @@ class Loader:
         self.want_call(node)
         name_node = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
         origin.callee = None if node.func.lpar else dotted(node.func)
+        if user:  # a user's subclass: renaming its class name would be no fix
+            name_node = origin.callee = None
         self.layer_sites.append((origin, node, name_node, arg_nodes, inner_node))
         return layer
 
@@ -1316,6 +1324,10 @@ class Loader:
     def method_call(self, bound: Bound, node, values):
         obj, name = bound.obj, bound.name
         positional = [v for a, v in values if a.keyword is None and not a.star]
+        if obj is SUPER:
+            if name == "__init__":
+                self.super_init(values)
+            return UNKNOWN
         if isinstance(obj, SeqModel):
             if name == "add" and positional:
                 self.seq_add(obj, positional[0])
@@ -1355,12 +1367,21 @@ class Loader:
 
     def call_instance(self, obj: Instance, node, values):
         """Calling an instance of a user class: a Keras layer subclass is applied like a
-        layer; a model subclass records the input shape it sees."""
+        layer; a model subclass called in a functional graph is inlined (its `__init__` on
+        this instance, then its `call` with these inputs); elsewhere it records the input
+        shape it sees."""
         if obj.layer is not None:
             return self.apply(obj.layer, node, values)
         if not obj.cls.keras:
             return UNKNOWN
         positional = [v for a, v in values if a.keyword is None and not a.star]
+        call = obj.cls.method("call")
+        if obj.cls.is_model and call is not None and self.frame.context == "functional":
+            self.initialize(obj)
+            result = self.invoke(call, values, obj)
+            if result is not UNKNOWN and result is not None:
+                obj.cls.inlined.append(result)
+                return result
         if positional and isinstance(positional[0], Tensor):
             obj.cls.input_shapes.append(positional[0].shape)
         return Tensor(None, None)
@@ -1368,17 +1389,63 @@ class Loader:
     # -- user functions and classes -------------------------------------------------------
 
     def instantiate(self, cls: UserClass, node, values):
-        layer = None
+        obj = Instance(cls)
+        obj.init_values = values
+        cls.instances.append(obj)
         if cls.keras and cls.keras != "Model":
             kind = cls.keras if cls.keras in LAYER_NAMES else "Layer"
             if kind != "Layer" and cls.method("__init__") is not None:
-                values = []  # its own __init__: arguments are not Keras' signature
-            layer = self.construct(kind, cls.api, node, values)
+                obj.layer = self.construct_subclass(kind, obj, node)
+            else:
+                obj.layer = self.construct(kind, cls.api, node, values, user=True)
         cls.inits.append(values)
         if cls.keras and self.frame.cls is not None and self.frame.cls is not cls \
                 and self.frame.cls.keras:
             cls.sub = True
-        return Instance(cls, layer)
+        return obj
+
+    def construct_subclass(self, kind, obj: Instance, node) -> Layer:
+        """A subclass of a Keras layer with its own `__init__`: run it on this instance; the
+        arguments are those of its one `super().__init__(...)` call (unknown otherwise, never
+        Keras' signature applied to the subclass's own parameters)."""
+        saved, self.super_calls = self.super_calls, []
+        try:
+            self.initialize(obj)
+            supers = self.super_calls
+        finally:
+            self.super_calls = saved
+        layer = self.construct(kind, obj.cls.api, node, [], user=True)
+        if len(supers) == 1:
+            args, _, inner, _ = self.map_args(kind, supers[0])
+            layer.args = args
+            if isinstance(inner, (LayerObj, Instance)) and inner.layer is not None:
+                layer.inner = inner.layer
+                self.unlist(inner.layer)
+        else:
+            hide(layer.args)
+        return layer
+
+    def initialize(self, obj: Instance):
+        """Run the class's `__init__` on this instance, with its arguments, once."""
+        if obj.ready:
+            return
+        obj.ready = True
+        init = obj.cls.method("__init__")
+        if init is not None:
+            self.invoke(init, obj.init_values, obj)
+
+    def super_init(self, values):
+        """`super().__init__(...)` in a method: a user base class's `__init__` runs on the
+        same instance; a Keras base records the arguments for construct_subclass."""
+        cls, self_obj = self.frame.cls, self.frame.self_obj
+        if isinstance(cls, UserClass):
+            for base in cls.bases:
+                func = base.method("__init__") if isinstance(base, UserClass) else None
+                if func is not None:
+                    self.invoke(func, values, self_obj)
+                    return
+        if self.super_calls is not None:
+            self.super_calls.append(values)
 
     def invoke(self, func: UserFunc, values, self_obj, deferred=False, input_shape=None):
         """Analyze a user function's body: inlined at each call (with the actual arguments;
@@ -1417,10 +1484,14 @@ class Loader:
                 scope.vars[name] = func.defaults.get(name, UNKNOWN)
                 if deferred:
                     soft.add(name)
+        exact = not deferred and not spread  # every argument of the call is known by name
         if isinstance(node.params.star_arg, cst.Param):
-            scope.vars[node.params.star_arg.name.value] = UNKNOWN
+            extra = tuple(positional[len(params):])
+            scope.vars[node.params.star_arg.name.value] = extra if exact else UNKNOWN
         if node.params.star_kwarg is not None:
-            scope.vars[node.params.star_kwarg.name.value] = UNKNOWN
+            named = {p.name.value for p in params + kwonly}
+            extra = {k: v for k, v in keywords.items() if k not in named}
+            scope.vars[node.params.star_kwarg.name.value] = extra if exact else UNKNOWN
         cls = func.cls
         keras_cls = cls is not None and cls.keras is not None
         in_call = cls is not None and node.name.value == "call" or func.in_call

@@ -80,7 +80,7 @@ class UserFunc:
 
 class UserClass:
     __slots__ = ("node", "name", "bases", "keras", "methods", "scope", "sub", "returns", "body",
-                 "api", "inits", "input_shapes")
+                 "api", "inits", "input_shapes", "instances", "inlined")
 
     def __init__(self, node, name, bases, keras, scope):
         self.node, self.name, self.bases, self.scope = node, name, bases, scope
@@ -92,6 +92,8 @@ class UserClass:
         self.api = "keras"
         self.inits: list = []  # the arguments of each instantiation
         self.input_shapes: list = []  # shapes it was built or called with
+        self.instances: list = []  # Instance objects made by calling it
+        self.inlined: list = []  # what its call() returned where inlined in a functional graph
 
     def attribute(self, name: str) -> Any:
         if self.body is not None and name in self.body.vars:
@@ -119,11 +121,13 @@ class UserClass:
 
 
 class Instance:
-    __slots__ = ("cls", "attrs", "layer")
+    __slots__ = ("cls", "attrs", "layer", "init_values", "ready")
 
     def __init__(self, cls: UserClass, layer: Layer | None = None):
         self.cls, self.layer = cls, layer
         self.attrs: dict[str, Any] = {}
+        self.init_values: list = []  # the arguments it was made with
+        self.ready = False  # its __init__ has run on it
 
 
 class Bound:
