@@ -697,6 +697,20 @@ def test_loop_with_an_unknown_count_invents_no_edge_between_iterations():
     assert ("LSTM", [2]) not in chain(g)  # break: the count is not known
 
 
+def test_loop_count_from_a_default_parameter_is_not_known():
+    g = graph("""
+        import keras
+        from keras import layers
+        def build(n=3):
+            x = inp = keras.Input((30, 8))
+            for _ in range(n):
+                x = layers.LSTM(16, return_sequences=True)(x)
+                x = layers.Dropout(0.2)(x)
+            return keras.Model(inp, x)
+    """)
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1])]
+
+
 def test_unrolled_loop_shapes_and_arguments_per_iteration():
     g = graph("""
         import keras

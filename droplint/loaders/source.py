@@ -5,11 +5,12 @@ names are bound to plain values (constants, imported dotted names, layer objects
 tensors, models; see values.py), so that `x = layers.Dropout(0.3)(x)` becomes a Layer, a
 Node and an edge. Whatever cannot be known statically is UNKNOWN and never guessed: an
 ambiguous producer gives no edge. Control flow: both branches of an unknown condition run
-and their bindings merge; a loop body runs once (a loop over known layer objects is
-unrolled); a user function is inlined at each call with its arguments (up to MAX_INLINE),
-and one never called is read at the end with its default values; classes are read at the
-end, `__init__` with the arguments of their only instantiation, `call` with the input shape
-their uses agree on.
+and their bindings merge; a loop with a known count is unrolled (a large one runs twice: the
+first iteration, then one standing for the rest), one with an unknown count runs once; a
+user function is inlined at each call with its arguments (up to MAX_INLINE), and one never
+called is read at the end with its default values; a subclassed model called in a
+functional graph is inlined there; other classes are read at the end, `__init__` with the
+arguments of their only instantiation, `call` with the input shape their uses agree on.
 
 Positions (1-based, end exclusive, columns in characters) are computed after the pass, only
 for the nodes reported (positions.py says how, and why that way).
@@ -29,10 +30,9 @@ from .keras_names import (CALL_PARAMS, LAYER_NAMES, MULTI_INPUT, SENSITIVE, SIGN
                           STATE_COUNT, WRAPPERS, classify, keras_api)
 from .positions import Positions, locate
 from .values import (ALWAYS, BUILTINS, COMPARE, CONST_TYPES, MAX_UNROLL, MAX_UNROLL_COUNT,
-                     MAX_UNROLL_WORK, MISSING, NUMBER, START,
-                     SUPER, TRAINING, Bound, Frame, FuncModel, Instance, LayerObj, QName, Scope,
-                     SeqModel, Tensor, UserClass, UserFunc, arith, builtin, holds_layer,
-                     known_const, merge, plain)
+                     MAX_UNROLL_WORK, MISSING, NUMBER, START, SUPER, TRAINING, Bound, Frame,
+                     FuncModel, Instance, LayerObj, QName, Scope, SeqModel, Tensor, UserClass,
+                     UserFunc, arith, builtin, holds_layer, known_const, merge, plain)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +424,9 @@ class Loader:
             self.eval(node.test)
             return self.loop_once(node, None, UNKNOWN, sure=False)
         iterable = self.eval(node.iter)
-        if not isinstance(iterable, (range, tuple, list, str)):
+        soft = self.frame.soft  # a default parameter value: a caller may pass another
+        if not isinstance(iterable, (range, tuple, list, str)) or \
+                soft and any(n in soft for n in names_in(node.iter)):
             return self.loop_once(node, node.target, UNKNOWN, sure=False)
         count = len(iterable)
         if count and not _has_jump(node.body):
