@@ -58,4 +58,4 @@ def test_hook_fails_on_a_bad_model_and_honours_exclude(tmp_path: Path):
     assert "explore.ipynb:cell 2:2:9: DL404 [error]" in out
     assert "vendored" not in out  # excluded in pyproject: --force-exclude drops it
     assert "good.py" not in out
-    assert "Found 2 findings (2 errors) in 2 files." in out
+    assert "Found 2 findings (2 errors) in 2 of 3 files." in out

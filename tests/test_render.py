@@ -87,7 +87,7 @@ def test_summary_counts_and_plurals(sources):
                   fix=False)]
     fs[1].fix = Fix("safe", "x", ())
     last = render_full(report(fs, files=3), sources).plain.splitlines()[-1]
-    assert last == ("Found 3 findings (1 error, 1 warning, 1 info) in 2 files; "
+    assert last == ("Found 3 findings (1 error, 1 warning, 1 info) in 2 of 3 files; "
                     "1 fixable with --fix (1 more with --unsafe-fixes).")
 
 

@@ -121,7 +121,9 @@ def summary(report: Report) -> Text:
     by_sev = ", ".join(f"{counts[s]} {s}{'s' if s != 'info' and counts[s] != 1 else ''}"
                        for s in ("error", "warning", "info") if counts[s])
     files = len({f.path for f in findings})
-    text = f"Found {plural(len(findings), 'finding')} ({by_sev}) in {plural(files, 'file')}"
+    checked = max(report.files_checked, files)
+    where = plural(files, "file") if files == checked else f"{files} of {plural(checked, 'file')}"
+    text = f"Found {plural(len(findings), 'finding')} ({by_sev}) in {where}"
     safe = sum(1 for f in findings if f.fix and f.fix.applicability == "safe")
     unsafe = sum(1 for f in findings if f.fix and f.fix.applicability != "safe")
     if safe:
