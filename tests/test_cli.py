@@ -594,3 +594,29 @@ def test_bare_droplint_prints_help(project):
     result = run()
     assert result.exit_code == 0
     assert "Commands:" in result.stdout and "check" in result.stdout
+
+
+def test_source_is_never_executed(tmp_path):
+    """Code with side effects at import, in a function and in a class body: checking,
+    explaining and fixing read it, and none of it runs."""
+    marker = tmp_path / "ran.txt"
+    src = tmp_path / "side_effects.py"
+    src.write_text(
+        "import pathlib\n"
+        "from keras import layers, models\n"
+        f"pathlib.Path({str(marker)!r}).write_text('module')\n\n"
+        "def build():\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('function')\n"
+        "    return models.Sequential([layers.Input((30, 8)), layers.Dropout(0.3),\n"
+        "                              layers.LSTM(4), layers.Dense(1)])\n\n"
+        "class Model(models.Model):\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('class body')\n\n"
+        "model = build()\n", encoding="utf-8")
+    for args in (["check", str(src)], ["explain", str(src)],
+                 ["check", "--fix", "--unsafe-fixes", str(src)]):
+        run(*args)
+        proc = subprocess.run([sys.executable, "-m", "droplint", *args],
+                              capture_output=True, text=True)
+        assert proc.returncode in (0, 1), proc.stderr
+    assert "SpatialDropout1D" in src.read_text(encoding="utf-8")  # the fix did run
+    assert not marker.exists()
