@@ -96,6 +96,39 @@ def run_case(name: str, target: Path, repeat: int, tree: bool, pylint_tree: bool
     print(f"  droplint target < {target_s} s: {status}")
 
 
+def loader_throughput(repeat: int) -> None:
+    """In-process lines/s of the source loader against libcst's own parse of the same text
+    (the floor: the loader parses with libcst, then one pass builds the graph), on the
+    installed Keras RNN and regularization layer sources."""
+    src = keras_src()
+    if src is None:
+        return
+    import libcst
+
+    from droplint.loaders.source import load
+
+    files = sorted((src / "layers" / "rnn").glob("*.py")) + \
+        sorted((src / "layers" / "regularization").glob("*.py"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    lines = sum(t.count("\n") for t in texts)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for t in texts:
+                fn(t)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    parse = best(libcst.parse_module)
+    full = best(lambda t: load(t, "x.py"))
+    print(f"\n== source loader, in process: {len(files)} files, {lines:,} lines")
+    print(f"  libcst.parse_module    {lines / parse:10,.0f} lines/s")
+    print(f"  droplint load          {lines / full:10,.0f} lines/s   "
+          f"{full / parse:.2f}x libcst's parse time")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -109,6 +142,7 @@ def main() -> int:
         print("keras is not installed: skipping the keras/src tree case")
     else:
         run_case("keras/src tree", src, args.repeat, True, args.pylint_tree, 6.0)
+    loader_throughput(max(args.repeat, 3))
     return 0
 
 

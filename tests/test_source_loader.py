@@ -1106,43 +1106,6 @@ def test_positional_signatures_match_keras(legacy):
             assert list(params) == real[name][:len(params)], name
 
 
-# ------------------------------------------------------------------------------------------
-# Speed (printed, not asserted).
-
-_SPEED_SCRIPT = """
-import importlib.util, sys, time
-from pathlib import Path
-import libcst
-from droplint.loaders.source import load
-root = Path(importlib.util.find_spec("keras").submodule_search_locations[0]) / "src" / "layers"
-files = sorted((root / "rnn").glob("*.py")) + sorted((root / "regularization").glob("*.py"))
-texts = [f.read_text() for f in files]
-lines = sum(t.count("\\n") for t in texts)
-def best(fn):
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for t in texts:
-            fn(t)
-        times.append(time.perf_counter() - start)
-    return min(times)
-parse, full = best(libcst.parse_module), best(lambda t: load(t, "x.py"))
-print(f"{lines} lines: parse {lines / parse:,.0f} lines/s, "
-      f"parse + load {lines / full:,.0f} lines/s")
-assert "keras" not in sys.modules and "tensorflow" not in sys.modules
-"""
-
-
-def test_speed_measurement(capsys):
-    """Lines per second on the installed Keras RNN and regularization sources, in a fresh
-    process (as the CLI runs: no TensorFlow loaded). Printed, not asserted."""
-    out = subprocess.run([sys.executable, "-c", _SPEED_SCRIPT], capture_output=True,
-                         text=True, check=True).stdout
-    with capsys.disabled():
-        print(f"\nsource loader: {out.strip()}")
-    assert "parse + load" in out
-
-
 def test_subclassed_model_gets_instantiation_arguments_and_build_shape():
     g = graph("""
         import keras
