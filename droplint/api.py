@@ -11,7 +11,7 @@ from pathlib import Path
 from . import engine, suppress
 from .config import Settings
 from .graph import Graph
-from .keras_version import resolve
+from .keras_version import newer_than_known, resolve
 from .loaders import SourceError
 from .report import Finding, Report, Severity, Site
 from .selection import selected_rules
@@ -161,6 +161,9 @@ def assemble(results: list[FileResult], settings: Settings, errors: list[str] | 
     if len(models) == 1 and all(r.keras is not None for r in results):
         keras = models.pop()  # only built models: the Keras they run under
     report = Report(str(keras), keras.source, errors=list(errors or []))
+    newer = newer_than_known(keras)
+    if newer:
+        report.notes.append(newer)
     for r in sorted(results, key=lambda r: r.path):
         report.notes.extend(f"{r.path}: {n}" for n in r.notes)
         offset = len(report.sites)

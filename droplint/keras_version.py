@@ -38,6 +38,16 @@ class KerasVersion:
         return (self.major, self.minor) >= (major, minor)
 
 
+def newer_than_known(version: KerasVersion) -> str | None:
+    """A note when `version` is newer than the newest release droplint knows of its major."""
+    latest = LATEST[version.major]
+    if (version.major, version.minor, version.patch) <= latest:
+        return None
+    known_s = ".".join(map(str, latest))
+    return (f"Keras {version} is newer than the newest Keras {version.major} droplint knows "
+            f"({known_s}): the explanations follow {known_s}")
+
+
 def parse(text: str, source: str = "config") -> KerasVersion:
     """`2`, `3`, `3.8` or `3.8.1` -> KerasVersion. Raises KerasVersionError on anything else."""
     m = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?[\w.+-]*\s*", str(text))

@@ -620,3 +620,14 @@ def test_source_is_never_executed(tmp_path):
         assert proc.returncode in (0, 1), proc.stderr
     assert "SpatialDropout1D" in src.read_text(encoding="utf-8")  # the fix did run
     assert not marker.exists()
+
+
+def test_a_keras_newer_than_droplint_knows_is_noted(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text(INFO_SRC, encoding="utf-8")
+    newer = run("check", "--keras-version", "3.99", "--format", "json", str(src))
+    notes = json.loads(newer.output)["notes"]
+    assert notes == ["Keras 3.99.0 is newer than the newest Keras 3 droplint knows (3.15.1): "
+                     "the explanations follow 3.15.1"]
+    known = run("check", "--keras-version", "3.15", "--format", "json", str(src))
+    assert json.loads(known.output)["notes"] == []
