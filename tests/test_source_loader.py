@@ -1444,3 +1444,11 @@ def test_bidirectional_backward_layer_and_star_import_span(monkeypatch):
 
     monkeypatch.setattr(positions, "AstPositions", refuse)
     assert text(src, load(src, "m.py").imports[0].span) == "*"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_lines_are_pythons_for_every_newline_style(newline):
+    src = newline.join(["from keras import layers", "", "x = layers.Dropout(0.3)", ""])
+    (layer,) = load(src, "m.py").layers
+    assert (layer.origin.span.line, layer.origin.span.column) == (3, 5)
+    assert (layer.origin.span.end_line, layer.origin.span.end_column) == (3, 24)

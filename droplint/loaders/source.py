@@ -1633,6 +1633,10 @@ def syntax_error(text: str, exc: Exception) -> SourceError:
 
 def load(text: str, path: str) -> Graph:
     """Parse Python source and describe the Keras networks it builds. Never executes it."""
+    if "\r" in text:
+        # Python counts a lone CR (classic Mac) as a line break, as CRLF; give the parsers
+        # plain LF so that lines and columns are Python's (one break stays one break).
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, ValueError, RecursionError, MemoryError) as exc:
