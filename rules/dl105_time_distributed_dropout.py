@@ -81,7 +81,8 @@ class TimeDistributedDropout(Rule):
             if noise_shape is None:
                 what = f" drops {describe(site.mask)}," if site and site.mask.mask_shape else ""
                 on = f" on {fmt_shape(shape)}" if shape else ""
-                message = (f"{layer_call(layer)}{what} exactly like {layer_call(inner)}{on}: "
+                message = (f"{layer_call(layer)}{what} {'exactly ' if what else 'drops exactly '}"
+                           f"like {layer_call(inner)}{on}: "
                            "the wrapper draws a new mask at every step and shares nothing "
                            f"across time. Write {layer_call(inner)}"
                            f"{_spatial_advice(inner, shape)}.")
