@@ -101,6 +101,7 @@ def fix_text(text: str, lint: Callable[[str], object], *, unsafe: bool = False,
     fixed: list[Finding] = []
     if any(f.code == "DL900" for f in result.findings) or not parses(text):
         return FixOutcome(text, fixed, result)
+    original, replaced = text, set()
     for _ in range(max_passes):
         chosen = _select(result.findings, unsafe)
         if not chosen:
@@ -108,10 +109,26 @@ def fix_text(text: str, lint: Callable[[str], object], *, unsafe: bool = False,
         new, applied = _one_pass(text, chosen)
         if not applied or new == text:
             break
+        replaced |= fixes.replaced_words(text, [e for f in applied for e in f.fix.edits])
         text = new
         fixed.extend(applied)
         result = lint(text)
+    pruned = _prune_imports(original, text, replaced)
+    if pruned != text:
+        text, result = pruned, lint(pruned)
     return FixOutcome(text, fixed, result)
+
+
+def _prune_imports(original: str, text: str, replaced: set[str]) -> str:
+    """The fixed text without the keras names whose last use the fixes replaced
+    (fixes.prune_imports), when the result parses. Not in a notebook program with IPython
+    lines: those are masked here, and could mention the name."""
+    from .loaders.notebook import PLACEHOLDER
+
+    if not replaced or PLACEHOLDER in text:
+        return text
+    pruned = fixes.prune_imports(original, text, replaced)
+    return pruned if pruned != text and parses(pruned) else text
 
 
 # --- files ------------------------------------------------------------------------------------

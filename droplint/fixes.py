@@ -7,6 +7,7 @@ edits, 1-based line/column, end exclusive, so the user's formatting is kept arou
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from .graph import Graph, ImportedName, Layer, Span
@@ -209,3 +210,143 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
         accepted.extend(f.edits)
         count += 1
     return (apply_edits(text, accepted) if count else text), count
+
+
+# --- imports the fixes left unused ------------------------------------------------------------
+#
+# `Dropout(0.3)` -> `SpatialDropout1D(0.3)` adds SpatialDropout1D to `from keras.layers import
+# Dropout`; when that was the last Dropout, the name stays imported and unused (ruff F401).
+# After the fixes, `prune_imports` removes such names, conservatively: only from
+# `from <keras module> import ...` statements, only names used before fixing whose use a fix
+# replaced, and only when the name appears nowhere else in the text as a whole word (code,
+# strings and comments all count).
+
+def replaced_words(text: str, edits: Iterable[Edit]) -> set[str]:
+    """The words in the parts of `text` that `edits` replace or delete."""
+    starts = _offsets(text)
+    words: set[str] = set()
+    for e in edits:
+        old = text[_index(starts, e.line, e.column):_index(starts, e.end_line, e.end_column)]
+        words.update(re.findall(r"\w+", old))
+    return words
+
+
+def _mentioned(name: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+
+
+def _keras_imports(text: str):
+    """The parsed `text` (wrapper, positions, parents) and, for each
+    `from <keras module> import a, b as c` in it, (statement line, ImportFrom, module,
+    [(alias, bound name)], start, end): start/end are the offsets of the statement without
+    its semicolon or trailing comment."""
+    import libcst as cst
+    from libcst.helpers import get_full_name_for_node
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    starts = _offsets(text)
+    found = []
+    for node, pos in positions.items():
+        if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None \
+                or isinstance(node.names, cst.ImportStar):
+            continue
+        module = get_full_name_for_node(node.module) or ""
+        if not any(p in ("keras", "tf_keras") for p in module.split(".")):
+            continue
+        names = [(a, a.evaluated_alias or a.evaluated_name) for a in node.names]
+        found.append((parents[node], node, module, names,
+                      _index(starts, pos.start.line, pos.start.column + 1),
+                      _index(starts, pos.end.line, pos.end.column + 1)))
+    return wrapper, positions, parents, found
+
+
+def _used_imports(text: str) -> set[tuple[str, str, str]]:
+    """(module, name, bound name) of the keras names imported and mentioned elsewhere."""
+    *_, found = _keras_imports(text)
+    return {(module, alias.evaluated_name, bound)
+            for _line, _node, module, names, a, b in found
+            for alias, bound in names if _mentioned(bound, text[:a] + "\n" + text[b:])}
+
+
+def _breaks_line(comma) -> bool:
+    import libcst as cst
+
+    return isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after,
+                                                       cst.ParenthesizedWhitespace)
+
+
+def _without(node, keep):
+    """The ImportFrom `node` keeping only the aliases in `keep` (a non-empty list), commas
+    mended: a kept name followed on its line by a removed one that ended the line takes that
+    comma (the line break and its comment: `SpatialDropout1D, Dropout,  # c` ->
+    `SpatialDropout1D,  # c`), and the last name left gets the comma of the original last."""
+    import libcst as cst
+
+    names: list = []
+    for alias in node.names:
+        if any(alias is k for k in keep):
+            names.append(alias)
+        elif names and _breaks_line(alias.comma) and not _breaks_line(names[-1].comma):
+            names[-1] = names[-1].with_changes(comma=alias.comma)
+    names[-1] = names[-1].with_changes(comma=node.names[-1].comma)
+    return node.with_changes(names=names, semicolon=cst.MaybeSentinel.DEFAULT)
+
+
+def _statement_removal(text, positions, parents, line, node, a, b) -> tuple[int, int] | None:
+    """The text range to delete to remove the import statement `node` (in the statement line
+    `line`): its whole line(s), or the statement and one semicolon when it shares its line.
+    None when removing it would leave a block empty."""
+    import libcst as cst
+
+    starts = _offsets(text)
+    if not isinstance(line, cst.SimpleStatementLine):
+        return None  # `if x: from keras.layers import Dropout`
+    body = line.body
+    if len(body) == 1:
+        block = parents[line]
+        if isinstance(block, cst.IndentedBlock) and len(block.body) == 1:
+            return None
+        pos = positions[line]
+        end = starts[pos.end.line] if pos.end.line < len(starts) else len(text)
+        return starts[pos.start.line - 1], end
+    i = next(k for k, s in enumerate(body) if s is node)
+    if i + 1 < len(body):
+        nxt = positions[body[i + 1]].start
+        return a, _index(starts, nxt.line, nxt.column + 1)
+    prev = positions[body[i - 1]].end
+    return _index(starts, prev.line, prev.column + 1), b
+
+
+def prune_imports(before: str, after: str, replaced: set[str]) -> str:
+    """`after` (the fixed `before`) without the names of `from <keras module> import ...`
+    that were used in `before`, had a use replaced by a fix (a word in `replaced`) and are
+    no longer mentioned anywhere outside their import statement. A statement left with no
+    name is removed. Everything else is kept byte for byte."""
+    if not replaced or re.search(r"\r(?!\n)", after):
+        return after  # nothing replaced; a lone CR ends a line for libcst, not for _offsets
+    used = _used_imports(before)
+    if not used:
+        return after
+    wrapper, positions, parents, found = _keras_imports(after)
+    ranges = []
+    for line, node, module, names, a, b in found:
+        outside = after[:a] + "\n" + after[b:]
+        keep = [alias for alias, bound in names
+                if bound not in replaced or (module, alias.evaluated_name, bound) not in used
+                or _mentioned(bound, outside)]
+        if len(keep) == len(names):
+            continue
+        if keep:
+            ranges.append((a, b, wrapper.module.code_for_node(_without(node, keep))))
+        else:
+            span = _statement_removal(after, positions, parents, line, node, a, b)
+            if span is not None:
+                ranges.append((*span, ""))
+    out, pos = [], 0
+    for start, end, content in sorted(ranges):
+        out += [after[pos:start], content]
+        pos = end
+    return "".join(out) + after[pos:]

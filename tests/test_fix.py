@@ -216,3 +216,157 @@ def test_suppressions_count_lines_like_python_despite_form_feeds(tmp_path: Path)
         "\x0c\nlayer = layers.Dropout(1.0)  # noqa: DL404\n")
     run = droplint("check", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0 and "All checks passed!" in run.stdout
+
+
+# --- imports left unused by a fix -------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "question_forecaster.py"
+
+
+def fix_in_process(source: str) -> str:
+    settings = Settings(keras_version="3.15")
+    outcome = fix_text(source, lambda t: lint_text(t, "m.py", settings), unsafe=True)
+    assert outcome.fixed and not outcome.findings
+    return outcome.text
+
+
+def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
+    example = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "question_forecaster.py"
+    path.write_text(example, encoding="utf-8")
+    droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    fixed = path.read_text(encoding="utf-8")
+    # the docstring and a comment still say "Dropout": conservatively, the import stays
+    assert "from keras.layers import LSTM, Dense, SpatialDropout1D, Dropout, Input\n" in fixed
+
+    # the same model without those mentions: the import loses Dropout
+    code = example.split('"""')[2].lstrip("\n").replace(
+        "  # Dropout before LSTM: what does it drop?", "")
+    assert code.count("Dropout") == 2  # the import and the call
+    path.write_text(code, encoding="utf-8")
+    diff = droplint("check", "--diff", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    assert "-from keras.layers import CuDNNLSTM, Dense, Dropout, Input" in diff.stdout
+    assert "+from keras.layers import LSTM, Dense, SpatialDropout1D, Input" in diff.stdout
+    assert path.read_text(encoding="utf-8") == code
+
+    run = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, path.name,
+                   cwd=tmp_path)
+    assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout
+    assert "All checks passed!" in run.stdout
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed == code.replace("CuDNNLSTM, Dense, Dropout, Input",
+                                 "LSTM, Dense, SpatialDropout1D, Input").replace(
+        "x = Dropout(0.3)", "x = SpatialDropout1D(0.3)").replace("CuDNNLSTM(", "LSTM(")
+    unused = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
+                             "--select", "F401", path.name], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    assert unused.returncode == 0, unused.stdout
+    model = build(fixed)
+    assert layer_classes(model) == ["InputLayer", "SpatialDropout1D", "LSTM", "Dense"]
+    codes = analyze(model).codes()
+    assert "DL101" not in codes and "DL303" not in codes
+
+    again = droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == fixed and "Fixed" not in again.stdout
+
+
+MODEL = """\
+{imports}
+from keras.models import Model
+
+ipt = Input(shape=(30, 8))
+x = {drop}(0.3)(ipt){comment}
+x = LSTM(10)(x){after}
+model = Model(ipt, Dense(1)(x))
+"""
+
+
+def test_a_name_still_used_or_mentioned_keeps_its_import():
+    imports = "from keras.layers import Input, Dropout, LSTM, Dense"
+    still_used = MODEL.format(imports=imports, drop="Dropout", comment="",
+                              after="\nx = Dropout(0.5)(x)")
+    fixed = fix_in_process(still_used)
+    assert fixed.splitlines()[0] == \
+        "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
+    assert [type(layer).__name__ for layer in build(fixed).layers].count("Dropout") == 1
+
+    in_comment = MODEL.format(imports=imports, drop="Dropout", comment="  # was: Dropout",
+                              after="")
+    fixed = fix_in_process(in_comment)
+    assert fixed.splitlines()[0] == \
+        "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
+    assert "SpatialDropout1D" in layer_classes(build(fixed))
+
+
+def test_an_alias_and_a_parenthesised_import_lose_the_replaced_name():
+    aliased = MODEL.format(imports="from keras.layers import Input, Dropout as Drop, LSTM, Dense",
+                           drop="Drop", comment="", after="")
+    fixed = fix_in_process(aliased)
+    assert fixed == aliased.replace("Dropout as Drop", "SpatialDropout1D").replace(
+        "Drop(0.3)", "SpatialDropout1D(0.3)")
+    assert "DL101" not in analyze(build(fixed)).codes()
+
+    imports = ("from keras.layers import (  # layers\n"
+               "    Input,\n"
+               "    Dropout,  # the question's dropout\n"
+               "    LSTM,\n"
+               "    Dense,\n"
+               ")")
+    multi = MODEL.format(imports=imports, drop="Dropout", comment="", after="")
+    fixed = fix_in_process(multi)
+    assert fixed == multi.replace("    Dropout,", "    SpatialDropout1D,").replace(
+        "x = Dropout(", "x = SpatialDropout1D(")
+    assert "DL101" not in analyze(build(fixed)).codes()
+
+    last = MODEL.format(imports="from keras.layers import (Input, LSTM, Dense,\n"
+                                "                          Dropout)",
+                        drop="Dropout", comment="", after="")
+    fixed = fix_in_process(last)
+    assert fixed.splitlines()[:2] == ["from keras.layers import (Input, LSTM, Dense,",
+                                      "                          SpatialDropout1D)"]
+    assert "SpatialDropout1D" in layer_classes(build(fixed))
+
+
+def test_unwrapping_time_distributed_drops_its_import_and_a_lone_import_goes_whole():
+    source = ("from keras import Input, Sequential\n"
+              "from keras.layers import Dropout, Dense, GRU\n"
+              "from keras.layers import TimeDistributed  # wrappers\n"
+              "\n"
+              "model = Sequential([\n"
+              "    Input(shape=(20, 6)),\n"
+              "    GRU(32, return_sequences=True),\n"
+              "    TimeDistributed(Dropout(0.2)),\n"
+              "    Dense(1),\n"
+              "])\n")
+    fixed = fix_in_process(source)
+    assert fixed == source.replace("from keras.layers import TimeDistributed  # wrappers\n",
+                                   "").replace("TimeDistributed(Dropout(0.2))", "Dropout(0.2)")
+    assert layer_classes(build(fixed)) == ["GRU", "Dropout", "Dense"]
+
+
+def test_notebook_cells_are_searched_as_one_program(tmp_path: Path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from droplint.fixer import fix_data
+
+    def notebook(*cells: str) -> bytes:
+        nb = new_notebook()
+        nb.cells = [new_code_cell(c) for c in cells]
+        return nbformat.writes(nb).encode()
+
+    head = "from keras.layers import Input, Dropout, LSTM, Dense\nfrom keras.models import Model"
+    body = ("ipt = Input(shape=(30, 8))\nx = Dropout(0.3)(ipt)\nx = LSTM(10)(x)\n"
+            "model = Model(ipt, Dense(1)(x))")
+    settings = Settings(keras_version="3.15")
+    done = fix_data(notebook(head, body), "m.ipynb", settings, unsafe=True)
+    cells = [c.source for c in nbformat.reads(done.after.decode(), 4).cells]
+    assert cells[0].splitlines()[0] == \
+        "from keras.layers import Input, SpatialDropout1D, LSTM, Dense"
+    assert "SpatialDropout1D" in layer_classes(build("\n".join(cells)))
+
+    used_later = notebook(head, body, "extra = Dropout(0.1)")
+    done = fix_data(used_later, "m.ipynb", settings, unsafe=True)
+    cells = [c.source for c in nbformat.reads(done.after.decode(), 4).cells]
+    assert cells[0].splitlines()[0] == \
+        "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
