@@ -235,6 +235,41 @@ def _mentioned(name: str, text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
+def code_only(text: str) -> str:
+    """`text` with comments and docstrings blanked (line breaks kept): a name that only they
+    mention is unused, as ruff's F401 sees it. Other strings keep their text: `__all__ =
+    ["Dropout"]` or a string annotation may be a real use. Unparsable text is returned as is
+    (conservative: every mention counts)."""
+    import ast
+    import io
+    import tokenize
+
+    try:
+        tree = ast.parse(text)
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError):
+        return text
+    doc_lines = {body[0].lineno for node in ast.walk(tree)
+                 if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                      ast.AsyncFunctionDef))
+                 and (body := node.body) and isinstance(body[0], ast.Expr)
+                 and isinstance(body[0].value, ast.Constant)
+                 and isinstance(body[0].value.value, str)}
+    starts = _offsets(text)
+    chars = list(text)
+    previous = None  # the last significant token: a docstring starts its statement
+    for tok in tokens:
+        docstring = (tok.type == tokenize.STRING and tok.start[0] in doc_lines
+                     and previous in (None, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT))
+        if tok.type == tokenize.COMMENT or docstring:
+            a = _index(starts, tok.start[0], tok.start[1] + 1)
+            b = _index(starts, tok.end[0], tok.end[1] + 1)
+            chars[a:b] = [c if c in "\r\n" else " " for c in chars[a:b]]
+        if tok.type not in (tokenize.COMMENT, tokenize.NL):
+            previous = tok.type
+    return "".join(chars)
+
+
 def _keras_imports(text: str):
     """The parsed `text` (wrapper, positions, parents) and, for each
     `from <keras module> import a, b as c` in it, (statement line, ImportFrom, module,
@@ -323,7 +358,8 @@ def _statement_removal(text, positions, parents, line, node, a, b) -> tuple[int,
 def prune_imports(before: str, after: str, replaced: set[str]) -> str:
     """`after` (the fixed `before`) without the names of `from <keras module> import ...`
     that were used in `before`, had a use replaced by a fix (a word in `replaced`) and are
-    no longer mentioned anywhere outside their import statement. A statement left with no
+    no longer mentioned outside their import statement (comments and docstrings aside, as
+    ruff's F401 sees it; any other string counts). A statement left with no
     name is removed. Everything else is kept byte for byte."""
     if not replaced or re.search(r"\r(?!\n)", after):
         return after  # nothing replaced; a lone CR ends a line for libcst, not for _offsets
@@ -331,9 +367,10 @@ def prune_imports(before: str, after: str, replaced: set[str]) -> str:
     if not used:
         return after
     wrapper, positions, parents, found = _keras_imports(after)
+    code = code_only(after)  # same length: the statement offsets hold
     ranges = []
     for line, node, module, names, a, b in found:
-        outside = after[:a] + "\n" + after[b:]
+        outside = code[:a] + "\n" + code[b:]
         keep = [alias for alias, bound in names
                 if bound not in replaced or (module, alias.evaluated_name, bound) not in used
                 or _mentioned(bound, outside)]

@@ -78,7 +78,7 @@ def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
     fixed = path.read_text(encoding="utf-8")
     assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout
     assert fixed.splitlines()[0] == \
-        "from tensorflow.keras.layers import Input, SpatialDropout1D, Dropout, Dense"
+        "from tensorflow.keras.layers import Input, SpatialDropout1D, Dense"  # Dropout unused
     assert "x     = SpatialDropout1D(0.3)(ipt) ## Dropout before LSTM.\n" in fixed
     assert "All checks passed!" in run.stdout
 
@@ -236,8 +236,10 @@ def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
     path.write_text(example, encoding="utf-8")
     droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
-    # the docstring and a comment still say "Dropout": conservatively, the import stays
-    assert "from keras.layers import LSTM, Dense, SpatialDropout1D, Dropout, Input\n" in fixed
+    # the docstring and a comment still say "Dropout": they are no use, the import goes
+    assert "from keras.layers import LSTM, Dense, SpatialDropout1D, Input\n" in fixed
+    assert '("Dropout layer before or after LSTM?")' in fixed  # docstring untouched
+    assert "# Dropout before LSTM: what does it drop?" in fixed  # comment untouched
 
     # the same model without those mentions: the import loses Dropout
     code = example.split('"""')[2].lstrip("\n").replace(
@@ -293,9 +295,16 @@ def test_a_name_still_used_or_mentioned_keeps_its_import():
     in_comment = MODEL.format(imports=imports, drop="Dropout", comment="  # was: Dropout",
                               after="")
     fixed = fix_in_process(in_comment)
+    assert fixed.splitlines()[0] == "from keras.layers import Input, SpatialDropout1D, LSTM, Dense"
+    assert "# was: Dropout" in fixed
+    assert "SpatialDropout1D" in layer_classes(build(fixed))
+
+    # a string that is not a docstring may be a use (__all__, annotations): the import stays
+    in_string = MODEL.format(imports=imports, drop="Dropout", comment="",
+                             after='\n__all__ = ["model", "Dropout"]')
+    fixed = fix_in_process(in_string)
     assert fixed.splitlines()[0] == \
         "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
-    assert "SpatialDropout1D" in layer_classes(build(fixed))
 
 
 def test_an_alias_and_a_parenthesised_import_lose_the_replaced_name():
@@ -370,3 +379,21 @@ def test_notebook_cells_are_searched_as_one_program(tmp_path: Path):
     cells = [c.source for c in nbformat.reads(done.after.decode(), 4).cells]
     assert cells[0].splitlines()[0] == \
         "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
+
+
+def test_code_only_blanks_comments_and_docstrings_only():
+    from droplint.fixes import code_only
+
+    src = ('"""Module: Dropout."""\n'
+           "import keras  # Dropout\n\n"
+           "class A:\n"
+           "    '''Class: Dropout.'''\n"
+           "    def f(self):\n"
+           "        \"\"\"Method: Dropout.\"\"\"\n"
+           "        return 'Dropout'\n"
+           "x = f'''Dropout'''\n")
+    out = code_only(src)
+    assert len(out) == len(src) and out.count("\n") == src.count("\n")
+    assert out.count("Dropout") == 2  # the two strings that are values, not docstrings
+    assert "return 'Dropout'" in out and "x = f'''Dropout'''" in out
+    assert code_only("def broken(:\n  # Dropout\n") == "def broken(:\n  # Dropout\n"
