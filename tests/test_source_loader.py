@@ -134,11 +134,11 @@ def test_user_keras_layer_named_dropout_is_not_keras_dropout():
         import keras
         class Dropout(keras.layers.Layer):
             def call(self, x):
-                return x
+                return x * 2
         x = keras.Input((4,))
         y = Dropout(0.5)(x)
     """)
-    assert chain(g) == [("InputLayer", []), ("Layer", [0])]
+    assert chain(g) == [("InputLayer", []), ("Layer", [0])]  # call() not traced: opaque
 
 
 def test_star_import_from_torch_shadows():
@@ -577,6 +577,280 @@ def test_keras_layer_subclass_with_its_own_init_gets_the_super_call_arguments():
     report = droplint.analyze_source(SUBCLASS_INIT, "m.py", keras_version="3")
     found = [(f.code, f.line, f.fix) for f in report.findings if f.code == "DL102"]
     assert found == [("DL102", 30, None)]  # found, but MyDropout is not renamed
+
+
+BLOCK_BASES = [
+    ("import keras\nBase = keras.layers.Layer", "keras"),
+    ("from keras import layers\nBase = layers.Layer", "keras"),
+    ("from keras.layers import Layer as Base", "keras"),
+    ("from keras.layers import *\nBase = Layer", "keras"),
+    ("import tensorflow as tf\nBase = tf.keras.layers.Layer", "tf.keras"),
+    ("from tensorflow.keras import layers\nBase = layers.Layer", "tf.keras"),
+    ("import tf_keras\nBase = tf_keras.layers.Layer", "tf_keras"),
+    ("import keras\nclass Base(keras.layers.Layer):\n    pass", "keras"),
+]
+BLOCK = """
+import keras
+from keras import layers
+
+class Block(Base):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.lstm = layers.LSTM(units, return_sequences=True)
+        self.drop = layers.Dropout(0.3)
+    def call(self, x, training=None):
+        return self.drop(self.lstm(x), training=training)
+"""
+
+
+@pytest.mark.parametrize("prelude,api", BLOCK_BASES)
+def test_layer_subclass_called_in_a_functional_graph_is_inlined(prelude, api):
+    g = graph(prelude + BLOCK + textwrap.dedent("""
+        inp = keras.Input((30, 8))
+        x = layers.Dropout(0.2)(inp)
+        x = Block(16)(x)
+        x = layers.LSTM(4)(x)
+        model = keras.Model(inp, layers.Dense(1)(x))
+    """))
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("LSTM", [1]), ("Dropout", [2]),
+                        ("LSTM", [3]), ("Dense", [4])]
+    assert shapes(g)[2:5] == [("LSTM", (None, 30, 8), (None, 30, 16)),
+                              ("Dropout", (None, 30, 16), (None, 30, 16)),
+                              ("LSTM", (None, 30, 16), (None, 4))]
+    assert [n.context for n in g.nodes][2:4] == ["subclassed"] * 2
+    assert g.nodes[3].call_args == {"training": "training"}
+    assert [n.model_output for n in g.nodes] == [False] * 5 + [True]
+    assert "Layer" not in [lay.kind for lay in g.layers]  # no opaque layer left behind
+
+
+def test_layer_subclass_in_a_sequential_model_is_inlined():
+    g = graph("from keras import layers\nBase = layers.Layer\n" + BLOCK + textwrap.dedent("""
+        listed = keras.Sequential([layers.Input((30, 8)), layers.Dropout(0.2), Block(12)])
+        added = keras.Sequential()
+        added.add(layers.Embedding(100, 8))
+        added.add(Block(6))
+        added.add(layers.GRU(3))
+        added.build((None, 20))
+    """))
+    assert chain(g) == [("InputLayer", []), ("Dropout", [0]), ("LSTM", [1]), ("Dropout", [2]),
+                        ("Embedding", []), ("LSTM", [4]), ("Dropout", [5]), ("GRU", [6])]
+    assert [n.output_shape for n in g.nodes] == [
+        (None, 30, 8), (None, 30, 8), (None, 30, 12), (None, 30, 12),
+        (None, 20, 8), (None, 20, 6), (None, 20, 6), (None, 3)]  # build() reaches the block
+    assert [n.model_output for n in g.nodes] == [False, False, False, True] + \
+        [False] * 3 + [True]  # the block's Dropout ends `listed`
+
+
+def test_layer_subclass_inside_another_subclass_is_inlined_and_built_once():
+    src = textwrap.dedent("""
+        import tensorflow as tf
+        L = tf.keras.layers
+        class Block(L.Layer):
+            def __init__(self, units):
+                super().__init__()
+                self.lstm = L.LSTM(units, return_sequences=True)
+                self.drop = L.Dropout(0.3)
+            def call(self, x):
+                return self.drop(self.lstm(x))
+        class Outer(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.block = Block(16)
+                self.gru = L.GRU(4)
+            def call(self, x):
+                return self.gru(self.block(x))
+    """)
+    read_alone = graph(src)  # Outer read at the end; Block waits to be built by it
+    built = graph(src + "m = Outer()\nm.build((None, 30, 8))\n")
+    called = graph(src + "y = Outer()(tf.keras.Input((30, 8)))\n")
+    for g in (read_alone, built):
+        assert chain(g) == [("LSTM", []), ("Dropout", [0]), ("GRU", [1])]
+        assert [n.model_output for n in g.nodes] == [False, False, True]
+    assert chain(called) == [("InputLayer", []), ("LSTM", [0]), ("Dropout", [1]), ("GRU", [2])]
+    assert shapes(built) == [("LSTM", (None, 30, 8), (None, 30, 16)),
+                             ("Dropout", (None, 30, 16), (None, 30, 16)),
+                             ("GRU", (None, 30, 16), (None, 4))]
+    assert shapes(called)[1:] == shapes(built)
+    for g in (read_alone, built, called):
+        assert sorted(lay.kind for lay in g.layers if lay.kind != "InputLayer") == [
+            "Dropout", "GRU", "LSTM"]  # each built once
+
+
+def test_layer_subclass_applied_twice_and_built_in_build():
+    g = graph("""
+        import keras
+        from keras import layers
+        class Proj(layers.Layer):
+            def build(self, input_shape):
+                self.dense = layers.Dense(input_shape[-1] * 2)
+            def call(self, x):
+                return self.dense(x)
+        inp = keras.Input((5, 3))
+        proj = Proj()
+        a = proj(inp)
+        b = proj(layers.Dense(3)(inp))
+        model = keras.Model(inp, layers.Concatenate()([a, b]))
+    """)
+    assert chain(g) == [("InputLayer", []), ("Dense", [0]), ("Dense", [0]), ("Dense", [2]),
+                        ("Concatenate", [1, 3])]
+    assert g.nodes[1].layer is g.nodes[3].layer  # one instance: its layers built once
+    assert g.nodes[1].layer.args == {"units": 6}  # build() saw the first input's shape
+    assert g.nodes[4].output_shape == (None, 5, 12)
+    assert [lay.kind for lay in g.layers] == ["Dense", "InputLayer", "Dense", "Concatenate"]
+
+
+def test_layer_subclass_not_traced_stays_one_opaque_node():
+    g = graph("""
+        import keras
+        import tensorflow as tf
+        from keras.layers import Layer, LSTM, Dropout, Dense, Input
+        class Unknown(Layer):
+            def __init__(self):
+                super().__init__()
+                self.lstm = LSTM(8, return_sequences=True)
+            def call(self, x):
+                return tf.nn.relu(self.lstm(x))
+        class Branchy(Layer):
+            def __init__(self):
+                super().__init__()
+                self.drop = Dropout(0.1)
+            def call(self, x, training=None):
+                if training:
+                    x = self.drop(x)
+                return x
+        class Nothing(Layer):
+            def call(self, x):
+                pass
+        inp = Input((30, 8))
+        a = Unknown()(inp)
+        b = Branchy()(a)
+        model = keras.Model(inp, Dense(1)(Nothing()(b)))
+    """)
+    # Each block whose result is not known keeps its node; what its call() did is kept too
+    # (the LSTM does read the input), and nothing links its inner layers to its consumer.
+    assert chain(g) == [("InputLayer", []), ("LSTM", [0]), ("Layer", [0]), ("Dropout", [2]),
+                        ("Layer", [2]), ("Layer", [4]), ("Dense", [5])]
+    assert [n.output_shape for n in g.nodes[2:6:]] == [None, None, None, None]
+    assert [lay.kind for lay in g.layers].count("Layer") == 3
+
+
+BLOCK_RULES = """\
+import keras
+from keras import layers
+
+
+class Block(layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.lstm = layers.LSTM(units, return_sequences=True, dropout=0.2)
+        self.norm = layers.LayerNormalization()
+
+    def call(self, x):
+        return self.norm(self.lstm(x))
+
+
+class Head(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.drop = layers.Dropout(0.5)
+
+    def call(self, x):
+        return self.drop(self.dense(x))
+
+
+inp = keras.Input((30, 8))
+x = layers.Dropout(0.3)(inp)
+x = Block(16)(x)
+x = layers.GlobalAveragePooling1D()(x)
+"""
+
+
+def test_rules_see_through_a_layer_subclass():
+    import droplint
+    ends = BLOCK_RULES + "model = keras.Model(inp, Head()(x))\n"
+    report = droplint.analyze_source(ends, "m.py", keras_version="3")
+    # The Dropout feeds the block's LSTM (3-D, with its own dropout); the head's Dropout is
+    # the model's output.
+    assert [(f.code, f.line) for f in report.findings] == [
+        ("DL401", 19), ("DL101", 26), ("DL305", 26)]
+
+
+def test_dropout_ending_a_layer_subclass_is_an_output_only_where_the_model_ends():
+    import droplint
+    inside = BLOCK_RULES + "model = keras.Model(inp, layers.Dense(1)(Head()(x)))\n"
+    report = droplint.analyze_source(inside, "m.py", keras_version="3")
+    assert [(f.code, f.line) for f in report.findings] == [("DL101", 26), ("DL305", 26)]
+
+
+_RECORD_SCRIPT = """
+import json, sys
+import numpy as np
+import keras
+seen = []
+original = keras.layers.Layer.__call__
+def record(self, *args, **kwargs):  # every layer applied eagerly, with its output shape
+    out = original(self, *args, **kwargs)
+    if hasattr(out, "shape") and not isinstance(out, keras.KerasTensor):
+        seen.append((type(self).__name__, [None] + list(out.shape)[1:]))
+    return out
+keras.layers.Layer.__call__ = record
+namespace = {}
+exec(compile(sys.argv[1], "program", "exec"), namespace)
+result = {}
+for name, shape in json.loads(sys.argv[2]).items():
+    seen.clear()
+    namespace[name](np.zeros([2] + shape, "float32"))
+    result[name] = seen[:]
+print(json.dumps(result))
+"""
+NESTED_BLOCKS = """
+import keras
+from keras import layers
+
+class Block(layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = layers.Conv1D(units, 3, padding="same")
+        self.lstm = layers.LSTM(units, return_sequences=True)
+        self.drop = layers.Dropout(0.2)
+    def call(self, x, training=None):
+        y = self.lstm(self.conv(x))
+        return self.drop(y, training=training)
+
+class Stack(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.first = Block(12)
+        self.pool = layers.MaxPooling1D(2)
+        self.second = Block(6)
+    def call(self, x):
+        return self.second(self.pool(self.first(x)))
+
+inp = keras.Input((30, 8))
+x = layers.Dropout(0.1)(inp)
+x = Stack()(x)
+x = layers.GRU(4)(x)
+model = keras.Model(inp, layers.Dense(1)(x))
+seq = keras.Sequential([layers.Input((20, 5)), Block(7), layers.Flatten(), layers.Dense(2)])
+"""
+
+
+def test_layer_subclasses_agree_with_real_keras():
+    """Run the program with Keras 3 (in a subprocess: it patches Layer.__call__) and compare
+    every Keras layer applied, in order, with its output shape, to the loader's nodes."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    inputs = {"model": [30, 8], "seq": [20, 5]}
+    out = subprocess.run([sys.executable, "-c", _RECORD_SCRIPT, NESTED_BLOCKS,
+                          json.dumps(inputs)], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    real = json.loads(out.strip().splitlines()[-1])
+    applied = [(kind, tuple(shape)) for name in inputs for kind, shape in real[name]
+               if kind not in ("Block", "Stack", "Functional", "Sequential")]
+    g = load(NESTED_BLOCKS, "m.py")
+    assert [(n.kind, n.output_shape) for n in g.nodes if n.kind != "InputLayer"] == applied
+    assert [n.kind for n in g.nodes if n.model_output] == ["Dense", "Dense"]
+    assert len(g.layers) == len({id(n.layer) for n in g.nodes})  # every layer once, applied
 
 
 def test_functional_dropout_calls():

@@ -9,8 +9,10 @@ and their bindings merge; a loop with a known count is unrolled (a large one run
 first iteration, then one standing for the rest), one with an unknown count runs once; a
 user function is inlined at each call with its arguments (up to MAX_INLINE), and one never
 called is read at the end with its default values; a subclassed model called in a
-functional graph is inlined there; other classes are read at the end, `__init__` with the
-arguments of their only instantiation, `call` with the input shape their uses agree on.
+functional graph, and a subclass of plain `Layer` (a block) wherever it is applied, are
+inlined there (`__init__` once per instance, `build`, then `call` on the actual inputs); other
+classes are read at the end, `__init__` with the arguments of their only instantiation, `call`
+with the input shape their uses agree on.
 
 Positions (1-based, end exclusive, columns in characters) are computed after the pass, only
 for the nodes reported (positions.py says how, and why that way).
@@ -130,6 +132,20 @@ def _same(a: dict, b: dict) -> bool:
         a[k] == b[k] and type(a[k]) is type(b[k]) for k in a)
 
 
+_POSITIONAL = cst.Arg(cst.Name("inputs"))  # an argument passed by position, for invoke
+
+
+def _traced(value, values) -> bool:
+    """Whether a call() result is made of tensors whose producers are known (a tensor, or a
+    tuple/list/dict of them); a tensor of unknown producer only when it is an argument as
+    passed (`return x`). A merge of branches (an unknown producer) is not traced."""
+    if isinstance(value, Tensor):
+        return value.node is not None or any(value is v for _, v in values)
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, (tuple, list, dict)) and bool(value) and \
+        all(_traced(v, values) for v in items)
+
+
 def _source_order(item) -> tuple:
     span = item.origin.span if isinstance(item, Layer) else item.span
     return (0, span.line, span.column) if span is not None else (1, 0, 0)
@@ -166,6 +182,7 @@ class Loader:
         self.calls: list[tuple] = []  # (wanted call, its statement)
         self.imports: list[tuple] = []  # (wanted ImportFrom, name node)
         self.last_top = -1  # the last module-level statement holding a wanted node
+        self.inlined_layers: list[Layer] = []  # blocks' opaque layers where call() was inlined
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -180,6 +197,7 @@ class Loader:
             self.finish_deferred()
         except RecursionError:
             self.too_deep()
+        self.drop_inlined_layers()
         self.mark_outputs()
         try:
             self.fill_positions(module)
@@ -198,11 +216,27 @@ class Loader:
         self.depth = 0
         self.notes.add("some code is nested too deeply to analyze; it was skipped")
 
+    def drop_inlined_layers(self):
+        """A block applied only through its call() (inlined) is no layer of its own."""
+        if not self.inlined_layers:
+            return
+        applied = {id(n.layer) for n in self.graph.nodes}
+        gone = {id(lay) for lay in self.inlined_layers if id(lay) not in applied}
+        self.graph.layers = [lay for lay in self.graph.layers if id(lay) not in gone]
+
     def finish_deferred(self):
         """Analyze what was never reached through a call: functions (which may instantiate
-        classes and so tell their arguments), classes, then functions their methods define."""
+        classes and so tell their arguments), classes, then functions their methods define.
+        A block not instantiated yet waits for the other classes: one of them may build and
+        apply it (inlined there; reading it first would build its layers twice)."""
         self.deferred_functions()
+        waiting = []
         for cls in self.classes:
+            if cls.is_block and not cls.instances:
+                waiting.append(cls)
+            else:
+                self.analyze_class(cls)
+        for cls in waiting:
             self.analyze_class(cls)
         self.deferred_functions()
 
@@ -227,7 +261,7 @@ class Loader:
             if func is None or func.done:
                 continue
             if name == "__init__" and len(cls.inits) == 1:
-                self.invoke(func, cls.inits[0], self_obj)
+                self.initialize(self_obj)
                 continue
             result = self.invoke(func, [], self_obj, deferred=True, input_shape=shape)
             if name == "call":
@@ -1253,6 +1287,8 @@ class Loader:
         elif isinstance(value, Instance):
             layer = value.layer
             value.cls.sub = True
+            if value.cls.is_block and self.seq_inline(model, value):
+                return
         elif isinstance(value, (SeqModel, FuncModel)):
             value.sub = True
             layer = self.model_layer(value)
@@ -1278,6 +1314,24 @@ class Loader:
         n = self.new_node(layer, inputs, in_shape, out, "sequential")
         model.nodes.append(n)
         model.last = Tensor(n, out)
+
+    def seq_inline(self, model: SeqModel, obj: Instance) -> bool:
+        """A block in a Sequential model: its call() inlined on the output so far (see
+        inline); False (nothing chained) when it returns no single tensor."""
+        last = model.last
+        if last is START:
+            value = Tensor(None, input_shape_from_args(obj.layer.kind, obj.layer.args))
+        else:
+            value = last if isinstance(last, Tensor) else Tensor(None, None)
+        before = len(self.graph.nodes)
+        values = [(_POSITIONAL, value)]
+        result = self.inline(obj, values)
+        if not isinstance(result, Tensor) or not _traced(result, values):
+            return False
+        self.inlined_layers.append(obj.layer)
+        model.nodes.extend(self.graph.nodes[before:])  # seq_build stops where not a chain
+        model.last = result
+        return True
 
     def model_layer(self, model) -> Layer:
         """The Layer standing for a sub-model applied like a layer."""
@@ -1312,11 +1366,11 @@ class Loader:
         shape = tuple(d if isinstance(d, int) and not isinstance(d, bool) else None
                       for d in shape)
         current = shape
-        for n in model.nodes:
+        for i, n in enumerate(model.nodes):
             if n.kind == "InputLayer":
                 return
-            if n is model.nodes[0] and n.inputs:
-                return
+            if n.inputs != ([model.nodes[i - 1]] if i else []):
+                return  # not a chain (an inlined block with branches, an unknown add)
             n.input_shape = current
             n.output_shape = output_shape(n.kind, n.layer.args, [current], n.layer.inner)
             current = n.output_shape
@@ -1368,25 +1422,49 @@ class Loader:
                      for d in value)
 
     def call_instance(self, obj: Instance, node, values):
-        """Calling an instance of a user class: a Keras layer subclass is applied like a
-        layer; a model subclass called in a functional graph is inlined (its `__init__` on
-        this instance, then its `call` with these inputs); elsewhere it records the input
-        shape it sees."""
+        """Calling an instance of a user class. A subclass of plain `Layer` with a `call`
+        (a block) is inlined wherever it is applied, and a model subclass called in a
+        functional graph: see inline. A block whose call() cannot be traced, and any other
+        Keras layer subclass, is applied like a layer (one opaque node); a model elsewhere
+        records the input shape it sees."""
+        cls = obj.cls
+        if cls.is_block and self.frame.context != "class":
+            result = self.inline(obj, values)
+            if _traced(result, values):
+                self.inlined_layers.append(obj.layer)
+                return result
         if obj.layer is not None:
             return self.apply(obj.layer, node, values)
-        if not obj.cls.keras:
+        if not cls.keras:
             return UNKNOWN
         positional = [v for a, v in values if a.keyword is None and not a.star]
-        call = obj.cls.method("call")
-        if obj.cls.is_model and call is not None and self.frame.context == "functional":
-            self.initialize(obj)
-            result = self.invoke(call, values, obj)
+        if cls.is_model and cls.method("call") is not None and \
+                self.frame.context == "functional":
+            result = self.inline(obj, values)
             if result is not UNKNOWN and result is not None:
-                obj.cls.inlined.append(result)
+                cls.inlined.append(result)
                 return result
         if positional and isinstance(positional[0], Tensor):
             obj.cls.input_shapes.append(positional[0].shape)
         return Tensor(None, None)
+
+    def inline(self, obj: Instance, values):
+        """Apply a user subclass as Keras does: its `__init__` on this instance (once), its
+        `build` with the input shape (once), then its `call` with these arguments. Each
+        application is its own set of nodes; the layers are built once per instance."""
+        self.initialize(obj)
+        build = obj.cls.method("build")
+        if build is not None and not obj.built:
+            obj.built = True
+            positional = [v for a, v in values if a.keyword is None and not a.star]
+            first = positional[0] if positional else next(
+                (v for a, v in values if a.keyword is not None and a.keyword.value == "inputs"),
+                UNKNOWN)
+            shape = first.shape if isinstance(first, Tensor) else None
+            given = UNKNOWN if shape is None else tuple(UNKNOWN if d is None else d
+                                                        for d in shape)
+            self.invoke(build, [(_POSITIONAL, given)], obj)
+        return self.invoke(obj.cls.method("call"), values, obj)
 
     # -- user functions and classes -------------------------------------------------------
 

@@ -119,15 +119,21 @@ class UserClass:
     def is_model(self) -> bool:
         return self.keras == "Model"
 
+    @property
+    def is_block(self) -> bool:
+        """A subclass of plain `keras.layers.Layer` with a `call`: inlined where applied."""
+        return self.keras == "Layer" and self.method("call") is not None
+
 
 class Instance:
-    __slots__ = ("cls", "attrs", "layer", "init_values", "ready")
+    __slots__ = ("cls", "attrs", "layer", "init_values", "ready", "built")
 
     def __init__(self, cls: UserClass, layer: Layer | None = None):
         self.cls, self.layer = cls, layer
         self.attrs: dict[str, Any] = {}
         self.init_values: list = []  # the arguments it was made with
         self.ready = False  # its __init__ has run on it
+        self.built = False  # its build() has run on it (before its first inlined call)
 
 
 class Bound:
