@@ -1,6 +1,7 @@
 """Suppression comments (STYLE.md): `# noqa`, `# noqa: DL101`, `# droplint: ignore[DL101]`
 on the line where a finding starts, and `# droplint: noqa` on its own line for the file.
-Codes or kebab-case names are accepted. Pure text scanning: no parse needed."""
+Codes or kebab-case names are accepted. Only real comments count (found with the tokenizer):
+a `# noqa` inside a string is text, not a suppression."""
 from __future__ import annotations
 
 import re
@@ -43,26 +44,42 @@ def _split(codes: str | None) -> frozenset[str] | None:
                      for c in re.split(r"[\s,]+", codes.strip()) if c)
 
 
+def _comments(text: str):
+    """(line, column0, comment, text before it on the line) for every comment of `text`.
+    Text the tokenizer cannot read (it will be a DL900 anyway) falls back to every `#`."""
+    import io
+    import tokenize
+
+    lines = re.split(r"\r\n|\r|\n", text)  # Python's line breaks (not form feeds)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                line, col = tok.start
+                yield line, col, tok.string, lines[line - 1][:col]
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        for lineno, line in enumerate(lines, 1):
+            col = line.find("#")
+            if col >= 0:
+                yield lineno, col, line[col:], line[:col]
+
+
 def parse(text: str) -> Suppressions:
     out = Suppressions()
     if "noqa" not in text and "droplint" not in text:
         return out
     file_codes: set[str] = set()
-    for m in _FILE.finditer(text):
-        codes = _split(m.group("codes"))
-        if codes is None:
-            out.file_codes = None
-            return out
-        file_codes |= codes
-    out.file_codes = frozenset(file_codes)
-    # Python's line breaks only: str.splitlines would also split at form feeds and the like
-    for lineno, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
-        if "#" not in line:
+    for lineno, col, comment, before in _comments(text):
+        whole = _FILE.match(comment) if not before.strip() else None
+        if whole:
+            codes = _split(whole.group("codes"))
+            if codes is None:
+                out.file_codes = None
+                return Suppressions(file_codes=None)
+            file_codes |= codes
             continue
         for pattern in (_IGNORE, _NOQA):
-            for m in pattern.finditer(line):
-                if pattern is _NOQA and _FILE.match(line):
-                    continue
+            for m in pattern.finditer(comment):
                 out.lines.setdefault(lineno, []).append(
-                    Suppression(lineno, _split(m.group("codes")), m.start() + 1))
+                    Suppression(lineno, _split(m.group("codes")), col + m.start() + 1))
+    out.file_codes = frozenset(file_codes)
     return out

@@ -250,7 +250,7 @@ def test_suppression_comments(project):
     project("s.py", SUPPRESSED_SRC)
     lines = [line for _, line, code in codes(run("--format", "json", "s.py"))
              if code == "DL404"]
-    assert lines == [6, 7, 8]  # noqa: DL101 / ignore[DL101] do not hide DL404
+    assert lines == [6, 7, 8]  # the DL101 suppressions do not hide DL404
     project("m.py", INFO_SRC.replace("(inputs)\n", "(inputs)  # noqa: DL101\n", 1))
     assert "DL101" not in run("m.py").stdout
     project("n.py", INFO_SRC.replace(
@@ -631,3 +631,11 @@ def test_a_keras_newer_than_droplint_knows_is_noted(tmp_path):
                      "the explanations follow 3.15.1"]
     known = run("check", "--keras-version", "3.15", "--format", "json", str(src))
     assert json.loads(known.output)["notes"] == []
+
+
+def test_noqa_inside_a_string_is_not_a_suppression(project):
+    project("s.py", "from keras import layers\n"
+                    "x = layers.Dropout(1.5), '# noqa: DL404'\n"
+                    "DOC = \"\"\"\n# noqa: DL101\n# droplint: noqa\n\"\"\"\n")
+    found = [(line, code) for _, line, code in codes(run("--format", "json", "s.py"))]
+    assert found == [(2, "DL404")]  # not suppressed, and no DL910 for the strings
