@@ -75,22 +75,22 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
                 if spec is not None:
                     specs.append((d, spec))
             active = [(base, s) for base, s in specs if d == base or base in d.parents]
-
-            def ignored(child: Path, is_dir: bool) -> bool:
-                for base, s in active:
-                    rel = child.relative_to(base).as_posix() + ("/" if is_dir else "")
-                    if s.match_file(rel):
-                        return True
-                return False
-
-            dirnames[:] = sorted(n for n in dirnames
-                                 if not _excluded(d / n, settings) and not ignored(d / n, True))
+            dirnames[:] = sorted(n for n in dirnames if not _excluded(d / n, settings)
+                                 and not _gitignored(d / n, True, active))
             for name in sorted(filenames):
                 child = d / name
                 if name.endswith(WALKED_SUFFIXES) and not _excluded(child, settings) \
-                        and not ignored(child, False) and str(child) not in seen:
+                        and not _gitignored(child, False, active) and str(child) not in seen:
                     seen.add(str(child))
                     yield str(child), None
+
+
+def _gitignored(child: Path, is_dir: bool, specs: list[tuple[Path, object]]) -> bool:
+    """Whether a .gitignore of `child`'s folder or of a folder above it ignores `child`."""
+    for base, spec in specs:
+        if spec.match_file(child.relative_to(base).as_posix() + ("/" if is_dir else "")):
+            return True
+    return False
 
 
 def is_model_path(path: str) -> bool:
