@@ -190,7 +190,8 @@ def check_paths(paths: list[str], settings: Settings | None = None, *,
         else:
             files.append(path)
     models = [p for p in files if is_model_path(p)]
-    sources = [p for p in files if p not in models]
+    model_set = set(models)
+    sources = [p for p in files if p not in model_set]
     results = _check_many(sources, settings)
     for p in models:
         if not keras_installed():

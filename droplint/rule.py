@@ -36,11 +36,12 @@ class Context:
     keras: KerasVersion
     sites: list[SiteInfo] = field(default_factory=list)
 
+    _by_node: dict | None = field(default=None, repr=False)
+
     def site_of(self, node: Node, argument: str | None = None) -> SiteInfo | None:
-        for s in self.sites:
-            if s.node is node and s.argument == argument:
-                return s
-        return None
+        if self._by_node is None:  # rules ask once per site: index, not a scan each time
+            self._by_node = {(id(s.node), s.argument): s for s in self.sites}
+        return self._by_node.get((id(node), argument))
 
     def report(self, rule: Rule, node: Node | Layer, message: str, *,
                argument: str | None = None, span: Span | None = None,
