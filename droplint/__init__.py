@@ -1,8 +1,5 @@
 """droplint: what every dropout around your recurrent layers drops, and what to write instead."""
-__version__ = "0.1.0"
-# The project's home (a placeholder until the repository is public): rule docs in SARIF link
-# to rules/<module>.py under it.
-PROJECT_URL = "https://github.com/droplint/droplint"
+from .version import PROJECT_URL, __version__  # noqa: F401
 
 
 

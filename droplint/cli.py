@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import __version__
+from .version import __version__
 from .config import ConfigError, Settings, find_pyproject, load, parse_severity
 from .keras_version import KerasVersionError, resolve
 from .keras_version import parse as parse_keras_version
@@ -520,6 +520,15 @@ def probe(paths: tuple[str, ...], output_format: str, unsafe_load: bool, no_colo
     if report.errors:
         return 2
     return 1 if any(f.code in ("DL901", "DL902") for f in report.findings) else 0
+
+
+@cli.command(short_help="Language server for editors (LSP over stdio).")
+def server() -> int:
+    """Run droplint's language server over stdin/stdout (pygls): diagnostics as you type,
+    fixes and noqa as code actions, what a dropout masks on hover. Needs droplint[server]."""
+    from .server import main as serve
+
+    return serve()
 
 
 def main(argv: list[str] | None = None) -> None:

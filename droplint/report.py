@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 from .graph import Span
+from .version import __version__
 
 
 class Severity(str, Enum):
@@ -141,8 +142,6 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what could not be known (built models)
 
     def to_dict(self) -> dict[str, Any]:
-        from . import __version__
-
         return {"droplint": __version__, "keras": self.keras, "keras_source": self.keras_source,
                 "findings": [f.to_dict() for f in self.findings],
                 "sites": [s.to_dict() for s in self.sites],

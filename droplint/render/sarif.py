@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from .. import PROJECT_URL, __version__
+from ..version import PROJECT_URL, __version__
 from ..report import Finding, Report
 from .sources import Sources
 
