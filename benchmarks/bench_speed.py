@@ -1,0 +1,308 @@
+"""Speed at scale (issue 12): droplint against ruff --select ALL and flake8, same run.
+
+    python benchmarks/bench_speed.py [--repeat 5] [--tree PATH] [--flake8-tree-repeat 1]
+
+Cases, each tool a fresh process, the tools alternating inside every round, median of
+--repeat rounds (one untimed warm-up round first, which also writes the bytecode caches a
+normal install has):
+
+- cold tree: the installed keras/src (or --tree). droplint with an empty cache folder (its
+  writes are part of the cold cost; `--no-cache` when the droplint under test has no cache),
+  ruff with --no-cache, flake8 -j2.
+- warm tree: the same tree again, nothing changed: droplint and ruff on the cache folder the
+  previous run filled.
+- one file: examples/question_forecaster.py (droplint, flake8, ruff).
+- peak memory: the largest single process (wait4's ru_maxrss, which covers the workers a
+  process waited for) and the sum over the whole process tree sampled from /proc every 20 ms
+  in a separate untimed run.
+
+Columns: wall time (median), CPU time (user+system of the process and its children, median),
+peak RSS of the largest process (max over rounds), and the ratios the targets are about:
+  keras/src cold <= 0.6x ruff's time; warm <= 0.1x droplint's own cold; one file <= 2x
+  flake8's; peak memory < 150 MB.
+On a shared machine wall times include waiting for a CPU: compare CPU ratios too.
+Also counts the files of the tree that pass droplint's text pre-filter (in process).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ONE_FILE = ROOT / "examples" / "question_forecaster.py"
+PY = sys.executable
+
+
+def keras_src() -> Path | None:
+    """The installed keras/src folder, found without importing keras (which takes seconds)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("keras")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "src"
+    return path if path.is_dir() else None
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    maxrss_mb: float
+    rc: int
+
+
+def run_once(cmd: list[str], timeout: float = 900) -> Sample:
+    """Wall time, CPU time and peak RSS of one fresh process (and the children it waited
+    for), from wait4 on that process alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, env=_env())
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.002)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                  proc.returncode)
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Sum of VmRSS over `root_pid` and its descendants (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(b")") + 2:].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry)
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def tree_peak_mb(cmd: list[str], timeout: float = 900) -> float:
+    """Peak of the summed RSS of the whole process tree, sampled every 20 ms."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, env=_env())
+    peak = 0
+    end = time.perf_counter() + timeout
+    while proc.poll() is None and time.perf_counter() < end:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.02)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    return peak / 1024
+
+
+@dataclass
+class Tool:
+    name: str
+    cmd: list[str]
+    before: object = None  # called before every timed run (e.g. empty the cache folder)
+    samples: list[Sample] = field(default_factory=list)
+
+    def run(self) -> None:
+        if self.before:
+            self.before()
+        self.samples.append(run_once(self.cmd))
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def rss(self) -> float:
+        return max(s.maxrss_mb for s in self.samples)
+
+
+def droplint_has_cache() -> bool:
+    out = subprocess.run([PY, "-m", "droplint", "check", "--help"], capture_output=True,
+                         text=True, cwd=ROOT, env=_env()).stdout
+    return "--no-cache" in out
+
+
+def droplint_cmd(target: Path, cache: Path | None, has_cache: bool) -> list[str]:
+    cmd = [PY, "-m", "droplint", "check", "--exit-zero", "--format", "concise", "--no-color"]
+    if has_cache:
+        cmd += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return [*cmd, str(target)]
+
+
+def ruff_cmd(target: Path, cache: Path | None) -> list[str]:
+    cmd = [PY, "-m", "ruff", "check", "--select", "ALL", "--exit-zero", "--quiet",
+           "--isolated"]
+    cmd += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return [*cmd, str(target)]
+
+
+def flake8_cmd(target: Path, jobs: int | None) -> list[str]:
+    return [PY, "-m", "flake8", "--exit-zero", *(["-j", str(jobs)] if jobs else []),
+            str(target)]
+
+
+def rounds(tools: list[Tool], repeat: int, label: str) -> None:
+    for t in tools:  # warm-up: bytecode caches, page cache
+        if t.before:
+            t.before()
+        run_once(t.cmd)
+    for i in range(repeat):
+        order = tools if i % 2 == 0 else list(reversed(tools))
+        for t in order:
+            t.run()
+        print(f"  [{label}] round {i + 1}/{repeat}: "
+              + ", ".join(f"{t.name} {t.samples[-1].wall:.2f}s" for t in tools),
+              file=sys.stderr, flush=True)
+
+
+def table(title: str, tools: list[Tool], base: Tool, ratio_to: dict[str, Tool]) -> list[str]:
+    rows = [f"\n### {title}", "",
+            "| tool | wall (median) | CPU | peak RSS (largest process) | ratios: wall (CPU) |",
+            "|---|---:|---:|---:|---|"]
+    for t in tools:
+        ratios = "; ".join(f"{t.wall / other.wall:.2f}x ({t.cpu / other.cpu:.2f}x) {name}"
+                           for name, other in ratio_to.items() if other is not t)
+        rows.append(f"| {t.name} | {t.wall:.3f} s | {t.cpu:.2f} s | {t.rss:.0f} MB | "
+                    f"{ratios} |")
+    return rows
+
+
+def prefilter_counts(tree: Path) -> str:
+    """How many of the tree's .py files pass the old and (when present) the new pre-filter."""
+    files = sorted(tree.rglob("*.py"))
+    datas = [f.read_bytes() for f in files]
+    import re
+
+    old = re.compile(rb"ropout|LSTM|GRU|SimpleRNN|CuDNN|GaussianNoise|ConvLSTM|RNN\(")
+    line = (f"pre-filter on {tree.name}: {len(files)} files; the name regex alone keeps "
+            f"{sum(bool(old.search(d)) for d in datas)}")
+    try:
+        from droplint.prefilter import relevant
+    except ImportError:
+        return line
+    start = time.perf_counter()
+    kept = sum(relevant(d, f.name) for d, f in zip(datas, files))
+    took = time.perf_counter() - start
+    return line + f"; droplint.prefilter keeps {kept} ({took * 1000:.0f} ms for all)"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--tree", type=Path, default=None, help="default: the installed keras/src")
+    ap.add_argument("--flake8-tree-repeat", type=int, default=1,
+                    help="flake8 -j2 on the tree takes ~30 s a run: timed this many rounds "
+                         "(0: left out)")
+    ap.add_argument("--skip-tree", action="store_true")
+    args = ap.parse_args()
+    tree = args.tree or keras_src()
+    has_cache = droplint_has_cache()
+    load = os.getloadavg()[0]
+    lines = [f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+             f"{load:.1f} at the start (other work on the machine inflates wall times; CPU "
+             f"times are steadier); droplint cache: "
+             f"{'yes' if has_cache else 'no (baseline: warm = the same run again)'}"]
+    work = Path(tempfile.mkdtemp(prefix="bench_speed_"))
+    dl_cache, ruff_cache = work / "droplint_cache", work / "ruff_cache"
+
+    def wipe(p: Path):
+        return lambda: shutil.rmtree(p, ignore_errors=True)
+
+    try:
+        if tree is not None and not args.skip_tree:
+            n = len(list(tree.rglob("*.py")))
+            lines.append(f"tree: {tree} ({n} .py files)")
+            lines.append(prefilter_counts(tree))
+            cold = Tool("droplint", droplint_cmd(tree, dl_cache if has_cache else None,
+                                                 has_cache), wipe(dl_cache))
+            ruff_cold = Tool("ruff --select ALL --no-cache", ruff_cmd(tree, None))
+            rounds([cold, ruff_cold], args.repeat, "cold tree")
+            tools = [cold, ruff_cold]
+            if args.flake8_tree_repeat:
+                flake = Tool("flake8 -j2", flake8_cmd(tree, 2))
+                for _ in range(args.flake8_tree_repeat):
+                    flake.run()
+                tools.append(flake)
+            lines += table("keras/src, cold", tools, cold,
+                           {"ruff": ruff_cold, "droplint": cold})
+            # warm: the cache folders are filled once, then timed runs change nothing
+            if has_cache:  # the last cold run filled it; fill again in case it failed
+                run_once(cold.cmd)
+            warm = Tool("droplint (warm)", droplint_cmd(tree, dl_cache if has_cache else None,
+                                                        has_cache))
+            ruff_warm = Tool("ruff --select ALL (warm cache)", ruff_cmd(tree, ruff_cache))
+            run_once(ruff_warm.cmd)
+            rounds([warm, ruff_warm], args.repeat, "warm tree")
+            lines += table("keras/src, warm (second run, nothing changed)", [warm, ruff_warm],
+                           warm, {"droplint cold": cold, "ruff warm": ruff_warm})
+            peak = tree_peak_mb(droplint_cmd(tree, work / "peak_cache" if has_cache else None,
+                                             has_cache))
+            ruff_peak = tree_peak_mb(ruff_cmd(tree, None))
+            lines.append(f"\npeak memory on the tree, cold, whole process tree (sampled): "
+                         f"droplint {peak:.0f} MB, ruff {ruff_peak:.0f} MB; largest single "
+                         f"droplint process {cold.rss:.0f} MB")
+            lines.append(f"TARGET cold <= 0.6x ruff: {cold.wall / ruff_cold.wall:.2f}x "
+                         f"{'MET' if cold.wall <= 0.6 * ruff_cold.wall else 'MISSED'}")
+            lines.append(f"TARGET warm <= 0.1x droplint cold: {warm.wall / cold.wall:.3f}x "
+                         f"{'MET' if warm.wall <= 0.1 * cold.wall else 'MISSED'}")
+            lines.append(f"TARGET peak memory < 150 MB: {peak:.0f} MB "
+                         f"{'MET' if peak < 150 else 'MISSED'}")
+        one_cache = work / "one_cache"
+        one = Tool("droplint", droplint_cmd(ONE_FILE, one_cache if has_cache else None,
+                                            has_cache), wipe(one_cache))
+        one_warm = Tool("droplint (warm)", droplint_cmd(ONE_FILE, one_cache if has_cache
+                                                        else None, has_cache))
+        flake1 = Tool("flake8", flake8_cmd(ONE_FILE, None))
+        ruff1 = Tool("ruff --select ALL --no-cache", ruff_cmd(ONE_FILE, None))
+        rounds([one, one_warm, flake1, ruff1], args.repeat, "one file")
+        lines += table(f"one file ({ONE_FILE.relative_to(ROOT)})", [one, one_warm, flake1, ruff1],
+                       one, {"flake8": flake1, "ruff": ruff1})
+        lines.append(f"TARGET one file <= 2x flake8: {one.wall / flake1.wall:.2f}x cold, "
+                     f"{one_warm.wall / flake1.wall:.2f}x warm "
+                     f"{'MET' if one.wall <= 2 * flake1.wall else 'MISSED'}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
