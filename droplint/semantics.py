@@ -3,10 +3,23 @@
 `explain(layer, input_shape, keras, argument)` -> Mask. Pure: plain data in, plain data out.
 Every rule and every output format read masks from here; droplint.probe measures the same
 facts on real Keras, and tests/test_semantics_keras.py holds the two together.
+
+Size-1 axes, one convention everywhere: a mask describes what is physically dropped. An axis
+of size 1 holds a single entry, so the pattern cannot change along it: `drops` names only the
+axes longer than 1 that the pattern changes along (Dropout on (B, T, 1) drops whole timesteps,
+on (B, 1) or a 1-unit recurrent state whole samples), and a 1-step sequence is
+`same-every-step` (one step, one pattern: Dropout, noise layers, tf.keras 2 RNN masks alike).
+An axis whose size is unknown is taken as longer than 1.
+
+What needs no shape is always stated: `Dropout` without noise_shape draws for every sample
+(per_sample true) whatever the rank; SpatialDropoutND and recurrent layers accept one rank
+only, so their masks are known from the layer alone. Only what depends on an unknown size or
+rank stays null. A rank deduced from a consumer (shapes.infer_from_consumers) is named in
+the description.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .graph import (CUDNN_KINDS, NOISE_KINDS, SPATIAL_DROPOUT_KINDS, UNKNOWN, Layer, Shape,
                     known)
@@ -14,7 +27,8 @@ from .keras_version import KerasVersion
 
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1, "ConvLSTM1D": 4, "ConvLSTM2D": 4, "ConvLSTM3D": 4,
          "LSTMCell": 4, "GRUCell": 3, "SimpleRNNCell": 1}
-CONV_LSTM_KINDS = frozenset({"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
+CONV_LSTM_DIMS = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
+CONV_LSTM_KINDS = frozenset(CONV_LSTM_DIMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +38,7 @@ class Mask:
     per_sample: bool | None  # False when one pattern is shared by the whole batch
     over_time: str | None  # "fresh-each-step" | "same-every-step" | None (no time axis)
     masks: int | None  # how many distinct masks are applied
+    note: str | None = None  # where a deduced input rank came from (shapes.Inferred)
 
     @property
     def description(self) -> str:
@@ -55,8 +70,13 @@ def describe(mask: Mask) -> str:
         "none": "nothing (rate 0 or ignored)",
         "unknown": "an unknown pattern (shape or arguments not known statically)",
     }[mask.drops]
+    if mask.drops == "unknown" and mask.per_sample is not None:
+        what += ", " + ("different for every sample" if mask.per_sample
+                        else "the same pattern for every sample of the batch")
+    if mask.note == FAILS_NOTE:
+        return FAILS_NOTE
     if mask.drops in ("none", "unknown", "noise"):
-        return what
+        return what + (f"; {mask.note}" if mask.note else "")
     parts = [what]
     if mask.drops in ("timesteps", "samples"):
         pass  # a dropped step or sample has no pattern over time to speak of
@@ -66,7 +86,7 @@ def describe(mask: Mask) -> str:
         parts.append("the same mask at every timestep")
     parts.append("different for every sample" if mask.per_sample
                  else "the same pattern for every sample of the batch")
-    return ", ".join(parts)
+    return ", ".join(parts) + (f"; {mask.note}" if mask.note else "")
 
 
 def rate_of(layer: Layer, argument: str | None = None):
@@ -160,6 +180,8 @@ def _drops_from_shape(mask_shape: Shape, input_shape: Shape, channels_first: boo
 
 
 UNKNOWN_MASK = Mask(None, "unknown", None, None, None)
+FAILS_NOTE = "no mask to explain: Keras refuses these arguments (when building, or in training)"
+FAILING_MASK = Mask(None, "unknown", None, None, None, FAILS_NOTE)
 # Keras raises ValueError at construction for a rate outside [0, 1] (Keras 3 and tf_keras 2.21).
 RATE_CHECKED_KINDS = frozenset({"Dropout"}) | frozenset(SPATIAL_DROPOUT_KINDS)
 
@@ -172,11 +194,21 @@ def _fails(layer: Layer, rate, keras: KerasVersion) -> bool:
             return True
         if rate == 1 and not keras.is_keras3:
             return True  # tf.keras 2: ValueError in training (Keras 3 zeros everything)
+    if layer.kind == "AlphaDropout" and _legacy_alpha(layer, keras):
+        noise_shape = layer.args.get("noise_shape")
+        if isinstance(noise_shape, (tuple, list)) and None in noise_shape:
+            return True  # TypeError/ValueError in training, `fit` too: None is not filled in
     # Keras 3: SpatialDropoutND takes no noise_shape (and 1D no data_format): TypeError.
     # tf.keras 2 silently ignores them.
     extra = {"noise_shape"} | ({"data_format"} if layer.kind == "SpatialDropout1D" else set())
     return keras.is_keras3 and layer.kind in SPATIAL_DROPOUT_KINDS \
         and bool(extra & set(layer.args))
+
+
+def _legacy_alpha(layer: Layer, keras: KerasVersion) -> bool:
+    """tf_keras' AlphaDropout and, under Keras 3, tf.keras' (keras.src.legacy.layers): they
+    pass noise_shape to TensorFlow unfilled and keep it out of get_config()."""
+    return not keras.is_keras3 or layer.api in ("tf.keras", "tf_keras")
 
 
 def _time_of(mask_shape: Shape, input_shape: Shape) -> str:
@@ -193,14 +225,21 @@ def _spatial_mask_shape(layer: Layer, input_shape: Shape) -> Shape:
 def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
     kind = layer.kind
     rate = rate_of(layer)
-    if not known(rate) or rate is None or _fails(layer, rate, keras):
+    if not known(rate) or rate is None:
         return UNKNOWN_MASK
+    if _fails(layer, rate, keras):
+        return FAILING_MASK
+    if input_shape is None and kind in SPATIAL_DROPOUT_KINDS:
+        input_shape = (None,) * (SPATIAL_DROPOUT_KINDS[kind] + 2)  # the one rank it accepts
     if input_shape is None:
         if kind in NOISE_KINDS:
             return Mask(None, "noise" if rate else "none", True, None, 1 if rate else 0)
-        return UNKNOWN_MASK
+        if rate == 0:
+            return Mask(None, "none", True, None, 0)
+        return Mask(None, "unknown", _per_sample_any_rank(layer.args.get("noise_shape")),
+                    None, 1)
     rank = len(input_shape)
-    time = "fresh-each-step" if rank == 3 else None
+    time = _time_of(input_shape, input_shape) if rank == 3 else None
     if kind in NOISE_KINDS:
         return Mask(tuple(input_shape), "noise" if rate else "none", True, time,
                     1 if rate else 0)
@@ -208,7 +247,7 @@ def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) ->
         return Mask(tuple(input_shape), "none", True, time, 0)
     if kind in SPATIAL_DROPOUT_KINDS:
         if rank != SPATIAL_DROPOUT_KINDS[kind] + 2:
-            return UNKNOWN_MASK  # fails at call (DL104)
+            return FAILING_MASK  # fails at call (DL104)
         mask = _spatial_mask_shape(layer, input_shape)
         channels_first = layer.args.get("data_format") == "channels_first"
     else:
@@ -224,6 +263,17 @@ def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) ->
     return Mask(mask, drops, mask[0] != 1, time, 1)
 
 
+def _per_sample_any_rank(noise_shape) -> bool | None:
+    """Whether a Dropout draws per sample whatever its input's rank: always without
+    noise_shape; never with a 1 first (the batch axis, or broadcast over it when shorter)."""
+    if noise_shape is None:
+        return True
+    if known(noise_shape) and isinstance(noise_shape, (tuple, list)) and noise_shape \
+            and noise_shape[0] == 1:
+        return False
+    return None
+
+
 def _time_distributed_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
     """TimeDistributed(inner dropout): the inner layer sees one step (B, *rest) at a time.
 
@@ -233,12 +283,18 @@ def _time_distributed_mask(layer: Layer, input_shape: Shape | None, keras: Keras
     across batch and time."""
     inner = layer.inner
     if input_shape is None or len(input_shape) < 3:
-        return UNKNOWN_MASK
+        if input_shape is None and inner.kind in SPATIAL_DROPOUT_KINDS:
+            input_shape = (None,) * (SPATIAL_DROPOUT_KINDS[inner.kind] + 3)
+        else:
+            step = _layer_mask(inner, None, keras)
+            if not keras.is_keras3 and step.per_sample is False:
+                return step  # tf.keras 2: shared across batch and time alike
+            return Mask(None, step.drops, step.per_sample, None, step.masks)
     step = _layer_mask(inner, (input_shape[0],) + tuple(input_shape[2:]), keras)
     if step.mask_shape is None or step.drops in ("none", "noise", "unknown"):
         shape = None if step.mask_shape is None else tuple(input_shape)
-        return Mask(shape, step.drops, step.per_sample, "fresh-each-step" if shape else None,
-                    step.masks)
+        return Mask(shape, step.drops, step.per_sample,
+                    _time_of(shape, input_shape) if shape else None, step.masks)
     m = step.mask_shape
     if not keras.is_keras3 and m[0] == 1:
         full = (1, 1) + tuple(m[1:])
@@ -250,7 +306,7 @@ def _time_distributed_mask(layer: Layer, input_shape: Shape | None, keras: Keras
     return Mask(full, drops, m[0] != 1, _time_of(full, input_shape), 1)
 
 
-def _input_mask_count(layer: Layer) -> int | None:
+def _input_mask_count(layer: Layer, keras: KerasVersion) -> int | None:
     """How many input masks an RNN cell applies: one per gate, or one shared by all gates."""
     core = layer.core
     kind = core.kind
@@ -260,10 +316,32 @@ def _input_mask_count(layer: Layer) -> int | None:
         return 1
     rd = core.args.get("recurrent_dropout", 0.0)
     implementation = core.args.get("implementation", 2)
+    if _rebuilt_without_implementation(layer, keras):
+        implementation = 2
     if not known(rd) or not known(implementation):
         return None
     # recurrent_dropout > 0 forces implementation=1 (Keras 3 and tf.keras 2 alike).
     return GATES[kind] if (rd or 0) > 0 or implementation == 1 else 1
+
+
+def _rebuilt_without_implementation(layer: Layer, keras: KerasVersion) -> bool:
+    """Keras 3 Bidirectional rebuilds both directions from get_config(), which has no
+    `implementation`: the wrapped LSTM/GRU runs with the default (measured, Keras 3.15)."""
+    return keras.is_keras3 and layer.kind == "Bidirectional"
+
+
+def fails_in_training(layer: Layer, keras: KerasVersion) -> bool:
+    """Keras >= 3.8 LSTM/GRU(dropout>0, recurrent_dropout=0, implementation=1, use_cudnn not
+    False) builds its input masks with the wrong rank: training fails (DL307)."""
+    core = layer.core
+    a = core.args
+    if core.kind not in CUDNN_KINDS or not (keras.is_keras3 and keras.at_least(3, 8)):
+        return False
+    if _rebuilt_without_implementation(layer, keras) or a.get("implementation") != 1:
+        return False
+    dropout = a.get("dropout", 0.0)
+    return isinstance(dropout, (int, float)) and 0 < dropout < 1 \
+        and a.get("recurrent_dropout", 0.0) == 0 and a.get("use_cudnn", "auto") is not False
 
 
 CUDNN_ARGS = ("recurrent_dropout", "activation", "recurrent_activation", "unroll", "use_bias",
@@ -310,13 +388,18 @@ def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
     if rate == 0 or (rate >= 1 and kind != "SimpleRNN"):
         return Mask(None, "none", True, None, 0)
     if rate >= 1 and not keras.is_keras3:
-        return UNKNOWN_MASK
+        return FAILING_MASK
     if kind in CONV_LSTM_KINDS and keras.is_keras3 and keras.between((3, 0), (3, 4)):
         return Mask(None, "none", True, None, 0)  # Keras 3.0 to 3.4 ignore ConvLSTM dropout
+    if fails_in_training(layer, keras):
+        return FAILING_MASK  # the first training step raises (DL307)
     fresh = _fresh_each_step(layer, keras)
     if fresh is None:
         return UNKNOWN_MASK
-    over_time = "fresh-each-step" if fresh else "same-every-step"
+    if input_shape is None:  # the one rank a recurrent layer accepts
+        input_shape = (None,) * (3 + CONV_LSTM_DIMS.get(kind, 0))
+    one_step = len(input_shape) >= 3 and input_shape[1] == 1
+    over_time = "fresh-each-step" if fresh and not one_step else "same-every-step"
     gates = GATES.get(kind, 1)
     if argument == "recurrent_dropout":
         # recurrent_dropout > 0 forces implementation=1: one state mask per gate.
@@ -324,8 +407,9 @@ def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
             return Mask(None, "elements", True, over_time, gates)
         units = core.args.get("units", UNKNOWN)
         units = units if known(units) and isinstance(units, int) else None
-        return Mask((None, units), "units", True, over_time, gates)
-    if input_shape is None or len(input_shape) < 3 \
+        state = (None, units)
+        return Mask(state, _drops_from_shape(state, state), True, over_time, gates)
+    if len(input_shape) < 3 \
             or (kind not in CONV_LSTM_KINDS and len(input_shape) != 3):
         return UNKNOWN_MASK
     # one step's shape, or the whole sequence when drawn anew at every step
@@ -333,7 +417,8 @@ def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
     channels_first = kind in CONV_LSTM_KINDS and core.args.get("data_format") == "channels_first"
     drops = _drops_from_shape(mask, input_shape, channels_first, 1)
     cell_path = _uses_cell_path(layer, keras)
-    masks = None if cell_path is None else (_input_mask_count(layer) if cell_path else 1)
+    masks = None if cell_path is None else \
+        (_input_mask_count(layer, keras) if cell_path else 1)
     return Mask(mask, drops, True, _time_of(mask, input_shape), masks)
 
 
@@ -342,7 +427,12 @@ def explain(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
     """The mask of a dropout site: a dropout layer (argument None), TimeDistributed(dropout),
     or the `dropout` / `recurrent_dropout` argument of a recurrent layer."""
     if argument is not None:
-        return _rnn_mask(layer, input_shape, keras, argument)
-    if layer.kind == "TimeDistributed" and layer.inner is not None and layer.inner.is_dropout:
-        return _time_distributed_mask(layer, input_shape, keras)
-    return _layer_mask(layer, input_shape, keras)
+        mask = _rnn_mask(layer, input_shape, keras, argument)
+    elif layer.kind == "TimeDistributed" and layer.inner is not None and layer.inner.is_dropout:
+        mask = _time_distributed_mask(layer, input_shape, keras)
+    else:
+        mask = _layer_mask(layer, input_shape, keras)
+    note = getattr(input_shape, "note", None)
+    if note and argument != "recurrent_dropout":
+        return replace(mask, note=f"input {note}")
+    return mask

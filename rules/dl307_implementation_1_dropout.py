@@ -17,7 +17,9 @@ class Implementation1Dropout(Rule):
     (an eager call with `training=True` says "Rank of input (4) must be no greater than rank
     of output shape (3)"). Inference works, so the model builds and predicts and then crashes
     in `fit`. `implementation=1` only selects how the gate matmuls are split (Keras forces it
-    anyway when `recurrent_dropout > 0`). tf.keras 2 is not affected.
+    anyway when `recurrent_dropout > 0`). tf.keras 2 is not affected, nor is a layer inside
+    `Bidirectional`: Keras 3 rebuilds both directions from `get_config()`, which has no
+    `implementation`, so they train with the default.
 
     ## Fix safety
     Safe: the code cannot train as written. Without `implementation=1` the layer computes the
@@ -64,6 +66,8 @@ class Implementation1Dropout(Rule):
         if not (ctx.keras.is_keras3 and ctx.keras.at_least(3, 8)):
             return
         for layer, wrapper in cudnn_layers(ctx.graph):
+            if wrapper is not None and wrapper.kind == "Bidirectional":
+                continue  # Keras 3 rebuilds both directions from get_config(): no implementation
             dropout = active_rate(layer, "dropout")
             rd = number(layer, "recurrent_dropout", 0.0)
             if layer.args.get("implementation") != 1 or layer.args.get("use_cudnn") is False \

@@ -122,6 +122,16 @@ def unknown(value) -> bool:
     return value is None or value == "unknown"
 
 
+def consistent(vague, precise) -> bool:
+    """The less-informed side's value says nothing different: unknown, equal, or a shape of
+    the same rank whose known sizes are equal (partial knowledge)."""
+    if unknown(vague) or vague == precise:
+        return True
+    if isinstance(vague, list) and isinstance(precise, list) and len(vague) == len(precise):
+        return all(v is None or v == p for v, p in zip(vague, precise))
+    return False
+
+
 def site_key(site: dict) -> tuple:
     return (site["layer"], site["argument"], site["rate"])
 
@@ -136,7 +146,7 @@ def match_sites(src: list[dict], built: list[dict], built_knows_less: bool) -> t
             if site_key(b) != site_key(s):
                 continue
             knows, other = (b, s) if built_knows_less else (s, b)
-            if all(unknown(knows[f]) or knows[f] == other[f] for f in SITE_FIELDS):
+            if all(consistent(knows[f], other[f]) for f in SITE_FIELDS):
                 fit = b
                 break
         if fit is None:
