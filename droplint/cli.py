@@ -27,8 +27,9 @@ from .report import Report, Severity
 PROG = "droplint"
 
 
-class DroplintError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
+class CliError(Exception):
+    """A user-facing error of the command line: printed as one line, exit status 2. (The
+    training callback's DroplintError, droplint/callback.py, is another thing.)"""
 
 
 # ---------------------------------------------------------------------------------- plumbing
@@ -66,7 +67,7 @@ class DefaultGroup(click.Group):
         except click.Abort:
             click.echo(fail_line("interrupted"), err=True)
             rv = 130
-        except (DroplintError, ConfigError, KerasVersionError) as exc:
+        except (CliError, ConfigError, KerasVersionError) as exc:
             click.echo(fail_line(str(exc)), err=True)
             rv = 2
         except BrokenPipeError:
@@ -113,7 +114,7 @@ def emit(output: Output, console: Console, output_file: str | None = None) -> No
         try:
             Path(output_file).write_text(data + "\n", encoding="utf-8")
         except OSError as exc:
-            raise DroplintError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+            raise CliError(f"cannot write {output_file}: {exc.strerror or exc}") from None
     elif isinstance(output, Text):
         console.print(output)
     else:
@@ -164,7 +165,7 @@ def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
         try:
             parse_keras_version(keras)
         except KerasVersionError as exc:
-            raise DroplintError(f"--keras-version: {exc}") from None
+            raise CliError(f"--keras-version: {exc}") from None
     fail_on = opts.get("fail_on")
     return settings.with_overrides(
         keras_version=keras, fail_on=parse_severity(fail_on) if fail_on else None, **overrides)
@@ -318,27 +319,27 @@ def check(paths: tuple[str, ...], **opts) -> int:
     return exit_status(report, opts["settings"].fail_on, opts["exit_zero"])
 
 
-# ------------------------------------------------- fixes, --add-noqa, stdin (fixer.py, noqa.py)
+# ---------------------------------------------- fixes, --add-noqa, stdin (fixing.py, add_noqa.py)
 
 def apply_fixes(paths: tuple[str, ...], report: Report, opts: dict) -> tuple[Report, str, int]:
     """--fix / --diff: returns the report after fixing, the summary line(s) and, for --diff,
     the exit status (1 when there is anything to fix)."""
-    from . import fixer
+    from . import fixing
 
     unsafe, diff = opts["unsafe_fixes"], opts["diff"]
-    targets = fixer.fixable_paths(report.findings, unsafe)
-    done = fixer.fix_paths(targets, opts["settings"], unsafe=unsafe, write=not diff)
+    targets = fixing.fixable_paths(report.findings, unsafe)
+    done = fixing.fix_paths(targets, opts["settings"], unsafe=unsafe, write=not diff)
     if diff:
         click.echo("".join(d.diff for d in done), nl=False)
-        click.echo(fixer.summary(done, verb="Would fix"), err=True)
+        click.echo(fixing.summary(done, verb="Would fix"), err=True)
         return report, "", int(any(d.changed for d in done))
     if any(d.changed for d in done):
         report = run_check(paths, opts)
-    return report, fixer.summary(done, show=opts["show_fixes"]), 0
+    return report, fixing.summary(done, show=opts["show_fixes"]), 0
 
 
 def add_noqa(report: Report, opts: dict) -> int:
-    from .noqa import add_noqa_file
+    from .add_noqa import add_noqa_file
 
     paths = sorted({f.path for f in report.findings if f.line is not None})
     count = sum(add_noqa_file(p, opts["settings"]) for p in paths)
@@ -350,27 +351,29 @@ def add_noqa(report: Report, opts: dict) -> int:
 def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
     """`droplint check -`: one file from stdin. With --fix the fixed file goes to stdout and
     the report to stderr (as ruff does)."""
-    from . import fixer
-    from .api import assemble, check_data
+    from . import fixing
     from .discover import _excluded
+    from .document import Document
+    from .pipeline import assemble, check_document
     from .render.sources import Sources, decode_text
 
     if paths != ("-",):
-        raise DroplintError("`-` (read stdin) cannot be combined with other paths")
+        raise CliError("`-` (read stdin) cannot be combined with other paths")
     if opts["add_noqa"]:
-        raise DroplintError("--add-noqa cannot be used with stdin")
+        raise CliError("--add-noqa cannot be used with stdin")
     name = opts["stdin_filename"] or "-"
     settings = load_settings((name,) if opts["stdin_filename"] else (), opts)
     data = sys.stdin.buffer.read()
-    fixing = opts["fix"] or opts["diff"]
+    fix_wanted = opts["fix"] or opts["diff"]
     excluded = bool(opts["force_exclude"] and opts["stdin_filename"]
                     and _excluded(Path(name), settings, every_part=True))
     if excluded:
         if opts["fix"] and not opts["diff"]:
             sys.stdout.buffer.write(data)
         return 0
-    if fixing:
-        done = fixer.fix_data(data, name, settings, unsafe=opts["unsafe_fixes"])
+    doc = Document.from_bytes(name, data, stdin=True)
+    if fix_wanted:
+        done = fixing.fix_document(doc, settings, unsafe=opts["unsafe_fixes"])
         if opts["diff"]:
             click.echo(done.diff, nl=False)
             return int(done.changed)
@@ -378,13 +381,13 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
         sys.stdout.flush()
         result, data = done.result, done.after
     else:
-        result = check_data(data, name, settings)
+        result = check_document(doc, settings)
     report = assemble([result], settings)
-    text = decode_text(data, python=not name.endswith(".ipynb"))
+    text = decode_text(data, python=not doc.is_notebook)
     output = FORMATS[opts["output_format"]](
         report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"]))
     console = make_console(opts["no_color"])
-    if fixing and not opts["output_file"]:  # stdout holds the fixed file
+    if fix_wanted and not opts["output_file"]:  # stdout holds the fixed file
         console.stderr = True
         console.print(output) if isinstance(output, Text) else click.echo(output, err=True)
     else:
@@ -426,7 +429,7 @@ def export(output: Output, html: str | None = None, svg: str | None = None) -> N
             try:
                 save(path)
             except OSError as exc:
-                raise DroplintError(f"cannot write {path}: {exc.strerror or exc}") from None
+                raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @cli.command(short_help="Show one rule's documentation.")
@@ -438,7 +441,7 @@ def rule(code_or_name: str, no_color: bool) -> int:
 
     found = lookup(code_or_name)
     if found is None:
-        raise DroplintError(f"unknown rule {code_or_name!r}; run `droplint rules` to list all "
+        raise CliError(f"unknown rule {code_or_name!r}; run `droplint rules` to list all "
                             "rules")
     console = make_console(no_color)
     if console.is_terminal and wants_color(no_color):
@@ -510,7 +513,7 @@ def probe(paths: tuple[str, ...], output_format: str, unsafe_load: bool, no_colo
 
     for path in paths:
         if not is_model_path(path):
-            raise DroplintError(f"probe takes model files (.keras, .h5 or a SavedModel "
+            raise CliError(f"probe takes model files (.keras, .h5 or a SavedModel "
                                 f"directory), not {path}")
     settings = load_settings(paths, {})
     report = check_paths(list(paths), settings, unsafe_load=unsafe_load, probe=True)

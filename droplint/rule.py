@@ -54,15 +54,9 @@ class Context:
             span = origin.arg_spans.get(argument) or _inner_arg_span(layer, argument)
         if span is None:
             span = origin.span
-        return Finding(
-            code=rule.code, name=rule.name, severity=severity or rule.severity,
-            path=origin.path,
-            line=span.line if span else None, column=span.column if span else None,
-            end_line=span.end_line if span else None,
-            end_column=span.end_column if span else None,
-            message=message, layer=layer.kind, site=site.id if site else None, fix=fix,
-            layer_name=origin.layer_name,
-        )
+        return rule.finding_at(origin.path, message, span, severity=severity, fix=fix,
+                               layer=layer.kind, site=site.id if site else None,
+                               layer_name=origin.layer_name)
 
 
 def _inner_arg_span(layer: Layer, argument: str) -> Span | None:
@@ -87,6 +81,21 @@ class Rule:
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         return ()
+
+    @classmethod
+    def finding_at(cls, path: str, message: str, span: Span | None = None, *,
+                   severity: Severity | None = None, fix: Fix | None = None,
+                   layer: str | None = None, site: int | None = None,
+                   layer_name: str | None = None) -> Finding:
+        """The one way a finding is made, whatever emits it: rules (through Context.report),
+        the parser (DL900), the model loader (DL901), the probe (DL902), unused-noqa (DL910).
+        The code, name and default severity are the rule's; `span` None: no position."""
+        return Finding(
+            code=cls.code, name=cls.name, severity=severity or cls.severity, path=path,
+            line=span.line if span else None, column=span.column if span else None,
+            end_line=span.end_line if span else None,
+            end_column=span.end_column if span else None,
+            message=message, layer=layer, site=site, fix=fix, layer_name=layer_name)
 
     @classmethod
     def doc(cls) -> str:

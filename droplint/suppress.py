@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*))?", re.I)
 _IGNORE = re.compile(r"#\s*droplint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.I)
+# Python's line breaks, each line with its ending (the positions comments are found at).
+LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _FILE = re.compile(r"^\s*#\s*droplint:\s*noqa(?::\s*(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*))?\s*$",
                    re.I | re.M)
 
@@ -83,3 +85,12 @@ def parse(text: str) -> Suppressions:
                     Suppression(lineno, _split(m.group("codes")), col + m.start() + 1))
     out.file_codes = frozenset(file_codes)
     return out
+
+
+def comment_at(line: str, s: Suppression) -> re.Match | None:
+    """The suppression comment `s` on its `line` as a match (its `codes` group), or None."""
+    for pattern in (_IGNORE, _NOQA):
+        m = pattern.match(line, s.column - 1)
+        if m:
+            return m
+    return None

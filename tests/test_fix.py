@@ -12,7 +12,7 @@ from pathlib import Path
 from droplint import analyze
 from droplint.api import FileResult, lint_text
 from droplint.config import Settings
-from droplint.fixer import fix_text
+from droplint.fixing import fix_text
 from droplint.report import Edit, Finding, Fix, Severity
 
 KERAS = ("--keras-version", "3.15")
@@ -357,7 +357,7 @@ def test_notebook_cells_are_searched_as_one_program(tmp_path: Path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from droplint.fixer import fix_data
+    from droplint.fixing import fix_data
 
     def notebook(*cells: str) -> bytes:
         nb = new_notebook()

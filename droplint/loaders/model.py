@@ -1,4 +1,4 @@
-"""Built Keras models and model files -> the same Graph the source loader produces.
+"""Built Keras models -> the same Graph the source loader produces (`build_graph`).
 
 A live model (Keras 3 or tf.keras 2) is walked through the call history Keras records for
 functional and Sequential models (`_nodes_by_depth`, each node's input and output tensors):
@@ -8,8 +8,8 @@ read arguments of; see ARG_KINDS). Inner models are
 expanded so rules see through them. Where Keras records nothing (the inside of a subclassed
 `call()`), the layers are listed one by one and `graph.notes` says so; nothing is guessed.
 
-Model files (format, inspection, loading) live in model_file.py. TensorFlow is imported only
-when a model is loaded.
+This module only walks live model objects into a Graph: model files (format, inspection,
+loading) live in model_file.py, and droplint/pipeline.py runs the rules and the probe.
 """
 from __future__ import annotations
 
@@ -18,10 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..config import Settings
 from ..graph import DROPOUT_KINDS, RNN_KINDS, UNKNOWN, WRAPPER_KINDS, Graph, Layer, Node, Origin
 from ..keras_version import KerasVersion, parse
-from .model_file import ModelLoadError, _h5_saved_with, load_model_file
 
 MODEL_PATH = "<model>"
 # Config keys that say nothing about dropout and are not plain values a source file would hold.
@@ -179,6 +177,9 @@ def layer_args(layer, config: dict | None = None) -> dict:
         args["implementation"] = cell.implementation
     if isinstance(getattr(layer, "use_cudnn", None), (bool, str)):
         args["use_cudnn"] = layer.use_cudnn
+    if "noise_shape" not in args and getattr(layer, "noise_shape", None) is not None \
+            and _plain(layer.noise_shape) is not UNKNOWN:
+        args["noise_shape"] = _plain(layer.noise_shape)  # AlphaDropout keeps it out of config
     return args
 
 
@@ -450,83 +451,3 @@ def build_graph(model, path: str = MODEL_PATH) -> Built:
         if not walker.graph.nodes and not _sublayers(model):
             walker.graph.notes.append(f"model '{model.name}' has no layers")
     return Built(walker.graph, version, walker.objects)
-
-
-# --------------------------------------------------------------------------------------------
-# Linting a built model
-
-
-def _probe_sites(built: Built, ctx):
-    """Run every site's layer in training mode and compare what it drops with the claim.
-    Returns (DL902 findings, {site id: measured dict})."""
-    from .. import probe
-    from droplint.rules import BY_CODE
-
-    rule = BY_CODE["DL902"]()
-    findings, measured = [], {}
-    for site in ctx.sites:
-        obj = built.objects.get(id(site.node.layer))
-        try:
-            result = probe.measure(obj, site.node.input_shape, seed=0, argument=site.argument)
-        except Exception as exc:  # noqa: BLE001 - a layer that cannot run alone
-            built.graph.notes.append(
-                f"probe: could not run layer '{site.node.layer.origin.layer_name}': "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-            continue
-        measured[site.id] = result
-        disagreements = probe.compare(site.mask, result)
-        if disagreements:
-            findings.append(rule.finding(ctx, site, disagreements))
-    return findings, measured
-
-
-def lint_built(model, path: str, settings: Settings, probe: bool = False):
-    """Lint a live model object: the api.FileResult of one model."""
-    from .. import engine
-    from ..api import FileResult
-    from ..selection import selected_rules
-
-    built = build_graph(model, path)
-    rules = selected_rules(settings, path)
-    findings, ctx = engine.run(built.graph, built.keras, rules)
-    sites = engine.to_sites(ctx)
-    if probe:
-        extra, measured = _probe_sites(built, ctx)
-        if any(r.code == "DL902" for r in rules):
-            findings.extend(extra)
-        for site in sites:
-            if site.id in measured:
-                site.probe = measured[site.id].to_dict()
-    return FileResult(path, findings, sites, notes=list(built.graph.notes),
-                      keras=built.keras)
-
-
-def analyze_model(model, settings: Settings | None = None, *, probe: bool = False):
-    """analyze(model): the Report of a live Keras model."""
-    from ..api import assemble
-
-    if not is_keras_model(model):
-        raise TypeError(f"droplint.analyze() expects a path or a Keras model, not "
-                        f"{type(model).__name__}")
-    settings = settings or Settings()
-    result = lint_built(model, MODEL_PATH, settings, probe)
-    return assemble([result], settings)
-
-
-def lint_model_file(path: str, settings: Settings, *, unsafe_load: bool = False,
-                    probe: bool = False):
-    """Check one model file: api.FileResult; a file that cannot be loaded is a DL901 finding."""
-    from ..api import FileResult, parse_error
-
-    try:
-        model, notes = load_model_file(path, unsafe_load)
-    except ModelLoadError as exc:
-        return FileResult(path, [parse_error(path, str(exc), None, None, code="DL901")])
-    result = lint_built(model, path, settings, probe)
-    result.notes.extend(notes)
-    saved_with = _h5_saved_with(path)
-    if saved_with and saved_with.startswith("2.") and result.keras.is_keras3:
-        result.notes.append(
-            f"saved by Keras {saved_with} and analyzed as Keras {result.keras} loads it; set "
-            "TF_USE_LEGACY_KERAS=1 (with tf_keras installed) to analyze it as tf.keras 2 runs it")
-    return result

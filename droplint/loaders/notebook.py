@@ -7,9 +7,13 @@ between cells, so that names defined in one cell are known in the next. IPython 
 and sites are then mapped back to (cell, line): `cell` is the 1-based position among ALL
 cells, markdown included, as Jupyter shows them.
 
-Fixes and `--add-noqa` edit the Program's text; `Program.cell_sources` splits it back into
-cells and puts the IPython lines back, and only the changed cells' `source` is replaced in
-the notebook JSON (outputs, metadata, other cells untouched; Jupyter's JSON style kept).
+Fixes and `--add-noqa` edit the Program's text (through document.Document.with_text);
+`Program.cell_sources` splits it back into cells and puts the IPython lines back, and only the
+changed cells' `source` is replaced in the notebook JSON (outputs, metadata, other cells
+untouched; Jupyter's JSON style kept).
+
+This module is the notebook format only: it checks nothing (droplint/pipeline.py checks the
+program and maps the findings back with `finding_to_cells`).
 """
 from __future__ import annotations
 
@@ -18,10 +22,8 @@ import json
 import re
 import tokenize
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
-from ..config import Settings
-from ..report import Finding
+from ..report import Finding, Site
 
 CELL_BREAK = "# ---- droplint: next notebook cell ----"
 PLACEHOLDER = "pass  # droplint: IPython syntax"
@@ -251,7 +253,7 @@ def program(nb: Notebook, blank: frozenset[int] = frozenset()) -> Program:
     return prog
 
 
-def _to_cells(f: Finding, prog: Program) -> Finding:
+def finding_to_cells(f: Finding, prog: Program) -> Finding:
     """A finding in program coordinates -> in cell coordinates (fix edits too)."""
     if f.line is None:
         return f
@@ -274,71 +276,11 @@ def _to_cells(f: Finding, prog: Program) -> Finding:
     return f
 
 
-# --- checking -------------------------------------------------------------------------------
-
-def _error(path: str, exc: NotebookError):
-    from ..api import FileResult, parse_error
-
-    return FileResult(path, [parse_error(path, exc.message, exc.line, exc.column)])
-
-
-def _cell_errors(nb: Notebook, path: str, settings: Settings) -> list[Finding]:
-    """DL900 for each code cell that does not parse on its own, in cell coordinates."""
-    from ..api import lint_text
-
-    errors = []
-    for n, cell in enumerate(nb.cells, 1):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            code = mask_ipython(source_text(cell))[0]
-            for f in lint_text(code, path, settings).findings:
-                if f.code == "DL900":
-                    f.cell = n
-                    errors.append(f)
-    return errors
-
-
-def _lint_program(nb: Notebook, path: str, settings: Settings):
-    """Lint the code cells as one program. When it does not parse, each cell that does not
-    parse on its own gets DL900 and is left out, and the others are checked.
-    Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
-    from ..api import FileResult, lint_text
-
-    prog = program(nb)
-    result = lint_text(prog.text, path, settings)
-    if not any(f.code == "DL900" for f in result.findings):
-        return prog, result, []
-    bad = _cell_errors(nb, path, settings)
-    if bad:
-        prog = program(nb, frozenset(f.cell for f in bad))
-        result = lint_text(prog.text, path, settings)
-    errors = [f for f in result.findings if f.code == "DL900"]
-    if errors:  # the cells parse one by one but not together: report where it failed
-        return prog, FileResult(path), bad + [_to_cells(errors[0], prog)]
-    return prog, result, bad
-
-
-def lint_notebook(data: bytes, path: str, settings: Settings):
-    """Check a notebook's code cells as one program; findings and sites carry `cell` and the
-    line within it. Undecodable or invalid JSON gives DL900."""
-    from ..api import _RELEVANT, FileResult
-
-    try:
-        nb = read(data)
-    except NotebookError as exc:
-        return _error(path, exc)
-    lang = nb.language()
-    if lang is not None and lang != "python":
-        return FileResult(path)
-    if not _RELEVANT.search(data):
-        return FileResult(path)
-    prog, result, bad = _lint_program(nb, path, settings)
-    result.findings = [_to_cells(f, prog) for f in result.findings] + bad
-    result.findings.sort(key=Finding.sort_key)
-    for s in result.sites:
-        if s.line is not None:
-            s.cell, s.line = prog.locate(s.line)
-    result.text = None
-    return result
+def site_to_cells(s: Site, prog: Program) -> Site:
+    """A site in program coordinates -> in cell coordinates."""
+    if s.line is not None:
+        s.cell, s.line = prog.locate(s.line)
+    return s
 
 
 # --- rewriting (fixes, --add-noqa) ----------------------------------------------------------
@@ -359,42 +301,3 @@ def rewrite(nb: Notebook, prog: Program, new_text: str) -> tuple[bytes, list[tup
     for n, _old, new in changes:
         set_source(nb.cells[n - 1], new)
     return dump(nb), changes
-
-
-def edit_notebook(data: bytes, path: str, settings: Settings,
-                  edit: Callable[[str, object], str]):
-    """Apply `edit(program_text, lint_result) -> new program text` to a notebook.
-    Returns (new bytes, changed cells) — the input unchanged for bad JSON or a cell that
-    does not parse."""
-    try:
-        nb = read(data)
-    except NotebookError:
-        return data, []
-    prog, result, bad = _lint_program(nb, path, settings)
-    if bad:
-        return data, []
-    new_text = edit(prog.text, result)
-    if new_text == prog.text:
-        return data, []
-    after, changes = rewrite(nb, prog, new_text)
-    return (after if changes else data), changes
-
-
-def fix_notebook(data: bytes, path: str, settings: Settings, *, unsafe: bool = False):
-    """fixer.fix_data for notebooks: fix the program, write the changed cells back."""
-    from .. import fixer
-    from ..api import lint_text
-
-    fixed: list[Finding] = []
-
-    def edit(text: str, _result) -> str:
-        outcome = fixer.fix_text(text, lambda t: lint_text(t, path, settings), unsafe=unsafe)
-        fixed.extend(outcome.fixed)
-        return outcome.text
-
-    after, changes = edit_notebook(data, path, settings, edit)
-    if not changes:
-        fixed = []
-    diff = "".join(fixer.unified_diff(path, old, new, label=f"{path}:cell {n}")
-                   for n, old, new in changes)
-    return fixer.FileFix(path, data, after, fixed, lint_notebook(after, path, settings), diff)

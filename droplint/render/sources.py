@@ -49,7 +49,7 @@ def decode_text(data: bytes, python: bool = True) -> str:
     """For display, never an error: a Python file is decoded as Python reads it (PEP 263), a
     notebook as the UTF-8 JSON it is."""
     if python:
-        from ..api import DecodeError, decode_source
+        from ..document import DecodeError, decode_source
 
         try:
             return decode_source(data)[0]

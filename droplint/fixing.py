@@ -1,9 +1,11 @@
-"""Applying fixes to files: lint, apply the wanted non-overlapping fixes, lint again, until
-nothing changes (at most MAX_PASSES passes), as ruff does.
+"""Applying fixes (--fix, --diff): lint, apply the wanted non-overlapping fixes, lint again,
+until nothing changes (at most MAX_PASSES passes), as ruff does.
 
 The edits themselves come from the rules (droplint/fixes.py builds them, `fixes.apply_edits`
-applies them). This module decides which fixes to apply, checks that the result still parses
-(libcst) and writes files atomically. A text that does not parse is never changed.
+applies them to a text). This module decides which fixes to apply, checks that the result
+still parses (libcst), edits any text document (a Python file, a notebook's program) through
+document.Document.with_text, and writes files atomically. A text that does not parse is never
+changed.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from typing import Callable
 
 from . import fixes
 from .config import Settings
+from .document import Document, DocumentError
+from .pipeline import FileResult, check_document, check_text, loader_finding
 from .report import Edit, Finding
 
 MAX_PASSES = 10
@@ -96,7 +100,7 @@ class FixOutcome:
 
 def fix_text(text: str, lint: Callable[[str], object], *, unsafe: bool = False,
              max_passes: int = MAX_PASSES) -> FixOutcome:
-    """`lint(text)` returns an object with `.findings` (api.FileResult)."""
+    """`lint(text)` returns an object with `.findings` (pipeline.FileResult)."""
     result = lint(text)
     fixed: list[Finding] = []
     if any(f.code == "DL900" for f in result.findings) or not parses(text):
@@ -136,7 +140,7 @@ def _prune_imports(original: str, text: str, replaced: set[str]) -> str:
 @dataclass
 class FileFix:
     """What fixing one file did: its bytes before and after, the fixes applied, and the
-    lint of the result (api.FileResult: the remaining findings and the sites)."""
+    lint of the result (pipeline.FileResult: the remaining findings and the sites)."""
 
     path: str
     before: bytes
@@ -150,34 +154,38 @@ class FileFix:
         return self.after != self.before
 
 
-def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False) -> FileFix:
-    """Fix the content of a Python file or notebook named `path` (nothing is written)."""
-    from .api import lint_text, parse_error
-
-    if path.endswith(".ipynb"):
-        from .loaders.notebook import fix_notebook
-
-        return fix_notebook(data, path, settings, unsafe=unsafe)
-    from .api import DecodeError, decode_source
-
+def fix_document(doc: Document, settings: Settings, *, unsafe: bool = False) -> FileFix:
+    """Fix one text document (nothing is written): a Python file's text, or a notebook's
+    code cells as one program (only the changed cells are written back)."""
+    before = doc.to_bytes()
     try:
-        text, encoding = decode_source(data)
-    except DecodeError as exc:
-        from .api import FileResult
+        doc = doc.decoded()
+    except DocumentError as exc:
+        result = check_document(doc, settings) if doc.is_notebook else \
+            FileResult(doc.path, [loader_finding("DL900", doc.path, exc.message)])
+        return FileFix(doc.path, before, before, result=result)
+    outcome = fix_text(doc.text, lambda t: check_text(t, doc.path, settings), unsafe=unsafe)
+    edited = doc.with_text(outcome.text)
+    if not doc.is_notebook:
+        return FileFix(doc.path, before, edited.to_bytes(), outcome.fixed, outcome.result,
+                       unified_diff(doc.path, doc.text, outcome.text))
+    after = edited.to_bytes() if edited.changes else before
+    diff = "".join(unified_diff(doc.path, old, new, label=f"{doc.path}:cell {n}")
+                   for n, old, new in edited.changes)
+    return FileFix(doc.path, before, after, outcome.fixed if edited.changes else [],
+                   check_document(Document.from_bytes(doc.path, after), settings), diff)
 
-        return FileFix(path, data, data, result=FileResult(path, [parse_error(path, str(exc))]))
-    outcome = fix_text(text, lambda t: lint_text(t, path, settings), unsafe=unsafe)
-    after = data if outcome.text == text else outcome.text.encode(encoding)
-    return FileFix(path, data, after, outcome.fixed, outcome.result,
-                   unified_diff(path, text, outcome.text))
+
+def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False,
+             stdin: bool = False) -> FileFix:
+    """Fix the content of a Python file or notebook named `path` (nothing is written)."""
+    return fix_document(Document.from_bytes(path, data, stdin=stdin), settings, unsafe=unsafe)
 
 
 def fix_file(path: str, settings: Settings, *, unsafe: bool = False,
              write: bool = True) -> FileFix:
     """Fix one file on disk; written (atomically) only when something changed and `write`."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    result = fix_data(data, path, settings, unsafe=unsafe)
+    result = fix_document(Document.from_path(path), settings, unsafe=unsafe)
     if write and result.changed:
         write_atomic(path, result.after)
     return result

@@ -1,0 +1,340 @@
+"""The pipeline: Document -> Graph -> rules -> suppressions -> findings, for every kind.
+
+    check_document(doc: Document, settings: Settings, options: CheckOptions = CheckOptions())
+        -> FileResult
+
+is the per-file seam: one document in, its findings and sites out, never raising for bad
+input. A cache or a crash boundary wraps one file there (`check_path` reads a path and calls
+it; `check_files` maps `check_path` over many files, in processes when there are many).
+
+Loaders only make graphs: the source loader from a text (a Python file's, or a notebook's
+code cells joined into one program), loaders/model.py from a built Keras model. This module
+links them to the engine (rules), the suppression comments (suppress.py), unused-noqa
+(unused_noqa.py), the probe (built models) and, for notebooks, the mapping back to cells.
+Findings that no rule's check() makes (DL900 parse error, DL901 model load error, DL902 probe
+disagreement) are made here with `Rule.finding_at`, like every other finding.
+"""
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from . import engine, suppress
+from .config import Settings
+from .document import BUILT_MODEL, MODEL_FILE, NOTEBOOK, Document, DocumentError, kind_of
+from .graph import Graph, Span
+from .keras_version import KerasVersion, newer_than_known, resolve
+from .loaders import SourceError
+from .loaders import notebook as nbformat
+from .report import Finding, Report, Site
+from .selection import selected_rules
+
+# A file that mentions none of these cannot hold a dropout site or a recurrent layer; it is
+# skipped before parsing (libcst parses ~13k lines/s, this test runs at memory speed).
+_RELEVANT = re.compile(rb"ropout|LSTM|GRU|SimpleRNN|CuDNN|GaussianNoise|ConvLSTM|RNN\(")
+PARALLEL_MIN_FILES = 16
+
+NO_KERAS = ("model files are loaded with Keras, which is not installed here: pip install "
+            "'droplint[keras]' (TensorFlow) to check them; source files need neither")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How to check, beyond the settings: model files only."""
+
+    unsafe_load: bool = False  # load model files that contain code (Lambda layers)
+    probe: bool = False  # run every dropout site of a built model and compare (DL902)
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+    suppressions: object = None  # suppress.Suppressions, for unused-noqa / --add-noqa
+    text: str | None = None
+    notes: list[str] = field(default_factory=list)  # what could not be known (built models)
+    keras: object = None  # built models: the KerasVersion the model runs under
+
+
+def loader_finding(code: str, path: str, message: str, line: int | None = 1,
+                   column: int | None = 1) -> Finding:
+    """DL900 / DL901: the input could not be read, at `line`:`column` (None: no position)."""
+    from droplint.rules import BY_CODE
+
+    span = None if line is None else Span(line, column, line, column + 1 if column else None)
+    return BY_CODE[code].finding_at(path, message, span)
+
+
+def _error_result(doc: Document, exc: DocumentError) -> FileResult:
+    return FileResult(doc.path, [loader_finding("DL900", doc.path, exc.message, exc.line,
+                                                exc.column)])
+
+
+# --- graph -> findings ------------------------------------------------------------------------
+
+def check_graph(graph: Graph, keras: KerasVersion, settings: Settings, path: str):
+    """Run the rules selected for `path` over a graph: (findings, engine context, rules)."""
+    rules = selected_rules(settings, path)
+    findings, ctx = engine.run(graph, keras, rules)
+    return findings, ctx, rules
+
+
+def lint_graph(graph: Graph, settings: Settings, path: str | None = None
+               ) -> tuple[list[Finding], list[Site]]:
+    """Run the selected rules over a source graph; returns findings and sites (local ids)."""
+    keras = resolve(settings.keras_version, graph.api)
+    findings, ctx, _ = check_graph(graph, keras, settings, path or graph.path)
+    return findings, engine.to_sites(ctx)
+
+
+# --- Python text ------------------------------------------------------------------------------
+
+# 200 brackets opened in a row (empty pairs and other text between them allowed): nesting that
+# Python itself refuses (its limit is 200) and that crashes libcst's native parser (a stack
+# overflow kills the process) from about 1,500 levels. Searched in the brackets alone (fast).
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_DEEP = re.compile(r"(?:[(\[{](?:\(\)|\[\]|\{\})*){200}")
+
+
+def python_rejects_nesting(text: str) -> tuple[str, int, int] | None:
+    """(message, line, column) when `text` nests brackets deeper than Python compiles."""
+    if not _DEEP.search(_NOT_BRACKETS.sub("", text)):
+        return None
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return f"SyntaxError: {err.msg}", err.lineno or 1, err.offset or 1
+    except (ValueError, MemoryError, RecursionError) as err:
+        return f"SyntaxError: too deeply nested ({type(err).__name__} in Python's parser)", 1, 1
+    return None
+
+
+def check_text(text: str, path: str, settings: Settings) -> FileResult:
+    """Check one Python source text (already decoded): parse, rules, suppressions, DL910."""
+    from .loaders.source import load
+    from .unused_noqa import unused_noqa
+
+    result = FileResult(path, text=text)
+    too_deep = python_rejects_nesting(text)
+    if too_deep:
+        result.findings.append(loader_finding("DL900", path, *too_deep))
+        return result
+    try:
+        graph = load(text, path)
+    except SourceError as exc:
+        result.findings.append(loader_finding("DL900", path, exc.message, exc.line, exc.column))
+        return result
+    findings, sites = lint_graph(graph, settings, path)
+    sup = suppress.parse(text)
+    result.suppressions = sup
+    result.findings = [f for f in findings if not sup.match(f.line, f.code, f.name)]
+    result.findings += unused_noqa(sup, findings, text, path, settings)
+    result.sites = sites
+    return result
+
+
+def _check_python(doc: Document, settings: Settings) -> FileResult:
+    if doc.text is None and not _RELEVANT.search(doc.raw):
+        return FileResult(doc.path)
+    try:
+        doc = doc.decoded()
+    except DocumentError as exc:
+        return _error_result(doc, exc)
+    return check_text(doc.text, doc.path, settings)
+
+
+# --- notebooks --------------------------------------------------------------------------------
+
+def _cell_errors(nb: nbformat.Notebook, path: str, settings: Settings) -> list[Finding]:
+    """DL900 for each code cell that does not parse on its own, in cell coordinates."""
+    errors = []
+    for n, cell in enumerate(nb.cells, 1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            code = nbformat.mask_ipython(nbformat.source_text(cell))[0]
+            for f in check_text(code, path, settings).findings:
+                if f.code == "DL900":
+                    f.cell = n
+                    errors.append(f)
+    return errors
+
+
+def _check_program(doc: Document, settings: Settings):
+    """Check a notebook's code cells as one program. When it does not parse, each cell that
+    does not parse on its own gets DL900 and is left out, and the others are checked.
+    Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
+    prog = doc.program
+    result = check_text(prog.text, doc.path, settings)
+    if not any(f.code == "DL900" for f in result.findings):
+        return prog, result, []
+    bad = _cell_errors(doc.notebook, doc.path, settings)
+    if bad:
+        prog = nbformat.program(doc.notebook, frozenset(f.cell for f in bad))
+        result = check_text(prog.text, doc.path, settings)
+    errors = [f for f in result.findings if f.code == "DL900"]
+    if errors:  # the cells parse one by one but not together: report where it failed
+        return prog, FileResult(doc.path), bad + [nbformat.finding_to_cells(errors[0], prog)]
+    return prog, result, bad
+
+
+def _check_notebook(doc: Document, settings: Settings) -> FileResult:
+    """A notebook's code cells as one program; findings and sites carry `cell` and the line
+    within it. Undecodable or invalid JSON gives DL900."""
+    try:
+        doc = doc.decoded()
+    except DocumentError as exc:
+        return _error_result(doc, exc)
+    lang = doc.notebook.language()
+    if lang is not None and lang != "python":
+        return FileResult(doc.path)
+    if not _RELEVANT.search(doc.raw):
+        return FileResult(doc.path)
+    prog, result, bad = _check_program(doc, settings)
+    result.findings = [nbformat.finding_to_cells(f, prog) for f in result.findings] + bad
+    result.findings.sort(key=Finding.sort_key)
+    result.sites = [nbformat.site_to_cells(s, prog) for s in result.sites]
+    result.text = None
+    return result
+
+
+# --- built models -----------------------------------------------------------------------------
+
+def keras_installed() -> bool:
+    """Can a model file be loaded here (Keras 3 or tf_keras importable)? Never imports them."""
+    from importlib.util import find_spec
+
+    return any(find_spec(name) is not None for name in ("keras", "tf_keras"))
+
+
+def _probe_sites(built, ctx, notes: list[str]):
+    """Run every site's layer in training mode and compare what it drops with the claim.
+    Returns (DL902 findings, {site id: Measured})."""
+    from droplint.rules import BY_CODE
+
+    from . import probe
+
+    rule = BY_CODE["DL902"]()
+    findings, measured = [], {}
+    for site in ctx.sites:
+        obj = built.objects.get(id(site.node.layer))
+        try:
+            result = probe.measure(obj, site.node.input_shape, seed=0, argument=site.argument)
+        except Exception as exc:  # noqa: BLE001 - a layer that cannot run alone
+            notes.append(
+                f"probe: could not run layer '{site.node.layer.origin.layer_name}': "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            continue
+        measured[site.id] = result
+        disagreements = probe.compare(site.mask, result)
+        if disagreements:
+            findings.append(rule.finding(ctx, site, disagreements))
+    return findings, measured
+
+
+def _check_built(model, path: str, settings: Settings, probe: bool) -> FileResult:
+    """A live model object: its graph through the rules, and the probe when asked."""
+    from .loaders.model import build_graph
+
+    built = build_graph(model, path)
+    findings, ctx, rules = check_graph(built.graph, built.keras, settings, path)
+    sites = engine.to_sites(ctx)
+    if probe:
+        extra, measured = _probe_sites(built, ctx, built.graph.notes)
+        if any(r.code == "DL902" for r in rules):
+            findings.extend(extra)
+        for site in sites:
+            if site.id in measured:
+                site.probe = measured[site.id].to_dict()
+    return FileResult(path, findings, sites, notes=list(built.graph.notes), keras=built.keras)
+
+
+def _check_model_file(doc: Document, settings: Settings, options: CheckOptions) -> FileResult:
+    """A model file: loaded (Keras safe mode unless unsafe_load), then as a built model; a
+    file that cannot be loaded is a DL901 finding."""
+    if not keras_installed():
+        return FileResult(doc.path, [loader_finding("DL901", doc.path, NO_KERAS, None, None)])
+    from .loaders import model_file
+
+    try:
+        model, notes = model_file.load_model_file(doc.path, options.unsafe_load)
+    except model_file.ModelFileError as exc:
+        return FileResult(doc.path, [loader_finding("DL901", doc.path, str(exc), None, None)])
+    result = _check_built(model, doc.path, settings, options.probe)
+    result.notes.extend(notes)
+    saved_with = model_file._h5_saved_with(doc.path)
+    if saved_with and saved_with.startswith("2.") and result.keras.is_keras3:
+        result.notes.append(
+            f"saved by Keras {saved_with} and analyzed as Keras {result.keras} loads it; set "
+            "TF_USE_LEGACY_KERAS=1 (with tf_keras installed) to analyze it as tf.keras 2 runs it")
+    return result
+
+
+# --- the seam ---------------------------------------------------------------------------------
+
+def check_document(doc: Document, settings: Settings,
+                   options: CheckOptions = CheckOptions()) -> FileResult:
+    """Check one document of any kind. Never raises for bad input (DL900 / DL901 instead)."""
+    if doc.kind == NOTEBOOK:
+        return _check_notebook(doc, settings)
+    if doc.kind == MODEL_FILE:
+        return _check_model_file(doc, settings, options)
+    if doc.kind == BUILT_MODEL:
+        return _check_built(doc.model, doc.path, settings, options.probe)
+    return _check_python(doc, settings)
+
+
+def check_path(path: str, settings: Settings, options: CheckOptions = CheckOptions()
+               ) -> FileResult:
+    """Check one file or model directory from disk, whatever its kind."""
+    try:
+        doc = Document.from_path(path)
+    except DocumentError as exc:
+        return FileResult(path, [loader_finding("DL900", path, exc.message)])
+    return check_document(doc, settings, options)
+
+
+def check_files(paths: list[str], settings: Settings, options: CheckOptions = CheckOptions()
+                ) -> list[FileResult]:
+    """Check many files: text files in processes when there are many, model files here
+    (Keras is loaded once)."""
+    models = [p for p in paths if kind_of(p) == MODEL_FILE]
+    model_set = set(models)
+    texts = [p for p in paths if p not in model_set]
+    jobs = min(os.cpu_count() or 1, 8)
+    if len(texts) < PARALLEL_MIN_FILES or jobs < 2:
+        results = [check_path(p, settings, options) for p in texts]
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(check_path, texts, [settings] * len(texts),
+                                    [options] * len(texts),
+                                    chunksize=max(1, len(texts) // (jobs * 8))))
+    return results + [check_path(p, settings, options) for p in models]
+
+
+# --- results -> a report ----------------------------------------------------------------------
+
+def assemble(results: list[FileResult], settings: Settings, errors: list[str] | None = None
+             ) -> Report:
+    """Merge per-file results into one Report: unique site ids, deterministic order."""
+    keras = resolve(settings.keras_version, "keras")
+    models = {r.keras for r in results if r.keras is not None}
+    if len(models) == 1 and all(r.keras is not None for r in results):
+        keras = models.pop()  # only built models: the Keras they run under
+    report = Report(str(keras), keras.source, errors=list(errors or []))
+    newer = newer_than_known(keras)
+    if newer:
+        report.notes.append(newer)
+    for r in sorted(results, key=lambda r: r.path):
+        report.notes.extend(f"{r.path}: {n}" for n in r.notes)
+        offset = len(report.sites)
+        for s in r.sites:
+            s.id += offset
+        report.sites.extend(r.sites)
+        report.findings.extend(engine.shift_findings(r.findings, offset))
+        report.files_checked += 1
+    report.findings.sort(key=Finding.sort_key)
+    return report
