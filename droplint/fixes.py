@@ -196,7 +196,6 @@ def overlaps(a: Edit, b: Edit) -> bool:
     return a0 < b1 and b0 < a1 or (a0 == a1 and b0 < a0 < b1) or (b0 == b1 and a0 < b0 < a1)
 
 
-_overlaps = overlaps  # the name droplint/fixer.py uses
 
 
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:

@@ -8,7 +8,7 @@ class UnusedNoqa(Rule):
     Reports a suppression comment (`# noqa: DL101`, `# droplint: ignore[DL101]`) naming a
     droplint code or rule name that matched no finding on its line, and a `DLnnn` code that
     is not a droplint rule at all (a typo such as `DL1O1`). Emitted by the driver after the
-    suppressions are matched (droplint/noqa.py), like ruff's RUF100.
+    suppressions are matched (droplint/unused_noqa.py), like ruff's RUF100.
 
     Only droplint's own codes are judged: in `# noqa: DL101, E501` the `E501` belongs to
     another linter and is left alone, and a bare `# noqa` (which silences every linter) is
@@ -43,4 +43,4 @@ class UnusedNoqa(Rule):
         "from keras import layers\nlayer = layers.Dropout(0.3)  # noqa: E501\n",
         "from keras import layers\nlayer = layers.Dropout(0.3)  # noqa\n",
     )
-    # The finding is made by the driver (droplint.noqa.unused_noqa), not from the graph.
+    # The finding is made by the pipeline (droplint.unused_noqa), not from the graph.

@@ -1,4 +1,7 @@
-"""Loaders turn an input (Python source, a notebook, a built model) into a Graph."""
+"""Loaders turn an input into a Graph and nothing else: source.load (Python text, a notebook's
+program included), model.build_graph (a built Keras model). notebook.py is the notebook format
+(cells <-> one program text) and model_file.py reads and loads model files; which kind a path
+holds is decided once, in droplint/document.py, from the suffixes below."""
 
 SOURCE_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIXES = (".ipynb",)
