@@ -1,4 +1,6 @@
-"""Edit builders for automatic fixes, and a small applier.
+"""Edit builders for automatic fixes (rules call them), and the text-level edit primitives
+(apply_edits, overlaps, import pruning). Deciding which fixes to apply to a document, and
+writing it, is droplint/fixing.py.
 
 Builders read only the spans the source loader records (graph.Origin, graph.ImportedName) and
 return a tuple of report.Edit, or None when the fix cannot be written from what is known
