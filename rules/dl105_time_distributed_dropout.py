@@ -83,8 +83,7 @@ class TimeDistributedDropout(Rule):
                 on = f" on {fmt_shape(shape)}" if shape else ""
                 message = (f"{layer_call(layer)}{what} {'exactly ' if what else 'drops exactly '}"
                            f"like {layer_call(inner)}{on}: "
-                           "the wrapper draws a new mask at every step and shares nothing "
-                           f"across time. Write {layer_call(inner)}"
+                           f"{_steps(shape)}. Write {layer_call(inner)}"
                            f"{_spatial_advice(inner, shape)}.")
                 fix = fixes.fix("safe", f"unwrap to {layer_call(inner)}", fixes.unwrap(layer))
             else:
@@ -103,6 +102,12 @@ class TimeDistributedDropout(Rule):
                             f"mean{_sequence_example(inner, shape)}.")
                 fix = None
             yield ctx.report(self, layer, message, site=site, fix=fix)
+
+
+def _steps(shape) -> str:
+    if shape is not None and len(shape) >= 3 and shape[1] == 1:
+        return "the sequence has one step, so the wrapper draws one mask for it"
+    return "the wrapper draws a new mask at every step and shares nothing across time"
 
 
 def _mask(layer, shape, keras) -> str:

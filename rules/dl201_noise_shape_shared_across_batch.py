@@ -2,8 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_shape
 
-from ._common import (input_rank, noise_shape_call, noise_shape_fix, noise_shape_uses,
-                      once_per_message, right_aligned, with_batch_none)
+from ._common import (input_rank, noise_shape_call, noise_shape_fix, noise_shape_of,
+                      noise_shape_uses, once_per_message, right_aligned, with_batch_none)
 
 
 class NoiseShapeSharedAcrossBatch(Rule):
@@ -81,3 +81,25 @@ class NoiseShapeSharedAcrossBatch(Rule):
             message += f". Use noise_shape={fmt_shape(new)} for a pattern per sample."
             yield ctx.report(self, layer, message, site=site,
                              fix=noise_shape_fix(layer, new, "unsafe"))
+        yield from _time_distributed(self, ctx)
+
+
+def _time_distributed(rule, ctx):
+    """TimeDistributed(Dropout(r, noise_shape=(1, F))): the inner noise_shape is one step's,
+    and a 1 in its batch axis shares the pattern across the batch (Keras 3: per step;
+    tf.keras 2: across batch and time), as the site says."""
+    for node in ctx.graph.nodes:
+        layer, inner = node.layer, node.layer.inner
+        if layer.kind != "TimeDistributed" or inner is None:
+            continue
+        ns, site = noise_shape_of(inner), ctx.site_of(node)
+        if ns is None or site is None or site.mask.per_sample is not False:
+            continue
+        step_rank = len(node.input_shape) - 1 if node.input_shape is not None else len(ns)
+        new = with_batch_none(ns, step_rank)
+        message = (f"TimeDistributed({noise_shape_call(inner, ns)}) on "
+                   f"{fmt_shape(node.input_shape)}: the noise_shape refers to one step, and its "
+                   f"batch axis is 1: it drops {describe(site.mask)}. Use "
+                   f"noise_shape={fmt_shape(new)} for a pattern per sample.")
+        yield ctx.report(rule, layer, message, site=site,
+                         fix=noise_shape_fix(inner, new, "unsafe"))
