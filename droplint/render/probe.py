@@ -1,5 +1,5 @@
 """`droplint probe`: for every dropout site of a model, what droplint claims next to what
-running the layer measured (Site.probe, filled by loaders.model with droplint.probe)."""
+running the layer measured (Site.probe, filled by droplint/pipeline.py with droplint.probe)."""
 from __future__ import annotations
 
 from rich.text import Text
