@@ -395,3 +395,188 @@ def test_semantics_and_probe_import_no_keras():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------------
+# Partial shapes, ranks from consumers, facts that need no shape (issue 7). Source only; the
+# same models are built with real Keras in tests/test_semantics_keras.py.
+
+import droplint  # noqa: E402
+from droplint.shapes import output_shape, required_input_rank  # noqa: E402
+
+PARTIAL_MODELS = {
+    # the issue's model: input_shape=(None,) + X.shape[2:] hides the rank
+    "conv1d_after_hidden_input": (
+        "from keras.models import Sequential\n"
+        "from keras.layers import BatchNormalization, Conv1D, Dropout, LSTM\n"
+        "model = Sequential()\n"
+        "model.add(BatchNormalization(input_shape=(None,) + X.shape[2:]))\n"
+        "model.add(Conv1D(48, 5))\n"
+        "model.add(Dropout(0.3))\n"
+        "model.add(LSTM(128, return_sequences=True))\n"
+        "model.add(Dropout(0.3))\n",
+        [("Dropout", None, [None, None, 48], "elements", True, "fresh-each-step"),
+         ("Dropout", None, [None, None, 128], "elements", True, "fresh-each-step")]),
+    "embedding_without_input_length": (
+        "from keras.models import Sequential\n"
+        "from keras.layers import Embedding, Dropout, SpatialDropout1D, LSTM, Dense\n"
+        "model = Sequential()\n"
+        "model.add(Embedding(max_features, 128))\n"
+        "model.add(Dropout(0.2))\n"
+        "model.add(LSTM(64, dropout=0.2))\n"
+        "model.add(Dense(1))\n",
+        [("Dropout", None, [None, None, 128], "elements", True, "fresh-each-step"),
+         ("LSTM", "dropout", [None, None, 128], "features", True, "same-every-step")]),
+    "dense_input_dim_unknown": (
+        "from keras.models import Sequential\n"
+        "from keras.layers import Dense, Dropout\n"
+        "model = Sequential()\n"
+        "model.add(Dense(h, input_dim=n))\n"
+        "model.add(Dropout(0.5))\n",
+        [("Dropout", None, [None, None], "units", True, None)]),
+    "dropout_feeding_gru_on_hidden_input": (
+        "import keras\n"
+        "inputs = keras.Input(shape=X.shape[1:])\n"
+        "x = keras.layers.Dropout(0.3)(inputs)\n"
+        "x = keras.layers.GRU(8)(x)\n"
+        "model = keras.Model(inputs, x)\n",
+        [("Dropout", None, [None, None, None], "elements", True, "fresh-each-step")]),
+    "spatial_dropout_alone": (
+        "import keras\n"
+        "inputs = keras.Input(shape=X.shape[1:])\n"
+        "x = keras.layers.SpatialDropout1D(0.3)(inputs)\n"
+        "model = keras.Model(inputs, x)\n",
+        [("SpatialDropout1D", None, [None, None, None], "features", True,
+          "same-every-step")]),
+    "conv2d_tower": (
+        "import keras\n"
+        "from keras import layers\n"
+        "inputs = keras.Input(shape=X.shape[1:])\n"
+        "x = layers.Conv2D(16, 3, padding='same')(inputs)\n"
+        "x = layers.MaxPooling2D()(x)\n"
+        "x = layers.Dropout(0.25)(x)\n"
+        "x = layers.Flatten()(x)\n"
+        "x = layers.Dropout(0.5)(x)\n"
+        "model = keras.Model(inputs, x)\n",
+        [("Dropout", None, [None, None, None, 16], "elements", True, None),
+         ("Dropout", None, [None, None], "units", True, None)]),
+    "keras1_merge": (
+        "from keras.layers import Input, LSTM, Dropout, merge\n"
+        "a = Input(shape=(T, 4))\n"
+        "b = Input(shape=(T, 6))\n"
+        "x = merge([LSTM(3, return_sequences=True)(a), b], mode='concat')\n"
+        "x = Dropout(0.2)(x)\n"
+        "y = Dropout(0.2)(merge([a, a], mode='sum'))\n",
+        [("Dropout", None, [None, None, 9], "elements", True, "fresh-each-step"),
+         ("Dropout", None, [None, None, 4], "elements", True, "fresh-each-step")]),
+    "concatenate_unknown_time": (
+        "from keras.layers import Input, LSTM, Dropout, Concatenate\n"
+        "a = Input(shape=(T, 4))\n"
+        "b = Input(shape=(T, 6))\n"
+        "x = Concatenate()([LSTM(3, return_sequences=True)(a), b])\n"
+        "x = Dropout(0.2)(x)\n",
+        [("Dropout", None, [None, None, 9], "elements", True, "fresh-each-step")]),
+}
+
+
+def _site_facts(source: str) -> list[tuple]:
+    report = droplint.analyze_source(source, "m.py", keras_version="3").to_dict()
+    return [(s["layer"], s["argument"], s["input_shape"], s["drops"], s["per_sample"],
+             s["over_time"]) for s in report["sites"]], report
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL_MODELS))
+def test_partial_shapes_from_source(name):
+    source, expected = PARTIAL_MODELS[name]
+    facts, _ = _site_facts(source)
+    assert facts == expected
+
+
+def test_a_rank_from_a_consumer_is_named_in_the_description():
+    _, report = _site_facts(PARTIAL_MODELS["embedding_without_input_length"][0])
+    assert "rank 3 from the LSTM it feeds" in report["sites"][0]["description"]
+    _, report = _site_facts(PARTIAL_MODELS["conv1d_after_hidden_input"][0])
+    assert "from the" not in report["sites"][0]["description"]  # Conv1D's own output rank
+
+
+def test_dropout_on_unknown_rank_is_still_per_sample():
+    mask = explain(layer("Dropout", rate=0.3), None, K3)
+    assert (mask.drops, mask.per_sample, mask.masks) == ("unknown", True, 1)
+    assert "different for every sample" in mask.description
+    shared = explain(layer("Dropout", rate=0.3, noise_shape=(1, 8)), None, K3)
+    assert shared.per_sample is False
+
+
+def test_spatial_dropout_on_unknown_shape_drops_whole_features():
+    assert fields(explain(layer("SpatialDropout1D", rate=0.3), None, K3)) == (
+        (None, 1, None), "features", True, "same-every-step", 1)
+
+
+def test_layers_with_one_input_rank():
+    assert required_input_rank("LSTM", {}) == 3
+    assert required_input_rank("ConvLSTM2D", {}) == 5
+    assert required_input_rank("Conv2D", {}) == 4
+    assert required_input_rank("GlobalMaxPooling1D", {}) == 3
+    assert required_input_rank("Dense", {}) is None
+    assert output_shape("Conv1D", {"filters": 48, "kernel_size": 5}, [None]) == (None, None, 48)
+    assert output_shape("ConvLSTM2D", {"filters": 4, "kernel_size": 3, "padding": "same",
+                                       "return_sequences": True}, [(None, 5, 8, 8, 2)]) \
+        == (None, 5, 8, 8, 4)
+    assert output_shape("Flatten", {}, [None]) == (None, None)
+    assert output_shape("Add", {}, [(None, None, 4), None]) == (None, None, 4)
+    assert output_shape("Merge", {"mode": "concat"}, [(None, 3, 4), (None, 3, 2)]) \
+        == (None, 3, 6)
+    assert output_shape("MultiHeadAttention", {}, [(None, 7, 4), (None, 9, 4)]) == (None, 7, 4)
+    assert output_shape("Attention", {}, [(None, 7, 4), (None, 9, 5)]) == (None, 7, 5)
+    assert output_shape("Lambda", {}, [(None, 7, 4)]) is None
+
+
+# ------------------------------------------------------------------------------------------
+# One convention for size-1 axes: an axis of size 1 cannot vary.
+
+def test_size_one_axes_one_convention():
+    assert explain(layer("Dropout", rate=0.3), (None, 1), K3).drops == "samples"
+    one_unit = layer("LSTM", units=1, recurrent_dropout=0.3)
+    assert explain(one_unit, SEQ, K3, "recurrent_dropout").drops == "samples"
+    one_step = (None, 1, 8)
+    for keras in (K3, K2):
+        assert explain(layer("Dropout", rate=0.3), one_step, keras).over_time == \
+            "same-every-step"
+        assert explain(layer("GaussianNoise", stddev=0.3), one_step, keras).over_time == \
+            "same-every-step"
+        lstm = layer("LSTM", units=4, dropout=0.3, recurrent_dropout=0.2)
+        for argument in ("dropout", "recurrent_dropout"):
+            assert explain(lstm, one_step, keras, argument).over_time == "same-every-step"
+
+
+# ------------------------------------------------------------------------------------------
+# Layers Keras refuses in training explain no mask
+
+def test_legacy_alpha_dropout_with_none_in_noise_shape_has_no_mask():
+    alpha = Layer("AlphaDropout", {"rate": 0.3, "noise_shape": (None, 1, 8)}, Origin("<t>"),
+                  api="tf.keras")
+    assert explain(alpha, SEQ, K3).drops == "unknown"
+    assert "refuses" in explain(alpha, SEQ, K3).description
+    assert explain(alpha, SEQ, K2).drops == "unknown"
+    native = Layer("AlphaDropout", {"rate": 0.3, "noise_shape": (None, 1, 8)}, Origin("<t>"))
+    assert explain(native, SEQ, K3).drops == "features"
+
+
+def test_implementation_1_dropout_has_no_mask_but_not_inside_bidirectional():
+    keras38 = parse("3.8")
+    lstm = layer("LSTM", units=4, dropout=0.2, implementation=1)
+    assert explain(lstm, SEQ, keras38, "dropout").drops == "unknown"
+    bi = layer("Bidirectional", inner=lstm)
+    assert fields(explain(bi, SEQ, keras38, "dropout")) == (
+        (None, 1, 8), "features", True, "same-every-step", 1)
+
+
+def test_dl201_fires_on_time_distributed_noise_shape_with_batch_1():
+    source = ("import keras\nfrom keras import layers\n"
+              "inputs = keras.Input((6, 5))\n"
+              "x = layers.TimeDistributed(layers.Dropout(0.5, noise_shape=(1, 5)))(inputs)\n"
+              "x = layers.LSTM(3)(x)\n")
+    codes = droplint.analyze_source(source, "m.py", keras_version="3").codes()
+    assert "DL201" in codes
+    fine = source.replace("(1, 5)", "(None, 5)")
+    assert "DL201" not in droplint.analyze_source(fine, "m.py", keras_version="3").codes()

@@ -119,7 +119,7 @@ MULTI_INPUT = frozenset({"MultiHeadAttention", "GroupedQueryAttention"})  # (que
 # keras.layers.concatenate(...) and friends: build the layer and apply it at once.
 MERGE_FUNCTIONS = {"concatenate": "Concatenate", "add": "Add", "subtract": "Subtract",
                    "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
-                   "minimum": "Minimum", "dot": "Dot"}
+                   "minimum": "Minimum", "dot": "Dot", "merge": "Merge"}  # Keras 1 merge(mode=)
 STATE_COUNT = {"LSTM": 2, "CuDNNLSTM": 2, "GRU": 1, "CuDNNGRU": 1, "SimpleRNN": 1,
                "LSTMCell": 2, "GRUCell": 1, "SimpleRNNCell": 1}
 
