@@ -21,7 +21,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from . import engine, suppress
+from . import engine, prefilter, suppress
 from .config import Settings
 from .document import BUILT_MODEL, MODEL_FILE, NOTEBOOK, Document, DocumentError, kind_of
 from .graph import Graph, Span
@@ -31,9 +31,6 @@ from .loaders import notebook as nbformat
 from .report import Finding, Report, Site
 from .selection import selected_rules
 
-# A file that mentions none of these cannot hold a dropout site or a recurrent layer; it is
-# skipped before parsing (libcst parses ~13k lines/s, this test runs at memory speed).
-_RELEVANT = re.compile(rb"ropout|LSTM|GRU|SimpleRNN|CuDNN|GaussianNoise|ConvLSTM|RNN\(")
 PARALLEL_MIN_FILES = 16
 
 NO_KERAS = ("model files are loaded with Keras, which is not installed here: pip install "
@@ -139,7 +136,7 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
 
 
 def _check_python(doc: Document, settings: Settings) -> FileResult:
-    if doc.text is None and not _RELEVANT.search(doc.raw):
+    if doc.text is None and not prefilter.relevant(doc.raw, notebook=False):
         return FileResult(doc.path)
     try:
         doc = doc.decoded()
@@ -191,7 +188,7 @@ def _check_notebook(doc: Document, settings: Settings) -> FileResult:
     lang = doc.notebook.language()
     if lang is not None and lang != "python":
         return FileResult(doc.path)
-    if not _RELEVANT.search(doc.raw):
+    if not prefilter.relevant(doc.raw, notebook=True):
         return FileResult(doc.path)
     prog, result, bad = _check_program(doc, settings)
     result.findings = [nbformat.finding_to_cells(f, prog) for f in result.findings] + bad

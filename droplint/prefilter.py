@@ -85,10 +85,10 @@ def first_use(code: bytes) -> re.Match | None:
     return None
 
 
-def code_text(data: bytes, path: str = "") -> bytes | None:
+def code_text(data: bytes, notebook: bool) -> bytes | None:
     """The Python text to judge: the file itself, or a notebook's code cells joined (None
     when the notebook's JSON cannot be read: the caller keeps it)."""
-    if not path.endswith(".ipynb"):
+    if not notebook:
         return data
     import json
 
@@ -105,11 +105,12 @@ def code_text(data: bytes, path: str = "") -> bytes | None:
         return None
 
 
-def relevant(data: bytes, path: str = "") -> bool:
-    """Can this file (its bytes; `path` tells a notebook) hold something droplint reports?"""
+def relevant(data: bytes, path: str = "", *, notebook: bool | None = None) -> bool:
+    """Can this file (its bytes) hold something droplint reports? A notebook (JSON) when
+    `notebook`, by default when `path` ends with .ipynb."""
     if not NAMES.search(data):
         return False
-    text = code_text(data, path)
+    text = code_text(data, path.endswith(".ipynb") if notebook is None else notebook)
     if text is None:
         return True
     if not NAMES.search(text):
