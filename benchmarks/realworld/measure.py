@@ -269,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             fixes = list(pool.map(lambda p: fix_file(p, before[p.name]), files))
     text_lines = text_output_lines(args.folder)
-    print(f"droplint {getattr(droplint, '__version__', '?')} on {args.folder}")
+    head = subprocess.run(["git", "-C", str(Path(droplint.__file__).parent), "log", "-1",
+                           "--format=%h %cI"], capture_output=True, text=True).stdout.strip()
+    print(f"droplint {getattr(droplint, '__version__', '?')} (commit {head or '?'}, run "
+          f"{time.strftime('%Y-%m-%d %H:%M')}) on {args.folder}")
     print("\n".join(summarize(results, fixes, text_lines)))
     if args.json:
         args.json.write_text(json.dumps({"results": results, "fixes": fixes}, indent=1))
