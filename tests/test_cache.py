@@ -1,0 +1,236 @@
+"""The content cache (droplint/cache.py): a warm run gives the same report as a cold one,
+and the cache is never a source of errors (corrupt, shared, unwritable, old)."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from droplint import cache, pipeline
+from droplint.config import Settings
+from droplint.rules import ALL_RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+SETTINGS = Settings(keras_version="3")
+
+
+def _fresh(path: str, data: bytes):
+    return pipeline.check_text(data.decode("utf-8"), path, SETTINGS)
+
+
+def _roundtrip(result):
+    raw = json.loads(json.dumps(cache.encode(result.findings, result.sites, result.notes)))
+    return cache.decode(raw)
+
+
+def _same(result, decoded) -> None:
+    findings, sites, notes = decoded
+    assert [f.to_dict() for f in findings] == [f.to_dict() for f in result.findings]
+    assert [s.to_dict() for s in sites] == [s.to_dict() for s in result.sites]
+    assert notes == result.notes
+    for a, b in zip(findings, result.findings):
+        assert a == b  # the objects themselves, fixes and edits included
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_results_survive_the_json_round_trip(path):
+    result = _fresh(str(path), path.read_bytes())
+    assert result.sites
+    _same(result, _roundtrip(result))
+
+
+def test_every_rule_example_survives_the_round_trip():
+    count = 0
+    for rule in ALL_RULES:
+        for source in (*getattr(rule, "BAD", ()), *getattr(rule, "GOOD", ())):
+            result = pipeline.check_text(source, "example.py", Settings(keras_version="3"))
+            _same(result, _roundtrip(result))
+            count += bool(result.findings)
+    assert count >= sum(len(getattr(r, "BAD", ())) for r in ALL_RULES if not r.loader_only)
+
+
+def _open(folder: Path, settings: Settings = SETTINGS) -> cache.Cache:
+    c = cache.Cache.open(folder, settings)
+    assert c is not None
+    return c
+
+
+def test_a_hit_needs_the_same_bytes(tmp_path):
+    path = EXAMPLES[0]
+    data = path.read_bytes()
+    result = _fresh(str(path), data)
+    c = _open(tmp_path)
+    assert c.get(str(path), cache.digest(data)) is None
+    c.put(str(path), cache.digest(data), result.findings, result.sites, result.notes)
+    c.save()
+    again = _open(tmp_path)
+    _same(result, again.get(str(path), cache.digest(data)))
+    assert again.get(str(path), cache.digest(data + b"\n")) is None
+    assert again.get("other.py", cache.digest(data)) is None
+
+
+def test_the_settings_and_droplint_code_are_part_of_the_key(tmp_path, monkeypatch):
+    data = b"x = 1\n"
+    c = _open(tmp_path)
+    c.put("a.py", cache.digest(data), [], [], [])
+    c.save()
+    assert _open(tmp_path).get("a.py", cache.digest(data)) == ([], [], [])
+    for other in (Settings(keras_version="2"), Settings(keras_version="3", ignore=("DL101",)),
+                  Settings(keras_version="3", per_file_ignores={"*.py": ("DL1",)})):
+        assert _open(tmp_path, other).get("a.py", cache.digest(data)) is None
+    # a developer's edit of droplint's own source starts a new index
+    fake = tmp_path / "fake_rule.py"
+    fake.write_text("A = 1\n")
+    monkeypatch.setattr(cache, "_source_files", lambda: [fake])
+    before = cache.code_fingerprint()
+    fake.write_text("A = 2\n")
+    assert cache.code_fingerprint() != before
+
+
+def test_the_fingerprint_covers_the_rules():
+    names = {p.name for p in cache._source_files()}
+    assert "dl101_dropout_on_sequence_input.py" in names
+    assert {"pipeline.py", "prefilter.py", "report.py"} <= names
+
+
+def test_the_folder_is_marked(tmp_path):
+    _open(tmp_path / "c")
+    assert (tmp_path / "c" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (tmp_path / "c" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28")
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"{", b"\x00\xff garbage", b"[]", b'{"format": "v1", "files": []}',
+    b'{"format": "v0", "files": {}}',
+    b'{"format": "v1", "files": {"a.py": ["DIGEST", 1]}}',
+    b'{"format": "v1", "files": {"a.py": [1, 2, 3]}}',
+])
+def test_a_corrupt_index_is_a_miss(tmp_path, content):
+    data = b"x = 1\n"
+    c = _open(tmp_path)
+    c.put("a.py", cache.digest(data), [], [], [])
+    c.save()
+    c.file.write_bytes(content)
+    again = _open(tmp_path)
+    assert again.get("a.py", cache.digest(data)) is None
+    again.put("a.py", cache.digest(data), [], [], [])
+    again.save()  # and it is rewritten as a valid index
+    assert _open(tmp_path).get("a.py", cache.digest(data)) == ([], [], [])
+
+
+def test_a_corrupt_entry_is_a_miss(tmp_path):
+    data = b"x = 1\n"
+    c = _open(tmp_path)
+    key = cache.digest(data)
+    index = {"format": "v1", "files": {
+        "a.py": [key, cache._today(), [[["DL101"]], [], []]],  # a finding of the wrong shape
+        "b.py": [key, cache._today(), [[], [], [3]]],
+        "c.py": [key, cache._today(), "not a result"],
+        "d.py": [key, cache._today(), [[["DL101", "n", "nonsense-severity", "a.py", 1, 1, 1, 2,
+                                          "m", None, None, None, None, None]], [], []]],
+    }}
+    c.file.write_text(json.dumps(index))
+    again = _open(tmp_path)
+    for path in ("a.py", "b.py", "c.py", "d.py"):
+        assert again.get(path, key) is None
+
+
+def test_a_truncated_index_written_by_a_killed_run_is_a_miss(tmp_path):
+    path = EXAMPLES[0]
+    data = path.read_bytes()
+    result = _fresh(str(path), data)
+    c = _open(tmp_path)
+    c.put(str(path), cache.digest(data), result.findings, result.sites, result.notes)
+    c.save()
+    whole = c.file.read_bytes()
+    for cut in (1, len(whole) // 3, len(whole) - 2):
+        c.file.write_bytes(whole[:cut])
+        assert _open(tmp_path).get(str(path), cache.digest(data)) is None
+
+
+def test_an_unusable_folder_means_no_cache(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cache.Cache.open(blocker / "cache", SETTINGS) is None
+    c = _open(tmp_path / "ok")
+    c.put("a.py", "d", [], [], [])
+    (tmp_path / "ok" / cache.FORMAT).rename(tmp_path / "moved")
+    blocker2 = tmp_path / "ok" / cache.FORMAT
+    blocker2.write_text("")  # the index folder is now a file: saving fails quietly
+    c.save()
+
+
+def test_two_runs_sharing_an_index_keep_both_entries(tmp_path):
+    a, b = _open(tmp_path), _open(tmp_path)
+    a.put("a.py", "1", [], [], [])
+    b.put("b.py", "2", [], [], [])
+    a.save()
+    time.sleep(0.01)
+    b.save()
+    both = _open(tmp_path)
+    assert both.get("a.py", "1") == ([], [], []) and both.get("b.py", "2") == ([], [], [])
+
+
+def _writer(folder: str, n: int) -> None:
+    for i in range(20):
+        c = cache.Cache.open(folder, SETTINGS)
+        c.put(f"w{n}_{i}.py", "d", [], [], [])
+        c.save()
+
+
+def test_concurrent_writers_never_leave_a_broken_index(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), n)) for n in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    c = _open(tmp_path)
+    raw = json.loads(c.file.read_bytes())
+    assert raw["format"] == "v1" and len(raw["files"]) >= 20  # the last writer's at least
+    assert not [p for p in c.file.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_old_entries_and_indexes_are_pruned(tmp_path, monkeypatch):
+    c = _open(tmp_path)
+    c.put("old.py", "d", [], [], [])
+    c.put("new.py", "d", [], [], [])
+    c.entries["old.py"][1] = cache._today() - cache.MAX_AGE_DAYS - 1
+    c.save()
+    again = _open(tmp_path)
+    assert again.get("old.py", "d") is None and again.get("new.py", "d") == ([], [], [])
+    # index files: unused for 30 days, or beyond the newest MAX_INDEXES
+    monkeypatch.setattr(cache, "MAX_INDEXES", 3)
+    folder = c.file.parent
+    stale = folder / "stale.json"
+    stale.write_text("{}")
+    month = time.time() - 31 * 86400
+    os.utime(stale, (month, month))
+    for i in range(5):
+        (folder / f"other{i}.json").write_text("{}")
+        os.utime(folder / f"other{i}.json", (time.time() - 100 + i, time.time() - 100 + i))
+    leftover = folder / ".tmp-crashed"
+    leftover.write_text("partial")
+    os.utime(leftover, (month, month))
+    again.put("x.py", "d", [], [], [])
+    again.save()
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([c.file.name, "other3.json", "other4.json"])
+
+
+def test_entries_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 5)
+    c = _open(tmp_path)
+    for i in range(8):
+        c.put(f"{i}.py", "d", [], [], [])
+        c.entries[f"{i}.py"][1] = cache._today() - 8 + i
+    c.save()
+    assert sorted(_open(tmp_path).entries) == [f"{i}.py" for i in range(3, 8)]
