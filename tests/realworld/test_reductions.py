@@ -1,0 +1,225 @@
+"""Small reductions of patterns seen in the real-world corpus (benchmarks/realworld/manifest.toml).
+
+Each reduction in this folder is a few lines written for droplint (never copied from the
+corpus), with a header comment naming the pattern and the manifest entry it came from. These
+tests assert what droplint says on them today where that is right. What it should say but does
+not yet is listed, with the exact expected behaviour, in benchmarks/realworld/reductions_pending.md
+(PENDING), not here: every assertion below passes.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import droplint
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+MANIFEST = ROOT / "benchmarks" / "realworld" / "manifest.toml"
+REDUCTIONS = sorted(p for p in HERE.iterdir()
+                    if p.suffix in (".py", ".ipynb") and not p.name.startswith(("test_", "__")))
+KERAS = "3"
+# Reductions whose --fix --unsafe-fixes result is not yet valid (see reductions_pending.md).
+FIX_PENDING = {"dropout_applied_twice_fix.py"}
+PYFLAKES_WATCHED = ("UndefinedName", "UndefinedLocal", "RedefinedWhileUnused", "UnusedImport",
+                    "ImportShadowedByLoopVar")
+
+
+def analyze(name: str):
+    return droplint.analyze(str(HERE / name), keras_version=KERAS)
+
+
+def python_text(path: Path) -> str:
+    """The file's Python: for a notebook its code cells, IPython lines and indentation removed
+    as IPython does (a cell's common leading indent)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".ipynb":
+        return text
+    cells = []
+    for cell in json.loads(text)["cells"]:
+        if cell["cell_type"] == "code":
+            src = "".join(cell["source"])
+            lines = ["pass" if re.match(r"\s*[%!]", line) else line for line in src.splitlines()]
+            indent = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
+            cells.append("\n".join(l[indent:] for l in lines))
+    return "\n\n".join(cells) + "\n"
+
+
+def pyflakes_names(text: str) -> Counter:
+    from pyflakes import checker
+
+    found = checker.Checker(ast.parse(text), filename="x.py").messages
+    return Counter((type(m).__name__, tuple(map(str, m.message_args))) for m in found
+                   if type(m).__name__ in PYFLAKES_WATCHED)
+
+
+def errors(report) -> Counter:
+    return Counter(f.code for f in report.findings if f.severity.value == "error")
+
+
+def fix_copy(name: str, tmp_path: Path) -> Path:
+    copy = tmp_path / name
+    shutil.copyfile(HERE / name, copy)
+    proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
+                           "--keras-version", KERAS, "--no-color", "--exit-zero", str(copy)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    return copy
+
+
+def site_rows(report) -> list[tuple]:
+    return [(s.line, s.column, s.argument, s.layer, tuple(s.input_shape or ()), s.drops,
+             s.per_sample, s.over_time) for s in report.sites]
+
+
+# --- every reduction -------------------------------------------------------------------------
+
+def test_every_reduction_names_its_pattern_and_a_manifest_entry():
+    repos = {entry["repo"] for entry in tomllib.loads(MANIFEST.read_text())["file"]}
+    assert len(REDUCTIONS) >= 10
+    for path in REDUCTIONS:
+        head = path.read_text(encoding="utf-8")[:1200]
+        assert "Pattern:" in head, path.name
+        named = [repo for repo in repos if repo in head]
+        assert named, f"{path.name} names no manifest repository"
+
+
+@pytest.mark.parametrize("path", REDUCTIONS, ids=lambda p: p.name)
+def test_no_two_findings_with_one_code_at_one_position(path):
+    report = analyze(path.name)
+    keys = Counter((f.cell, f.line, f.column, f.code) for f in report.findings)
+    assert [k for k, n in keys.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("path", [p for p in REDUCTIONS if p.name not in FIX_PENDING],
+                         ids=lambda p: p.name)
+def test_fix_keeps_the_file_valid(path, tmp_path):
+    before = analyze(path.name)
+    fixed = fix_copy(path.name, tmp_path)
+    before_text, after_text = python_text(HERE / path.name), python_text(fixed)
+    ast.parse(after_text)
+    assert pyflakes_names(after_text) - pyflakes_names(before_text) == Counter()
+    after = droplint.analyze(str(fixed), keras_version=KERAS)
+    assert errors(after) - errors(before) == Counter()
+
+
+def test_fix_is_idempotent_on_the_reductions(tmp_path):
+    for path in REDUCTIONS:
+        if path.name in FIX_PENDING:
+            continue
+        once = fix_copy(path.name, tmp_path).read_bytes()
+        again = fix_copy_in_place(tmp_path / path.name, tmp_path).read_bytes()
+        assert once == again, path.name
+
+
+def fix_copy_in_place(path: Path, tmp_path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
+                    "--keras-version", KERAS, "--no-color", "--exit-zero", str(path)],
+                   capture_output=True, text=True, cwd=tmp_path, check=True)
+    return path
+
+
+# --- one pattern each ------------------------------------------------------------------------
+
+def test_builder_called_four_times_is_one_site_and_one_finding():
+    report = analyze("builder_called_twice.py")
+    assert [(s.line, s.layer, s.input_shape, s.drops) for s in report.sites] == [
+        (11, "Dropout", [None, 8], "units")]
+    assert [(f.code, f.line) for f in report.findings] == [("DL405", 11)]
+
+
+def test_loop_over_known_sizes_reports_recurrent_dropout_once():
+    report = analyze("loop_same_layer_twice.py")
+    assert Counter(f.code for f in report.findings) == Counter({"DL301": 1})
+    # the two input-dropout applications differ (32 then 200 input features): two sites
+    inputs = sorted(tuple(s.input_shape) for s in report.sites if s.argument == "dropout")
+    assert inputs == [(None, 50, 32), (None, 50, 200)]
+
+
+def test_conv1d_after_partial_input_shape_is_known():
+    report = analyze("conv1d_partial_shape.py")
+    assert site_rows(report) == [
+        (12, 15, None, "Dropout", (None, None, 48), "elements", True, "fresh-each-step"),
+        (14, 15, None, "Dropout", (None, None, 128), "elements", True, "fresh-each-step")]
+    assert [(f.code, f.line) for f in report.findings] == [("DL101", 12), ("DL102", 14)]
+
+
+def test_embedding_without_input_length_first_in_sequential_is_known():
+    report = analyze("embedding_no_length_sequential.py")
+    assert site_rows(report) == [
+        (9, 5, None, "Dropout", (None, None, 64), "elements", True, "fresh-each-step")]
+    assert [f.code for f in report.findings] == ["DL103"]
+
+
+def test_concatenate_with_a_2d_input_gives_rank_2():
+    report = analyze("concatenate_rank.py")
+    rows = [(s.line, len(s.input_shape), s.drops, s.per_sample) for s in report.sites]
+    assert rows == [(15, 2, "units", True), (17, 2, "units", True)]
+    assert report.sites[1].input_shape == [None, 200]
+
+
+def test_cudnn_through_module_attribute_in_a_loop_is_dl303_once():
+    report = analyze("cudnn_attribute_in_loop.py")
+    assert [(f.code, f.line) for f in report.findings if f.code == "DL303"] == [("DL303", 14)]
+
+
+def test_cudnn_fix_through_module_attribute_renames_the_call(tmp_path):
+    fixed = fix_copy("cudnn_attribute_in_loop.py", tmp_path).read_text()
+    code = [line for line in fixed.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("CuDNNLSTM" in line for line in code)
+    assert "keras.layers.LSTM(n, return_sequences=" in fixed
+
+
+def test_dropout_object_applied_to_3d_and_2d_is_two_sites():
+    """The loader knows both shapes: the precondition a rank-changing fix must check."""
+    report = analyze("dropout_applied_twice_fix.py")
+    shapes = sorted(len(s.input_shape) for s in report.sites)
+    assert shapes == [2, 3]
+    assert len({(s.line, s.column) for s in report.sites}) == 1
+
+
+def test_isinstance_branch_keeps_the_reachable_recurrent_dropout():
+    report = analyze("isinstance_branch.py")
+    assert ("DL301", 13) in [(f.code, f.line) for f in report.findings]
+
+
+def test_notebook_reduction_still_reports_the_model_cell():
+    report = analyze("notebook_leading_indent.ipynb")
+    assert [(f.code, f.cell) for f in report.findings if f.code == "DL102"] == [("DL102", 2)]
+
+
+# --- claims checked against real Keras -------------------------------------------------------
+
+def _dropout_inputs(model) -> list[tuple]:
+    import keras
+
+    return [tuple(layer.input.shape) for layer in model.layers
+            if isinstance(layer, keras.layers.Dropout)]
+
+
+@pytest.mark.keras
+def test_partial_shapes_match_real_keras():
+    """The input shapes droplint states for the partial-shape reductions are Keras 3's."""
+    import numpy as np
+
+    ns: dict = {}
+    exec(compile((HERE / "conv1d_partial_shape.py").read_text(), "conv1d", "exec"), ns)
+    model = ns["build"](np.zeros((2, 9, 3)))
+    claimed = [tuple(s.input_shape) for s in analyze("conv1d_partial_shape.py").sites]
+    assert _dropout_inputs(model) == claimed
+
+    ns = {}
+    exec(compile((HERE / "embedding_no_length_sequential.py").read_text(), "emb", "exec"), ns)
+    ns["model"].build((None, None))
+    claimed = [tuple(s.input_shape) for s in analyze("embedding_no_length_sequential.py").sites]
+    assert _dropout_inputs(ns["model"]) == claimed
