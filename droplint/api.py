@@ -15,8 +15,9 @@ lint_text = check_text  # the name tests and older callers use
 
 def check_paths(paths: list[str], settings: Settings | None = None, *,
                 force_exclude: bool = False, unsafe_load: bool = False,
-                probe: bool = False) -> Report:
-    """Check files and directories; `probe` also runs every dropout of each model file."""
+                probe: bool = False, cache_dir: str | None = None) -> Report:
+    """Check files and directories; `probe` also runs every dropout of each model file;
+    `cache_dir`: keep per-file results in a content cache there (cache.py)."""
     from .discover import iter_files
 
     settings = settings or Settings()
@@ -26,7 +27,7 @@ def check_paths(paths: list[str], settings: Settings | None = None, *,
             errors.append(error)
         else:
             files.append(path)
-    options = CheckOptions(unsafe_load=unsafe_load, probe=probe)
+    options = CheckOptions(unsafe_load=unsafe_load, probe=probe, cache_dir=cache_dir)
     return assemble(check_files(files, settings, options), settings, errors)
 
 

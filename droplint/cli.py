@@ -197,6 +197,11 @@ COMMON_OPTIONS = [
                  help="Allow loading model files that may run code (Lambda layers)."),
     click.option("--force-exclude", is_flag=True,
                  help="Apply exclude to paths named on the command line too (pre-commit)."),
+    click.option("--no-cache", is_flag=True,
+                 help="Check every file afresh; do not read or write the cache."),
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,
+                 help="The cache folder [default: .droplint_cache in the project root; or "
+                      "cache-dir in pyproject.toml]."),
 ]
 CHECK_OPTIONS = [
     PATHS,
@@ -291,7 +296,20 @@ def run_check(paths: tuple[str, ...], opts: dict) -> Report:
     opts["settings"] = settings
     return check_paths(list(paths or (".",)), settings,
                        force_exclude=opts.get("force_exclude", False),
-                       unsafe_load=opts.get("unsafe_load", False))
+                       unsafe_load=opts.get("unsafe_load", False),
+                       cache_dir=cache_dir(settings, opts))
+
+
+def cache_dir(settings: Settings, opts: dict) -> str | None:
+    """--cache-dir, else cache-dir in the config, else .droplint_cache in the project root;
+    None with --no-cache."""
+    if opts.get("no_cache"):
+        return None
+    if opts.get("cache_dir"):
+        return opts["cache_dir"]
+    from .cache import default_dir
+
+    return str(settings.cache_dir or default_dir(settings))
 
 
 @cli.command(short_help="Check files for dropout mistakes (the default command).")

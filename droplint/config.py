@@ -11,7 +11,7 @@ DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__py
                    "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache",
                    ".ruff_cache", "site-packages", ".eggs", "*.egg-info")
 KEYS = {"select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-        "fail-on", "keras-version", "respect-gitignore"}
+        "fail-on", "keras-version", "respect-gitignore", "cache-dir"}
 
 
 class ConfigError(ValueError):
@@ -30,6 +30,7 @@ class Settings:
     keras_version: str = "auto"
     respect_gitignore: bool = True
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
+    cache_dir: Path | None = None  # cache-dir (relative to root); None: root/.droplint_cache
 
     def with_overrides(self, **overrides) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -107,6 +108,10 @@ def load(pyproject: Path | None) -> Settings:
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{pyproject}: respect-gitignore must be true or false")
         kw["respect_gitignore"] = table["respect-gitignore"]
+    if "cache-dir" in table:
+        if not isinstance(table["cache-dir"], str) or not table["cache-dir"].strip():
+            raise ConfigError(f"{pyproject}: cache-dir must be a folder path (a string)")
+        kw["cache_dir"] = pyproject.parent / table["cache-dir"]
     return Settings(**kw)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from .config import Settings
@@ -26,11 +28,12 @@ def _excluded(path: Path, settings: Settings, every_part: bool = False) -> bool:
     relative to the config's folder."""
     patterns = settings.exclude + settings.extend_exclude
     names = Path(_relative(path, settings)).parts if every_part else (path.name,)
+    match_name = _name_matcher(patterns)
+    if match_name is not None and any(match_name(os.path.normcase(n)) for n in names):
+        return True
     rel = None
     for pat in patterns:
         if "/" not in pat.rstrip("/"):
-            if any(fnmatch.fnmatch(n, pat.rstrip("/")) for n in names):
-                return True
             continue
         rel = rel if rel is not None else _relative(path, settings)
         if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat.rstrip("/") + "/*"):
@@ -38,9 +41,16 @@ def _excluded(path: Path, settings: Settings, every_part: bool = False) -> bool:
     return False
 
 
-def _gitignore_spec(folder: Path):
-    import pathspec
+@lru_cache(maxsize=32)
+def _name_matcher(patterns: tuple[str, ...]):
+    """One compiled test for all the patterns without a slash (as fnmatch.fnmatch each)."""
+    names = [os.path.normcase(p.rstrip("/")) for p in patterns if "/" not in p.rstrip("/")]
+    if not names:
+        return None
+    return re.compile("|".join(fnmatch.translate(n) for n in names)).match
 
+
+def _gitignore_spec(folder: Path):
     lines: list[str] = []
     f = folder / ".gitignore"
     if f.is_file():
@@ -48,7 +58,11 @@ def _gitignore_spec(folder: Path):
             lines = f.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines) if lines else None
+    if not lines:
+        return None
+    import pathspec  # only when there is a .gitignore (pathspec takes ~50 ms to import)
+
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
 
 
 def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False):

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import engine, prefilter, suppress
 from .config import Settings
@@ -43,6 +43,7 @@ class CheckOptions:
 
     unsafe_load: bool = False  # load model files that contain code (Lambda layers)
     probe: bool = False  # run every dropout site of a built model and compare (DL902)
+    cache_dir: str | None = None  # the content cache's folder (cache.py); None: no cache
 
 
 @dataclass
@@ -301,15 +302,73 @@ def check_files(paths: list[str], settings: Settings, options: CheckOptions = Ch
     models = [p for p in paths if kind_of(p) == MODEL_FILE]
     model_set = set(models)
     texts = [p for p in paths if p not in model_set]
+    store = None
+    if options.cache_dir is not None:
+        from .cache import Cache
+
+        store = Cache.open(options.cache_dir, settings)
+    if store is None:
+        results = _check_texts(texts, settings, options)
+    else:
+        results = _check_cached(texts, settings, options, store)
+    return results + [check_path(p, settings, options) for p in models]
+
+
+def _check_texts(texts: list[str], settings: Settings, options: CheckOptions
+                 ) -> list[FileResult]:
+    """Python files and notebooks: in processes when there are many."""
     jobs = min(os.cpu_count() or 1, 8)
     if len(texts) < PARALLEL_MIN_FILES or jobs < 2:
-        results = [check_path(p, settings, options) for p in texts]
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(check_path, texts, [settings] * len(texts),
-                                    [options] * len(texts),
-                                    chunksize=max(1, len(texts) // (jobs * 8))))
-    return results + [check_path(p, settings, options) for p in models]
+        return [check_path(p, settings, options) for p in texts]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(check_path, texts, [settings] * len(texts),
+                             [options] * len(texts),
+                             chunksize=max(1, len(texts) // (jobs * 8))))
+
+
+def _check_cached(texts: list[str], settings: Settings, options: CheckOptions, store
+                  ) -> list[FileResult]:
+    """The content cache (cache.py), here in the calling process before any worker starts:
+    a file whose bytes hash as cached takes the cached result; one the pre-filter drops is
+    empty; only the others are checked (`_check_texts`), and stored when their bytes did not
+    change meanwhile."""
+    from .cache import digest
+
+    done: dict[str, FileResult] = {}
+    todo: dict[str, str] = {}  # path -> digest of the bytes read here
+    for path in texts:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            todo[path] = ""  # check_path reports it; nothing is cached
+            continue
+        key = digest(data)
+        hit = store.get(path, key)
+        if hit is not None:
+            done[path] = FileResult(path, findings=hit[0], sites=hit[1], notes=hit[2])
+        elif not prefilter.relevant(data, path):  # a notebook by its .ipynb name
+            done[path] = FileResult(path)
+            store.put(path, key, [], [], [])
+        else:
+            todo[path] = key
+    for result in _check_texts(list(todo), settings, options):
+        done[result.path] = result
+        key = todo.get(result.path)
+        if key and _digest_of(result.path) == key:
+            store.put(result.path, key, result.findings, result.sites, result.notes)
+    store.save()
+    return [done[p] for p in texts]
+
+
+def _digest_of(path: str) -> str | None:
+    from .cache import digest
+
+    try:
+        return digest(Path(path).read_bytes())
+    except OSError:
+        return None
 
 
 # --- results -> a report ----------------------------------------------------------------------

@@ -234,3 +234,108 @@ def test_entries_are_bounded(tmp_path, monkeypatch):
         c.entries[f"{i}.py"][1] = cache._today() - 8 + i
     c.save()
     assert sorted(_open(tmp_path).entries) == [f"{i}.py" for i in range(3, 8)]
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def _droplint(*args: str, cwd: Path, code: str = "") -> subprocess.CompletedProcess:
+    """`droplint ARGS` in a fresh process; with `code`, run that after main() instead of
+    exiting (to look at sys.modules)."""
+    prog = ("import sys\nfrom droplint.cli import cli\n"
+            f"rv = cli.main(args={list(args)!r}, prog_name='droplint', standalone_mode=False)\n"
+            f"{code}\nsys.exit(rv)\n")
+    return subprocess.run([sys.executable, "-c", prog], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def _project(tmp_path: Path, table: str = "") -> Path:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.droplint]\n{table}")
+    (tmp_path / "pkg").mkdir()
+    for p in EXAMPLES:
+        (tmp_path / "pkg" / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "pkg" / "plain.py").write_text('"""Dropout(0.5), in a docstring."""\n')
+    return tmp_path
+
+
+def test_a_warm_run_reports_the_same_and_parses_nothing(tmp_path):
+    root = _project(tmp_path)
+    args = ("check", "--format", "json", "--keras-version", "3", "pkg")
+    cold = _droplint(*args, cwd=root, code="print('LIBCST', 'libcst' in sys.modules, "
+                                             "file=sys.stderr)")
+    assert "LIBCST True" in cold.stderr
+    assert (root / ".droplint_cache" / ".gitignore").is_file()  # the project root's
+    warm = _droplint(*args, cwd=root, code="print('LIBCST', 'libcst' in sys.modules, "
+                                             "file=sys.stderr)")
+    assert "LIBCST False" in warm.stderr
+    assert warm.returncode == cold.returncode == 1
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    assert json.loads(warm.stdout)["findings"]
+    # explain works from cached sites too
+    explained = [_droplint("explain", "--keras-version", "3", "pkg", cwd=root).stdout
+                 for _ in range(2)]
+    assert explained[0] == explained[1] and "mask" in explained[0]
+
+
+def test_an_edited_file_is_checked_again(tmp_path):
+    root = _project(tmp_path)
+    args = ("check", "--format", "json", "--keras-version", "3", "pkg/question_forecaster.py")
+    before = json.loads(_droplint(*args, cwd=root).stdout)
+    target = root / "pkg" / "question_forecaster.py"
+    target.write_text(target.read_text().replace("CuDNNLSTM(10", "LSTM(10"))
+    after = json.loads(_droplint(*args, cwd=root).stdout)
+    assert "DL303" in {f["code"] for f in before["findings"]}
+    assert "DL303" not in {f["code"] for f in after["findings"]}
+    # a settings change is a different key: --ignore is honoured on the warm run
+    ignored = json.loads(_droplint(*args, "--ignore", "DL101", cwd=root).stdout)
+    assert "DL101" not in {f["code"] for f in ignored["findings"]}
+
+
+def test_no_cache_and_cache_dir(tmp_path):
+    root = _project(tmp_path)
+    _droplint("check", "--no-cache", "pkg", cwd=root)
+    assert not (root / ".droplint_cache").exists()
+    _droplint("check", "--cache-dir", "elsewhere", "pkg", cwd=root)
+    assert not (root / ".droplint_cache").exists()
+    assert list((root / "elsewhere" / cache.FORMAT).glob("*.json"))
+
+
+def test_cache_dir_in_the_config_is_relative_to_it(tmp_path):
+    root = _project(tmp_path, 'cache-dir = "build/lint-cache"\n')
+    sub = root / "pkg"
+    _droplint("check", ".", cwd=sub)
+    assert list((root / "build" / "lint-cache" / cache.FORMAT).glob("*.json"))
+    (root / "pyproject.toml").write_text("[tool.droplint]\ncache-dir = 3\n")
+    bad = _droplint("check", ".", cwd=sub)
+    assert bad.returncode == 2 and "cache-dir must be a folder path" in bad.stderr
+
+
+def test_an_unwritable_cache_folder_is_no_error(tmp_path):
+    root = _project(tmp_path)
+    (root / "blocker").write_text("")
+    result = _droplint("check", "--format", "json", "--cache-dir", "blocker/cache", "pkg",
+                       cwd=root)
+    assert result.returncode == 1 and json.loads(result.stdout)["findings"]
+    assert not result.stderr.strip()
+
+
+def test_a_corrupt_cache_is_no_error(tmp_path):
+    root = _project(tmp_path)
+    args = ("check", "--format", "json", "--keras-version", "3", "pkg")
+    first = _droplint(*args, cwd=root)
+    for index in (root / ".droplint_cache" / cache.FORMAT).glob("*.json"):
+        index.write_bytes(index.read_bytes()[:100])
+    second = _droplint(*args, cwd=root)
+    assert json.loads(second.stdout) == json.loads(first.stdout) and not second.stderr.strip()
+
+
+def test_fix_rechecks_the_fixed_bytes(tmp_path):
+    root = _project(tmp_path)
+    target = "pkg/question_forecaster.py"
+    _droplint("check", "--keras-version", "3", target, cwd=root)  # warm the cache
+    _droplint("check", "--keras-version", "3", "--fix", target, cwd=root)
+    after = json.loads(_droplint("check", "--format", "json", "--keras-version", "3", target,
+                                 cwd=root).stdout)
+    fresh = json.loads(_droplint("check", "--format", "json", "--keras-version", "3",
+                                 "--no-cache", target, cwd=root).stdout)
+    assert after == fresh
+    assert "DL303" not in {f["code"] for f in after["findings"]}  # the safe fix was applied
