@@ -118,13 +118,23 @@ def errors_of(path: Path) -> Counter:
     return Counter(f.code for f in report.findings if f.severity.value == "error")
 
 
+def no_cache() -> list[str]:
+    """`--no-cache` where this droplint has a result cache (timings and fixes stay honest)."""
+    proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--help"],
+                          capture_output=True, text=True)
+    return ["--no-cache"] if "--no-cache" in proc.stdout else []
+
+
+NO_CACHE: list[str] = []
+
+
 def fix_file(path: Path, before_errors: Counter) -> dict:
     """Fix a copy; report whether it changed and how it broke (if it did)."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         shutil.copyfile(path, copy)
         proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
-                               "--no-color", "--exit-zero", str(copy)],
+                               "--no-color", "--exit-zero", *NO_CACHE, str(copy)],
                               capture_output=True, text=True, timeout=300)
         after_raw = copy.read_bytes()
         changed = after_raw != path.read_bytes()
@@ -147,7 +157,7 @@ def fix_file(path: Path, before_errors: Counter) -> dict:
 
 def text_output_lines(folder: Path) -> tuple[int, int, str]:
     proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--no-color", "--exit-zero",
-                           str(folder)], capture_output=True, text=True, timeout=1800)
+                           *NO_CACHE, str(folder)], capture_output=True, text=True, timeout=1800)
     tail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
     return len(proc.stdout.splitlines()), proc.returncode, tail
 
@@ -261,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"no .py/.ipynb files in {args.folder}", file=sys.stderr)
         return 2
+    NO_CACHE[:] = no_cache()
     results = [analyze_file(p) for p in files]
     fixes: list[dict] = []
     if not args.no_fix:
