@@ -35,7 +35,7 @@ def cli():
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "keras: needs TensorFlow/Keras (deselect with -m 'not keras' for the fast "
+        "markers", "keras: needs TensorFlow/Keras, or installs packages (deselect with -m 'not keras' for the fast "
         "source-only suite)")
 
 

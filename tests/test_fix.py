@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from droplint import analyze
 from droplint.api import FileResult, lint_text
 from droplint.config import Settings
@@ -59,6 +61,7 @@ def layer_classes(model) -> list[str]:
     return [type(layer).__name__ for layer in model.layers]
 
 
+@pytest.mark.keras
 def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
     path = tmp_path / "forecast.py"
     path.write_text(QUESTION, encoding="utf-8")
@@ -230,6 +233,7 @@ def fix_in_process(source: str) -> str:
     return outcome.text
 
 
+@pytest.mark.keras
 def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
     example = EXAMPLE.read_text(encoding="utf-8")
     path = tmp_path / "question_forecaster.py"
@@ -283,6 +287,7 @@ model = Model(ipt, Dense(1)(x))
 """
 
 
+@pytest.mark.keras
 def test_a_name_still_used_or_mentioned_keeps_its_import():
     imports = "from keras.layers import Input, Dropout, LSTM, Dense"
     still_used = MODEL.format(imports=imports, drop="Dropout", comment="",
@@ -307,6 +312,7 @@ def test_a_name_still_used_or_mentioned_keeps_its_import():
         "from keras.layers import Input, SpatialDropout1D, Dropout, LSTM, Dense"
 
 
+@pytest.mark.keras
 def test_an_alias_and_a_parenthesised_import_lose_the_replaced_name():
     aliased = MODEL.format(imports="from keras.layers import Input, Dropout as Drop, LSTM, Dense",
                            drop="Drop", comment="", after="")
@@ -336,6 +342,7 @@ def test_an_alias_and_a_parenthesised_import_lose_the_replaced_name():
     assert "SpatialDropout1D" in layer_classes(build(fixed))
 
 
+@pytest.mark.keras
 def test_unwrapping_time_distributed_drops_its_import_and_a_lone_import_goes_whole():
     source = ("from keras import Input, Sequential\n"
               "from keras.layers import Dropout, Dense, GRU\n"
@@ -353,6 +360,7 @@ def test_unwrapping_time_distributed_drops_its_import_and_a_lone_import_goes_who
     assert layer_classes(build(fixed)) == ["GRU", "Dropout", "Dense"]
 
 
+@pytest.mark.keras
 def test_notebook_cells_are_searched_as_one_program(tmp_path: Path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook

@@ -16,6 +16,8 @@ import droplint  # noqa: E402
 from droplint.api import check_paths  # noqa: E402
 from droplint.config import Settings  # noqa: E402
 
+pytestmark = pytest.mark.keras  # needs TensorFlow/Keras (in-process or a subprocess)
+
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 ENV.pop("TF_USE_LEGACY_KERAS", None)
 MARKER_VAR = "DROPLINT_TEST_MARKER"

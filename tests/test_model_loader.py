@@ -17,6 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import droplint  # noqa: E402
 from droplint.loaders.model import build_graph  # noqa: E402
 
+pytestmark = pytest.mark.keras  # needs TensorFlow/Keras (in-process or a subprocess)
+
 HERE = Path(__file__).parent
 
 

@@ -82,6 +82,7 @@ def test_findings_and_sites_are_located_by_cell_and_line(notebook: Path):
     assert "1 | x = Dropout(0.3)(inputs)" in text
 
 
+@pytest.mark.keras
 def test_fix_rewrites_only_the_changed_sources(notebook: Path):
     raw = json.loads(notebook.read_text(encoding="utf-8"))
     raw["cells"][1]["source"] = "".join(raw["cells"][1]["source"])  # one string, not lines

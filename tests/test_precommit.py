@@ -10,8 +10,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
+
+# pre-commit builds a virtualenv and pip-installs droplint into it: slow, so outside the
+# fast source-only suite (-m "not keras") with the Keras tests.
+pytestmark = pytest.mark.keras
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -295,6 +295,7 @@ def _train(source: str, samples: int = 8):
     ("DL303", 0, "build"),  # CuDNNLSTM: ImportError in Keras 3
     ("DL307", 0, "fit"),  # implementation=1 with dropout: rank error in training
 ])
+@pytest.mark.keras
 def test_error_examples_really_fail_in_keras3(code, index, when):
     import keras
 

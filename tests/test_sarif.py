@@ -163,6 +163,7 @@ def test_github_annotations(project: Path):
         assert message == f["message"].replace("%", "%25").replace("\n", "%0A")
 
 
+@pytest.mark.keras
 def test_built_model_sarif_uses_layer_names():
     import keras
     from keras import layers

@@ -23,7 +23,7 @@ from droplint.graph import Layer, Origin
 from droplint.keras_version import parse
 from droplint.semantics import explain
 
-pytestmark = pytest.mark.xdist_group(name="keras")
+pytestmark = [pytest.mark.keras, pytest.mark.xdist_group(name="keras")]
 
 SCRIPT = Path(__file__).with_name("tfkeras_probe_script.py")
 

@@ -836,6 +836,7 @@ seq = keras.Sequential([layers.Input((20, 5)), Block(7), layers.Flatten(), layer
 """
 
 
+@pytest.mark.keras
 def test_layer_subclasses_agree_with_real_keras():
     """Run the program with Keras 3 (in a subprocess: it patches Layer.__call__) and compare
     every Keras layer applied, in order, with its output shape, to the loader's nodes."""
@@ -1316,6 +1317,7 @@ SHAPE_CASES = [
 ]
 
 
+@pytest.mark.keras
 def test_shapes_match_real_keras():
     """shapes.output_shape agrees with Keras 3's compute_output_spec on every case."""
     import keras
@@ -1366,6 +1368,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize("legacy", [False, True], ids=["keras3", "tf_keras"])
 def test_positional_signatures_match_keras(legacy):
     names = sorted(SIGNATURES)
@@ -1467,6 +1470,7 @@ AGREEMENT_SOURCES = {
 }
 
 
+@pytest.mark.keras
 def test_loader_agrees_with_real_keras():
     """Run each program with Keras 3 and compare every layer's class and output shape with
     the nodes the loader read from the text."""
