@@ -198,6 +198,19 @@ def test_notebook_reduction_still_reports_the_model_cell():
     assert [(f.code, f.cell) for f in report.findings if f.code == "DL102"] == [("DL102", 2)]
 
 
+def test_sequential_encoder_used_as_a_layer_is_not_the_model_output():
+    report = analyze("sequential_encoder_as_layer.py")
+    assert [(s.line, s.input_shape, s.drops) for s in report.sites] == [(7, [None, 32], "units")]
+    assert [f.code for f in report.findings if f.code == "DL401"] == []
+
+
+def test_keras1_merge_branch_dropout_is_known():
+    report = analyze("keras1_merge_branches.py")
+    assert [(s.line, s.input_shape, s.drops) for s in report.sites] == [
+        (11, [None, 68, 50], "elements"), (21, [None, 50], "units")]
+    assert ("DL103", 11) in [(f.code, f.line) for f in report.findings]
+
+
 # --- claims checked against real Keras -------------------------------------------------------
 
 def _dropout_inputs(model) -> list[tuple]:
