@@ -1,4 +1,4 @@
-"""The source loader (droplint/loaders/source.py) and static shapes (droplint/shapes.py).
+"""The source loader (droplint/loaders/source/) and static shapes (droplint/shapes.py).
 
 Each test reads a small program and asserts the exact graph: kinds, edges, shapes, arguments,
 spans, call arguments, model outputs. Tests marked "real Keras" build the same thing with the
