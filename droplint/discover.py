@@ -74,7 +74,8 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
             why = "broken symlink or symlink loop" if p.is_symlink() else "No such file or directory"
             yield raw, f"{raw}: {why}"
             continue
-        if p.is_file() or (p.is_dir() and (p / "saved_model.pb").is_file()):
+        if p.is_file() or (p.is_dir() and ((p / "saved_model.pb").is_file()
+                                           or raw.endswith(MODEL_SUFFIXES))):
             if force_exclude and _excluded(p, settings, every_part=True):
                 continue
             if str(p) not in seen:
