@@ -2,9 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, after_recurrent, once_per_message, recurrent_consumers,
-                      rnn_alternative, sequence_sites, spatial_alternative, spatial_fix,
-                      timesteps_alternative)
+from ._findings import once_per_message, spatial_fix
+from ._graph import after_embedding, after_recurrent, recurrent_consumers, sequence_sites
+from ._words import rnn_alternative, spatial_alternative, timesteps_alternative
 
 
 class DropoutOnSequenceInput(Rule):

@@ -2,8 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_recurrent, once_per_message, recurrent_consumers, rnn_alternative,
-                      rnn_name, sequence_sites, spatial_alternative, spatial_fix)
+from ._findings import once_per_message, spatial_fix
+from ._graph import after_recurrent, recurrent_consumers, sequence_sites
+from ._words import rnn_alternative, rnn_name, spatial_alternative
 
 
 class DropoutBetweenRecurrentLayers(Rule):

@@ -2,8 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_rate, fmt_shape
 
-from ._common import (after_embedding, once_per_message, sequence_sites, spatial_alternative,
-                      spatial_fix)
+from ._findings import once_per_message, spatial_fix
+from ._graph import after_embedding, sequence_sites
+from ._words import spatial_alternative
 
 
 class DropoutAfterEmbedding(Rule):

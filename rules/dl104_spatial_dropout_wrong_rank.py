@@ -3,7 +3,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, explain, fmt_rate, fmt_shape
 
-from ._common import layer_sites, once_per_message, producer, rnn_name
+from ._findings import once_per_message
+from ._graph import layer_sites, producer
+from ._words import rnn_name
 
 EXPECTED = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)",
             3: "(batch, dim1, dim2, dim3, channels)"}

@@ -5,7 +5,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, explain, fmt_shape
 
-from ._common import applications, fmt_value, layer_call
+from ._graph import applications
+from ._words import fmt_value, layer_call
 
 KERAS2, KERAS3 = KerasVersion(*LATEST[2]), KerasVersion(*LATEST[3])
 

@@ -2,8 +2,10 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_shape
 
-from ._common import (input_rank, noise_shape_call, noise_shape_fix, noise_shape_of,
-                      noise_shape_uses, once_per_message, right_aligned, with_batch_none)
+from ._findings import noise_shape_fix, once_per_message
+from ._graph import input_rank, noise_shape_uses
+from ._values import noise_shape_of, right_aligned, with_batch_none
+from ._words import noise_shape_call
 
 
 class NoiseShapeSharedAcrossBatch(Rule):

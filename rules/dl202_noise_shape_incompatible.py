@@ -3,8 +3,10 @@ from droplint.rule import Rule
 from droplint.graph import Layer
 from droplint.semantics import describe, explain, fmt_shape
 
-from ._common import (input_rank, noise_shape_call, noise_shape_uses, once_per_message,
-                      right_aligned)
+from ._findings import once_per_message
+from ._graph import input_rank, noise_shape_uses
+from ._values import right_aligned
+from ._words import noise_shape_call
 
 
 def mismatches(ns: tuple, shape: tuple) -> list[str]:

@@ -3,7 +3,8 @@ from droplint.graph import SPATIAL_DROPOUT_KINDS
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import applications, fmt_value, layer_call
+from ._graph import applications
+from ._words import fmt_value, layer_call
 
 
 class SpatialDropoutNoiseShape(Rule):

@@ -2,7 +2,9 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, explain, fmt_shape
 
-from ._common import active_rate, cudnn_layers, inside, rnn_site
+from ._graph import cudnn_layers, rnn_site
+from ._values import active_rate
+from ._words import inside
 
 
 class RecurrentDropoutDisablesCudnn(Rule):

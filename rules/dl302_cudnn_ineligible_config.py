@@ -2,7 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import cudnn_ineligible_reasons
 
-from ._common import cudnn_layers, inside, layer_call
+from ._graph import cudnn_layers
+from ._words import inside, layer_call
 
 
 class CudnnIneligibleConfig(Rule):

@@ -2,7 +2,7 @@ from droplint import fixes
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call
+from ._words import layer_call
 
 REPLACEMENT = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
 

@@ -1,7 +1,9 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import inside, number, recurrent_layers
+from ._graph import recurrent_layers
+from ._values import number
+from ._words import inside
 
 CLIPPED_TO_ZERO_OFF = frozenset({"LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
 

@@ -3,8 +3,10 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe
 
-from ._common import (active_rate, known_mask, layer_call, layer_sites, once_per_message,
-                      recurrent_consumers, rnn_name)
+from ._findings import once_per_message
+from ._graph import known_mask, layer_sites, recurrent_consumers
+from ._values import active_rate
+from ._words import layer_call, rnn_name
 
 
 class DoubleDropout(Rule):

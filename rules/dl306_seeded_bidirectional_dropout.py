@@ -1,7 +1,8 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import cudnn_layers, number, rnn_seed
+from ._graph import cudnn_layers
+from ._values import number, rnn_seed
 
 
 class SeededBidirectionalDropout(Rule):

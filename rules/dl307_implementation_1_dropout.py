@@ -2,7 +2,9 @@ from droplint import fixes
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import active_rate, cudnn_layers, inside, number
+from ._graph import cudnn_layers
+from ._values import active_rate, number
+from ._words import inside
 
 
 class Implementation1Dropout(Rule):

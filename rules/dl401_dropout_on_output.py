@@ -2,7 +2,10 @@ from droplint.graph import NOISE_KINDS
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import is_number, layer_call, layer_sites, once_per_message, pct, producer
+from ._findings import once_per_message
+from ._graph import layer_sites, producer
+from ._values import is_number
+from ._words import layer_call, pct
 
 
 class DropoutOnOutput(Rule):

@@ -1,7 +1,9 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call, layer_sites, once_per_message
+from ._findings import once_per_message
+from ._graph import layer_sites
+from ._words import layer_call
 
 
 class DropoutBeforeBatchnorm(Rule):

@@ -2,7 +2,10 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import describe, fmt_shape
 
-from ._common import is_number, layer_call, layer_sites, number, once_per_message
+from ._findings import once_per_message
+from ._graph import layer_sites
+from ._values import is_number, number
+from ._words import layer_call
 
 LIKELY = 0.001  # a masked step this likely per step (rate ** features) is worth a look
 

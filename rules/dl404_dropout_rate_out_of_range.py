@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import dropout_rate
+from ._values import dropout_rate
 
 
 class DropoutRateOutOfRange(Rule):

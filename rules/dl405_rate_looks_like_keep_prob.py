@@ -1,7 +1,9 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import dropout_rate, inside, number, pct, recurrent_layers
+from ._graph import recurrent_layers
+from ._values import dropout_rate, number
+from ._words import inside, pct
 
 
 class RateLooksLikeKeepProb(Rule):

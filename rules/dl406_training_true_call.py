@@ -1,7 +1,8 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import layer_call, layer_sites
+from ._graph import layer_sites
+from ._words import layer_call
 
 
 class TrainingTrueCall(Rule):

@@ -3,7 +3,7 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import rnn_dropout_arguments
 
-from ._common import layer_call, rnn_name
+from ._words import layer_call, rnn_name
 
 
 class ExplicitTrainingNone(Rule):

@@ -1,7 +1,7 @@
 from droplint.report import Severity
 from droplint.rule import Rule
 
-from ._common import function_call_layer
+from ._graph import function_call_layer
 
 
 class UnguardedFunctionalDropout(Rule):

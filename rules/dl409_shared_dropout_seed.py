@@ -2,7 +2,8 @@ from droplint.report import Severity
 from droplint.rule import Rule
 from droplint.semantics import fmt_shape
 
-from ._common import fmt_value, is_int, layer_call, where
+from ._values import is_int
+from ._words import fmt_value, layer_call, where
 
 
 def _seed(site):
