@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from ..report import Report, Site
+from .escape import safe_rich
 from .text import location
 
 KEEP, DROP = "█", "·"
@@ -291,7 +292,7 @@ def render_explain(report: Report, seed: int = 0) -> Text:
         blocks.append(Text("\n").join([Text(side[0], style="bold"),
                                        *(to_text(line) for line in side[1:])]))
     blocks.append(Text(summary(report), style="bold"))
-    return Text("\n\n").join(blocks)
+    return safe_rich(Text("\n\n").join(blocks))
 
 
 def explain_dict(report: Report, seed: int = 0) -> dict:

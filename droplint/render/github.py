@@ -10,16 +10,17 @@ the .ipynb JSON, not of a cell).
 from __future__ import annotations
 
 from ..report import Finding, Report
+from .escape import safe_text
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return _escape_data(safe_text(text, keep_newlines=False)).replace(":", "%3A").replace(",", "%2C")
 
 
 def annotation(f: Finding) -> str:

@@ -8,6 +8,7 @@ from collections import Counter
 from rich.text import Text
 
 from ..report import Finding, Report, Severity, Site
+from .escape import safe_rich
 from .sources import Sources
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
@@ -146,7 +147,7 @@ def render_full(report: Report, sources: Sources | None = None) -> Text:
     if report.notes:
         blocks.append(notes(report))
     blocks.append(summary(report))
-    return Text("\n\n").join(blocks)
+    return safe_rich(Text("\n\n").join(blocks))
 
 
 def render_concise(report: Report) -> Text:
@@ -154,7 +155,7 @@ def render_concise(report: Report) -> Text:
     if report.notes:
         lines.append(notes(report))
     lines.append(summary(report))
-    return Text("\n").join(lines)
+    return safe_rich(Text("\n").join(lines))
 
 
 def statistics(report: Report) -> list[dict]:
