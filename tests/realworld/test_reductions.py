@@ -66,15 +66,26 @@ def errors(report) -> Counter:
     return Counter(f.code for f in report.findings if f.severity.value == "error")
 
 
+def run_fix(path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
+                           "--keras-version", KERAS, "--no-color", "--exit-zero", str(path)],
+                          capture_output=True, text=True, cwd=path.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
 def fix_copy(name: str, tmp_path: Path) -> Path:
     copy = tmp_path / name
     shutil.copyfile(HERE / name, copy)
-    proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
-                           "--keras-version", KERAS, "--no-color", "--exit-zero", str(copy)],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
+    run_fix(copy)
     return copy
+
+
+@pytest.fixture(scope="module")
+def fixed(tmp_path_factory) -> dict[str, Path]:
+    """Every reduction, copied and fixed once with --fix --unsafe-fixes."""
+    folder = tmp_path_factory.mktemp("fixed")
+    return {path.name: fix_copy(path.name, folder) for path in REDUCTIONS}
 
 
 def site_rows(report) -> list[tuple]:
@@ -103,30 +114,21 @@ def test_no_two_findings_with_one_code_at_one_position(path):
 
 @pytest.mark.parametrize("path", [p for p in REDUCTIONS if p.name not in FIX_PENDING],
                          ids=lambda p: p.name)
-def test_fix_keeps_the_file_valid(path, tmp_path):
+def test_fix_keeps_the_file_valid(path, fixed):
     before = analyze(path.name)
-    fixed = fix_copy(path.name, tmp_path)
-    before_text, after_text = python_text(HERE / path.name), python_text(fixed)
+    before_text, after_text = python_text(HERE / path.name), python_text(fixed[path.name])
     ast.parse(after_text)
     assert pyflakes_names(after_text) - pyflakes_names(before_text) == Counter()
-    after = droplint.analyze(str(fixed), keras_version=KERAS)
+    after = droplint.analyze(str(fixed[path.name]), keras_version=KERAS)
     assert errors(after) - errors(before) == Counter()
 
 
-def test_fix_is_idempotent_on_the_reductions(tmp_path):
-    for path in REDUCTIONS:
-        if path.name in FIX_PENDING:
-            continue
-        once = fix_copy(path.name, tmp_path).read_bytes()
-        again = fix_copy_in_place(tmp_path / path.name, tmp_path).read_bytes()
-        assert once == again, path.name
-
-
-def fix_copy_in_place(path: Path, tmp_path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
-                    "--keras-version", KERAS, "--no-color", "--exit-zero", str(path)],
-                   capture_output=True, text=True, cwd=tmp_path, check=True)
-    return path
+def test_fix_is_idempotent_on_the_reductions(fixed, tmp_path):
+    for name, path in fixed.items():
+        again = tmp_path / name
+        shutil.copyfile(path, again)
+        run_fix(again)
+        assert again.read_bytes() == path.read_bytes(), name
 
 
 # --- one pattern each ------------------------------------------------------------------------
@@ -173,11 +175,11 @@ def test_cudnn_through_module_attribute_in_a_loop_is_dl303_once():
     assert [(f.code, f.line) for f in report.findings if f.code == "DL303"] == [("DL303", 14)]
 
 
-def test_cudnn_fix_through_module_attribute_renames_the_call(tmp_path):
-    fixed = fix_copy("cudnn_attribute_in_loop.py", tmp_path).read_text()
-    code = [line for line in fixed.splitlines() if not line.lstrip().startswith("#")]
+def test_cudnn_fix_through_module_attribute_renames_the_call(fixed):
+    text = fixed["cudnn_attribute_in_loop.py"].read_text()
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("CuDNNLSTM" in line for line in code)
-    assert "keras.layers.LSTM(n, return_sequences=" in fixed
+    assert "keras.layers.LSTM(n, return_sequences=" in text
 
 
 def test_dropout_object_applied_to_3d_and_2d_is_two_sites():
