@@ -22,4 +22,20 @@ _rules_of_a_source_checkout()
 
 from .api import analyze, analyze_source  # noqa: E402
 
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext droplint` (IPython/Jupyter): see droplint/ipython.py. Imports nothing until
+    IPython calls it."""
+    from .ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 __all__ = ["analyze", "analyze_source", "__version__"]

@@ -1,7 +1,8 @@
 """Measure what a real Keras dropout site masks, by running it.
 
 `measure(layer, input_shape)` takes a real layer object (Keras 3 on the TensorFlow backend, or
-tf_keras), runs it in training mode on ones and reads which input entries the output no longer
+tf_keras; on JAX or PyTorch only the dropout layers, read from zeros in their output, and an
+RNN's masks raise ProbeError saying they need the TensorFlow backend), runs it in training mode on ones and reads which input entries the output no longer
 depends on: an entry is *dropped* when the gradient of the summed output with respect to it is
 exactly zero. From many draws it reads along which axes that zero pattern is constant (the mask
 shape), whether it differs between samples and between timesteps, and, from the fraction
@@ -66,8 +67,7 @@ def _framework(layer):
     if "keras" in roots:
         import keras
         if keras.backend.backend() != "tensorflow":
-            raise ProbeError(f"the probe runs layers on the TensorFlow backend; this Keras uses "
-                             f"{keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow)")
+            return None, keras  # JAX, PyTorch: measured from outputs (_output_draws)
         import tensorflow as tf
         return tf, keras
     raise ProbeError(f"{type(layer).__name__} is not a Keras layer")
@@ -166,6 +166,26 @@ def _gradient_draws(setup: _Setup, layer, x, wrt, initial_state=None):
         dropped.append(d.numpy())
         outputs.append(y.numpy())
     return dropped, outputs
+
+
+def _output_draws(setup: _Setup, layer, shape):
+    """Backends other than TensorFlow (no GradientTape): call the layer eagerly on ones,
+    `setup.draws` times; an entry is dropped where the output is 0 (AlphaDropout: where it is
+    not the kept value, the largest)."""
+    import numpy as np
+
+    ops = setup.keras.ops
+    x = ops.ones(shape, _dtype(layer))
+    outputs = [np.asarray(ops.convert_to_numpy(layer(x, training=True)), "float64")
+               for _ in range(setup.draws)]
+    if "AlphaDropout" in _kind(layer):
+        return [~np.isclose(y, y.max()) for y in outputs], outputs
+    return [y == 0 for y in outputs], outputs
+
+
+BACKEND_ONLY = ("not measured on the {backend} backend: an RNN's masks are read from gradients "
+                "through the layer (tf.GradientTape), which the probe runs on the TensorFlow "
+                "backend only; run with KERAS_BACKEND=tensorflow to measure it")
 
 
 def _initial_state(setup: _Setup, layer, x):
@@ -304,10 +324,14 @@ def _noise(kind, shape, outputs, time_axis) -> Measured | None:
 def _measure_layer(setup: _Setup, layer, shape) -> Measured:
     kind = _kind(layer)
     inner = getattr(layer, "layer", None)
-    x = setup.tf.ones(shape, _dtype(layer))
-    _run(f"{kind} cannot be built on {shape}", lambda: _build(setup.tf, layer, shape))
-    patterns, outputs = _run(f"{kind} fails in training on {shape}",
-                             lambda: _gradient_draws(setup, layer, x, x))
+    _run(f"{kind} cannot be built on {shape}",
+         lambda: _build(setup.tf or setup.keras.ops, layer, shape))
+    if setup.tf is None:
+        draws = lambda: _output_draws(setup, layer, shape)  # noqa: E731
+    else:
+        x = setup.tf.ones(shape, _dtype(layer))
+        draws = lambda: _gradient_draws(setup, layer, x, x)  # noqa: E731
+    patterns, outputs = _run(f"{kind} fails in training on {shape}", draws)
     out_shape = tuple(outputs[0].shape)
     time_axis = 1 if (len(shape) == 3 or inner is not None) else None
     if out_shape != tuple(shape):
@@ -495,6 +519,12 @@ def _measure(tf, keras, layer, input_shape, shape, seed, argument, draws, eager)
 
     setup = _Setup(tf, keras, draws, eager, np.random.default_rng(seed))
     notes = [f"ran {'eagerly' if eager else 'in graph mode (tf.function), as fit runs it'}"]
+    if tf is None:
+        backend = keras.backend.backend()
+        if _is_recurrent(layer):
+            raise ProbeError(BACKEND_ONLY.format(backend=backend))
+        notes = [f"ran eagerly on the {backend} backend; dropped entries read where the "
+                 "output of ones is zeroed (no gradients)"]
     if any(not isinstance(d, int) for d in tuple(input_shape)[1:]):
         notes.append(f"sizes unknown statically ran as {DEFAULT_SIZE}")
     if _is_recurrent(layer):
