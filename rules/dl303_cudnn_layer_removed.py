@@ -1,16 +1,24 @@
 from droplint import fixes
-from droplint.report import Severity
+from droplint.report import Edit, Severity
 from droplint.rule import Rule
 
-from ._words import layer_call
+from ._graph import recurrent_layers
+from ._words import inside, layer_call
 
 REPLACEMENT = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
+REMOVED = frozenset(REPLACEMENT)
 
 
 class CudnnLayerRemoved(Rule):
     """
     ## What it does
-    Flags `CuDNNLSTM` and `CuDNNGRU`, reported where the layer is built.
+    Flags every `CuDNNLSTM` and `CuDNNGRU`, reported where the layer is built: at top level,
+    inside a wrapper (`Bidirectional(CuDNNGRU(...))`, `TimeDistributed`, `layer=`), in a
+    builder function that is never called. An import of one of them that no construction
+    accounts for is reported at the import: an unused one, or an alias bound on one branch
+    (`if gpus: from keras.layers import CuDNNLSTM as LSTM` / `else: from keras.layers import
+    LSTM`): the name is both layers, so the layers built through it are analyzed as `LSTM`
+    (what current Keras has) and the conditional import is the finding.
 
     ## Why is this bad?
     These layers do not exist in Keras 3 (`ImportError` / `AttributeError`). In tf.keras 2
@@ -64,17 +72,36 @@ class CudnnLayerRemoved(Rule):
     )
 
     def check(self, ctx):
-        for layer in ctx.graph.layers:
-            new = REPLACEMENT.get(layer.kind)
-            if new is None:
-                continue
+        built = set()
+        for layer, wrapper in recurrent_layers(ctx.graph, REMOVED):
+            new = REPLACEMENT[layer.kind]
+            built.add(layer.origin.callee)
             units = layer.args.get("units")
             call = layer_call(layer)
             instead = f"{new}({units})" if isinstance(units, int) else new
-            message = (f"{call}: {layer.kind} does not exist in Keras 3, and in tf.keras 2 only "
+            message = (f"{call}{inside(wrapper)}: {layer.kind} does not exist in Keras 3, and in tf.keras 2 only "
                        "under tf.compat.v1, GPU only, with no dropout or masking. Use "
                        f"{instead}: it runs on cuDNN by itself when its configuration allows "
                        "(defaults, recurrent_dropout=0) and accepts dropout=.")
             edits = fixes.replace_class_everywhere(ctx.graph, layer, layer.kind, new)
             yield ctx.report(self, layer, message,
                              fix=fixes.fix("safe", f"use {new}", edits))
+        yield from self.imports(ctx, built)
+
+    def imports(self, ctx, built: set):
+        """Imports of a removed class that no construction accounts for (unused, or an alias
+        bound to another layer on another branch): the import itself fails in Keras 3."""
+        for imp in ctx.graph.imports:
+            new = REPLACEMENT.get(imp.name)
+            if new is None or imp.span is None or (imp.asname or imp.name) in built:
+                continue
+            bound = f" as {imp.asname}" if imp.asname else ""
+            use = (f"; {imp.asname} is then {new} on every branch" if imp.asname else "")
+            fails = "" if "compat" in imp.module.split(".") else " (this import raises ImportError)"
+            message = (f"import of {imp.name}{bound}: {imp.name} does not exist in Keras 3{fails}, "
+                       "and in tf.keras 2 only under "
+                       f"tf.compat.v1, GPU only. Import {new} instead{use}: it runs on cuDNN by "
+                       "itself when its configuration allows.")
+            edits = (Edit.replace(imp.span, new),)
+            yield self.finding_at(ctx.graph.path, message, imp.span, layer=imp.name,
+                                  fix=fixes.fix("safe", f"import {new}", edits))

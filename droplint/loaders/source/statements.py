@@ -11,11 +11,28 @@ from __future__ import annotations
 import libcst as cst
 
 from ...graph import UNKNOWN
-from ..keras_names import classify
+from ..keras_names import classify, keras_api
 from ..values import (MAX_UNROLL, MAX_UNROLL_COUNT, MAX_UNROLL_WORK, MISSING, Frame, QName, Scope,
                       SeqModel, Tensor, UserClass, UserFunc, arith, holds_layer, known_const,
                       merge)
 from .syntax import has_jump, names_in, negates_training, terminates
+
+
+REMOVED_LAYERS = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}  # gone in Keras 3 -> what replaced it
+
+
+def merge_names(a, b):
+    """The value of a name after two branches (values.merge), except that a removed CuDNN
+    class and the layer that replaced it (`if gpus: from keras.layers import CuDNNLSTM as
+    LSTM` / `else: from keras.layers import LSTM`) merge to the current one: what the name
+    builds is analyzed as LSTM, and DL303 reports the conditional import."""
+    if isinstance(a, QName) and isinstance(b, QName) and a.path != b.path:
+        last_a, last_b = a.path.rpartition(".")[2], b.path.rpartition(".")[2]
+        if REMOVED_LAYERS.get(last_a) == last_b and keras_api(b.path):
+            return b
+        if REMOVED_LAYERS.get(last_b) == last_a and keras_api(a.path):
+            return a
+    return merge(a, b)
 
 
 class Statements:
@@ -159,7 +176,7 @@ class Statements:
         vars_ = dict(outcomes[0][0])
         for other in outcomes[1:]:
             for k in set(vars_) | set(other[0]):
-                vars_[k] = merge(vars_.get(k, MISSING), other[0].get(k, MISSING))
+                vars_[k] = merge_names(vars_.get(k, MISSING), other[0].get(k, MISSING))
         self.frame.scope.vars = vars_
         for i, (m, _) in enumerate(start[1]):
             last = outcomes[0][1][i][1]
