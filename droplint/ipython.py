@@ -157,7 +157,7 @@ class Checker:
                                report.sites, notes=list(report.notes)))
 
     def analyze_target(self, arg: str) -> Report | None:
-        import droplint
+        from .api import analyze
 
         ns = self.shell.user_ns
         target = ns[arg] if arg in ns else arg if os.path.exists(arg) else None
@@ -167,12 +167,12 @@ class Checker:
             return None
         settings = self.settings()
         if isinstance(target, (str, os.PathLike)):
-            return droplint.analyze(target, settings=settings)
+            return analyze(target, settings=settings)
         if not hasattr(target, "layers"):
             print(f"droplint: {arg} is a {type(target).__name__}, not a Keras model or a path")
             return None
         try:
-            return droplint.analyze(target, settings=settings)
+            return analyze(target, settings=settings)
         except Exception as exc:  # noqa: BLE001 - a model droplint cannot read: say so
             print(f"droplint: cannot analyze {arg}: {type(exc).__name__}: {exc}")
             return None

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from droplint.rules import BY_CODE
 from lsprotocol import types as lsp
 from pygls.workspace import TextDocument
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from droplint.render.sarif import rule_help_uri
-from droplint.rules import BY_CODE
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = (ROOT / "examples" / "question_forecaster.py").read_text(encoding="utf-8")
@@ -228,11 +228,11 @@ async def test_settings_come_from_the_nearest_pyproject(client, tmp_path):
 # --- notebooks ------------------------------------------------------------------------------
 
 NB_CELLS = [
-    (lsp.NotebookCellKind.Code, "from keras.layers import CuDNNLSTM, Dense, Dropout, Input\n"
-                                "from keras.models import Model\n"),
+    (lsp.NotebookCellKind.Code, ("from keras.layers import CuDNNLSTM, Dense, Dropout, Input\n"
+                                "from keras.models import Model\n")),
     (lsp.NotebookCellKind.Markup, "## the model\n"),
-    (lsp.NotebookCellKind.Code, "ipt = Input(shape=(30, 8))\nx = Dropout(0.3)(ipt)\n"
-                                "x = CuDNNLSTM(10)(x)\nmodel = Model(ipt, Dense(1)(x))\n"),
+    (lsp.NotebookCellKind.Code, ("ipt = Input(shape=(30, 8))\nx = Dropout(0.3)(ipt)\n"
+                                "x = CuDNNLSTM(10)(x)\nmodel = Model(ipt, Dense(1)(x))\n")),
 ]
 
 
@@ -287,6 +287,6 @@ def test_the_server_never_imports_keras_or_a_backend():
         "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch') if m in sys.modules]\n"
         "print(bad)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60, cwd=ROOT)
+                         timeout=60, cwd=ROOT, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -20,7 +20,7 @@ from ..report import Edit, Finding, Site
 SOURCE = "droplint"
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
             "info": lsp.DiagnosticSeverity.Information}
-UNNECESSARY = {"DL910"}  # an unused `# noqa`: shown faded, as ruff shows its RUF100
+UNNECESSARY = {"DL910"}  # an unused suppression comment: shown faded, as ruff shows RUF100
 HOVER_ROWS = 10  # mask picture rows shown in a hover
 KEYWORDS = ("dropout", "recurrent_dropout")
 
@@ -104,8 +104,7 @@ def _tokens(text: str) -> list[tokenize.TokenInfo]:
     """The tokens of `text`, as far as it tokenizes (a document being typed may not)."""
     out: list[tokenize.TokenInfo] = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            out.append(tok)
+        out.extend(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
     return out
