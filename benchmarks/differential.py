@@ -78,7 +78,7 @@ def _dropout(rng: random.Random, shape: tuple) -> tuple[str, tuple]:
         return f"TimeDistributed({inner})", shape
     ns = _noise_shape(rng, shape)
     if kind == "AlphaDropout" and ns is not None and "None" in ns and rng.random() < 0.7:
-        ns = ns.replace("None", "4")  # mostly the form that trains (batch 4 in the probe)
+        ns = ns.replace("None", "4", 1)  # mostly the form that trains (batch 4 in the probe)
     return f"{kind}({rate}" + (f", noise_shape={ns})" if ns else ")"), shape
 
 
