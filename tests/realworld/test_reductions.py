@@ -29,7 +29,7 @@ REDUCTIONS = sorted(p for p in HERE.iterdir()
                     if p.suffix in (".py", ".ipynb") and not p.name.startswith(("test_", "__")))
 KERAS = "3"
 # Reductions whose --fix --unsafe-fixes result is not yet valid (see reductions_pending.md).
-FIX_PENDING = {"dropout_applied_twice_fix.py"}
+FIX_PENDING = {"dropout_applied_twice_fix.py", "cudnn_unused_import.py"}
 PYFLAKES_WATCHED = ("UndefinedName", "UndefinedLocal", "RedefinedWhileUnused", "UnusedImport",
                     "ImportShadowedByLoopVar")
 
@@ -180,6 +180,39 @@ def test_cudnn_fix_through_module_attribute_renames_the_call(fixed):
     code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("CuDNNLSTM" in line for line in code)
     assert "keras.layers.LSTM(n, return_sequences=" in text
+
+
+def test_cudnn_inside_bidirectional_is_dl303_at_each_construction():
+    report = analyze("cudnn_in_bidirectional.py")
+    assert [(f.line, f.column) for f in report.findings if f.code == "DL303"] == [(11, 23), (13, 23)]
+
+
+def test_cudnn_inside_bidirectional_fix_renames_every_use_and_the_import(fixed):
+    text = fixed["cudnn_in_bidirectional.py"].read_text()
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("CuDNNGRU" in line for line in code)
+    assert "from keras.layers import Bidirectional, GRU, " in text
+    assert text.count("Bidirectional(GRU(units") == 2
+
+
+def test_keras1_dropout_arguments_are_findings_and_sites():
+    report = analyze("keras1_dropout_args.py")
+    assert [(f.code, f.line, f.column, f.fix is not None) for f in report.findings
+            if f.code == "DL309"] == [("DL309", 8, 50, False), ("DL309", 9, 21, True),
+                                      ("DL309", 9, 36, True)]
+    assert [(s.argument, s.drops, s.over_time) for s in report.sites] == [
+        ("dropout", "features", "same-every-step"), ("recurrent_dropout", "units", "same-every-step")]
+
+
+def test_keras1_dropout_arguments_fix_renames_them(tmp_path):
+    copy = tmp_path / "keras1_dropout_args.py"
+    shutil.copyfile(HERE / copy.name, copy)
+    subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--keras-version", KERAS,
+                    "--no-color", "--exit-zero", str(copy)], capture_output=True, check=True,
+                   cwd=tmp_path)
+    text = copy.read_text()
+    assert "model.add(LSTM(128, dropout=0.2, recurrent_dropout=0.2))" in text
+    assert "dropout=0.2))" in text.splitlines()[7]  # Embedding(dropout=) has no automatic fix
 
 
 def test_dropout_object_applied_to_3d_and_2d_is_two_sites():
