@@ -163,10 +163,70 @@ ALWAYS = _Marker("guard")  # a guard that holds whatever its predicate (in_train
 CONST_TYPES = (int, float, str, bool, type(None), complex, bytes)
 
 
+# --- caps: the evaluator computes only small values -------------------------------------------
+# Anything larger is UNKNOWN, never computed: `sum(range(10**15))`, `s = s + s` x40, repeated
+# squaring or `enumerate(range(10**10))` would otherwise take minutes or gigabytes.
+MAX_INT_BITS = 3322  # ~1,000 decimal digits (str() refuses > 4,300; float() > 308)
+MAX_ITEMS = 10_000  # elements of a tuple, list, dict or range; characters of a str/bytes
+FLOAT_MAX_BITS = 1023  # an int of more bits does not convert to float (OverflowError)
+
+
+def small(value: Any, budget: int = MAX_ITEMS) -> bool:
+    """Whether a value is within the caps, looking at no more than `budget` items (nested
+    containers count all their items; shared ones each time they appear)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, bool) or v is None:
+            continue
+        if isinstance(v, int):
+            if v.bit_length() > MAX_INT_BITS:
+                return False
+        elif isinstance(v, (str, bytes)):
+            budget -= len(v)
+        elif isinstance(v, range):
+            budget -= len(v) if _range_len(v) <= MAX_ITEMS else MAX_ITEMS + 1
+        elif isinstance(v, (tuple, list)):
+            budget -= len(v)
+            if budget >= 0:
+                stack.extend(v)
+        elif isinstance(v, dict):
+            budget -= len(v)
+            if budget >= 0:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        if budget < 0:
+            return False
+    return True
+
+
+def _range_len(r: range) -> int:
+    try:
+        return len(r)
+    except OverflowError:  # len() of a range is limited to sys.maxsize
+        return MAX_ITEMS + 1
+
+
+def capped(value: Any) -> Any:
+    """`value` if it is within the caps, else UNKNOWN."""
+    return value if small(value) else UNKNOWN
+
+
+def fits_float(value: Any) -> bool:
+    """Whether a number converts to float without OverflowError (every rule reads numeric
+    arguments as floats: an int rate of 10**309 would crash them)."""
+    return not isinstance(value, int) or value.bit_length() <= FLOAT_MAX_BITS
+
+
 def plain(value: Any) -> Any:
-    """A value as plain Python data for Layer.args / Node.call_args (UNKNOWN otherwise)."""
+    """A value as plain Python data for Layer.args / Node.call_args (UNKNOWN otherwise). An
+    int too large for a float is UNKNOWN: rules format and compare arguments as floats."""
+    if isinstance(value, int) and not fits_float(value):
+        return UNKNOWN
     if isinstance(value, CONST_TYPES):
         return value
+    if not small(value):
+        return UNKNOWN
     if isinstance(value, tuple):
         return tuple(plain(v) for v in value)
     if isinstance(value, list):
@@ -183,6 +243,8 @@ def merge(a: Any, b: Any) -> Any:
     if a is MISSING:
         return b
     if isinstance(a, CONST_TYPES + (tuple,)) and type(a) is type(b):
+        if isinstance(a, tuple) and not (small(a) and small(b)):
+            return UNKNOWN
         try:
             if a == b:
                 return a
@@ -250,7 +312,7 @@ BINOPS = {
     cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b,
     cst.Multiply: lambda a, b: a * b, cst.Divide: lambda a, b: a / b,
     cst.FloorDivide: lambda a, b: a // b, cst.Modulo: lambda a, b: a % b,
-    cst.Power: lambda a, b: a ** b if abs(b) < 64 else UNKNOWN,
+    cst.Power: lambda a, b: a ** b if abs(b) < 1024 else UNKNOWN,
 }
 COMPARE = {
     cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b,
@@ -270,12 +332,26 @@ def arith(op, a, b):
         type(op) is cst.Add and type(a) is type(b) and isinstance(a, (str, tuple, list))) or (
         type(op) is cst.Multiply and isinstance(a, (tuple, list, str)) and isinstance(b, int)
         and 0 <= b <= 64)
-    if not ok:
+    if not ok or not _small_result(op, a, b):
         return UNKNOWN
     try:
-        return fn(a, b)
+        return capped(fn(a, b))
     except Exception:  # noqa: BLE001 - e.g. division by zero: not known statically
         return UNKNOWN
+
+
+def _small_result(op, a, b) -> bool:
+    """Whether `a op b` stays within the caps, judged before computing it."""
+    t = type(op)
+    if isinstance(a, (str, bytes, tuple, list)):  # concatenation or repetition
+        size = len(a) + len(b) if t is cst.Add else len(a) * b
+        return size <= MAX_ITEMS
+    if type(a) is int and type(b) is int:
+        if t is cst.Multiply:
+            return a.bit_length() + b.bit_length() <= MAX_INT_BITS
+        if t is cst.Power:
+            return b < 0 or a in (-1, 0, 1) or a.bit_length() * b <= MAX_INT_BITS
+    return True
 
 
 MAX_UNROLL = 32  # a loop over known layer objects
@@ -288,10 +364,12 @@ BUILTINS = frozenset({"len", "range", "enumerate", "zip", "list", "tuple", "reve
 def builtin(name: str, args: list) -> Any:
     """A builtin applied to known values (the name not rebound); UNKNOWN otherwise."""
     seqs = (tuple, list, str, range)
+    if not all(small(a) for a in args):
+        return UNKNOWN  # e.g. sum(range(10**15)), enumerate(range(10**10))
     try:
         if name == "range":
             if 1 <= len(args) <= 3 and all(type(a) is int for a in args):
-                return range(*args)
+                return capped(range(*args))
             return UNKNOWN
         if name in ("enumerate", "zip"):
             iterables = args[:1] if name == "enumerate" else args
@@ -305,14 +383,22 @@ def builtin(name: str, args: list) -> Any:
             if len(args) != 1 or not isinstance(args[0], seqs):
                 return UNKNOWN
             seq = list(args[0]) if name != "reversed" else list(reversed(args[0]))
-            return tuple(seq) if name == "tuple" else seq
+            return capped(tuple(seq) if name == "tuple" else seq)
         if not args or not all(known_const(a) or isinstance(a, range) for a in args):
+            return UNKNOWN
+        if name == "sum" and not all(isinstance(a, NUMBER) for a in _items(args[0])):
+            return UNKNOWN  # sum of lists or tuples: quadratic concatenation
+        if name == "round" and len(args) == 2 and not -400 <= args[1] <= 400:
             return UNKNOWN
         fn = {"len": len, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
               "round": round, "min": min, "max": max, "sum": sum}[name]
-        return fn(*args)
+        return capped(fn(*args))
     except Exception:  # noqa: BLE001 - whatever fails at run time is not known statically
         return UNKNOWN
+
+
+def _items(value) -> tuple | list | range | str:
+    return value if isinstance(value, (tuple, list, range, str)) else ()
 
 
 def holds_layer(value) -> bool:
@@ -329,5 +415,5 @@ def known_const(value) -> bool:
     if isinstance(value, CONST_TYPES):
         return True
     if isinstance(value, (tuple, list)):
-        return all(known_const(v) for v in value)
+        return small(value) and all(known_const(v) for v in value)
     return False

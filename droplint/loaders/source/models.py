@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ...graph import UNKNOWN, Layer
 from ...shapes import input_layer_shape, input_shape_from_args, output_shape
-from ..values import (CONST_TYPES, START, SUPER, Bound, FuncModel, Instance, LayerObj, SeqModel,
-                      Tensor)
+from ..values import (CONST_TYPES, MAX_ITEMS, START, SUPER, Bound, FuncModel, Instance,
+                      LayerObj, SeqModel, Tensor)
 from .syntax import POSITIONAL, traced
 
 
@@ -177,7 +177,8 @@ class Models:
             if name == "append" and len(positional) == 1:
                 obj.append(positional[0])
             elif name == "extend" and len(positional) == 1 and \
-                    isinstance(positional[0], (list, tuple)):
+                    isinstance(positional[0], (list, tuple)) and \
+                    len(obj) + len(positional[0]) <= MAX_ITEMS:  # `l.extend(l)` x40: 2**40
                 obj.extend(positional[0])
             return UNKNOWN
         if isinstance(obj, Instance):
