@@ -167,6 +167,11 @@ def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
         except KerasVersionError as exc:
             raise CliError(f"--keras-version: {exc}") from None
     fail_on = opts.get("fail_on")
+    from .config import BUDGET_KEYS, budget_value
+
+    for key, (name, _kind, _unit) in BUDGET_KEYS.items():
+        if opts.get(name) is not None:
+            overrides[name] = budget_value(key, opts[name], f"--{key}")
     return settings.with_overrides(
         keras_version=keras, fail_on=parse_severity(fail_on) if fail_on else None, **overrides)
 
@@ -197,6 +202,15 @@ COMMON_OPTIONS = [
                  help="Allow loading model files that may run code (Lambda layers)."),
     click.option("--force-exclude", is_flag=True,
                  help="Apply exclude to paths named on the command line too (pre-commit)."),
+    click.option("--max-file-size", type=float, default=None, metavar="MB",
+                 help="Files larger than this are not analyzed (DL900) [default: 1; or "
+                      "max-file-size in pyproject.toml]."),
+    click.option("--file-timeout", type=float, default=None, metavar="SECONDS",
+                 help="Time limit for one file (DL900 when over) [default: 60]."),
+    click.option("--max-depth", type=int, default=None, metavar="LEVELS",
+                 help="Deepest syntax nesting analyzed (DL900 when over) [default: 400]."),
+    click.option("--max-nodes", type=int, default=None, metavar="NODES",
+                 help="Largest syntax tree analyzed (DL900 when over) [default: 150000]."),
     click.option("--no-cache", is_flag=True,
                  help="Check every file afresh; do not read or write the cache."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), default=None,

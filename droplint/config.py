@@ -5,13 +5,20 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import budgets
 from .report import Severity
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__",
                    "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache",
                    ".ruff_cache", "site-packages", ".eggs", "*.egg-info")
 KEYS = {"select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-        "fail-on", "keras-version", "respect-gitignore", "cache-dir"}
+        "fail-on", "keras-version", "respect-gitignore", "cache-dir", "max-file-size",
+        "file-timeout", "max-depth", "max-nodes"}
+# Budgets (budgets.py): key -> (Settings field, type, unit for messages)
+BUDGET_KEYS = {"max-file-size": ("max_file_size", float, "MB"),
+               "file-timeout": ("file_timeout", float, "s"),
+               "max-depth": ("max_depth", int, "levels"),
+               "max-nodes": ("max_nodes", int, "nodes")}
 
 
 class ConfigError(ValueError):
@@ -30,6 +37,11 @@ class Settings:
     keras_version: str = "auto"
     respect_gitignore: bool = True
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
+    # Budgets per file (budgets.py): over them a file is DL900 "not analyzed: ...".
+    max_file_size: float = budgets.MAX_FILE_SIZE_MB  # MB
+    file_timeout: float = budgets.FILE_TIMEOUT_S  # seconds, where a file runs in a worker
+    max_depth: int = budgets.MAX_DEPTH
+    max_nodes: int = budgets.MAX_NODES
     cache_dir: Path | None = None  # cache-dir (relative to root); None: root/.droplint_cache
 
     def with_overrides(self, **overrides) -> Settings:
@@ -44,14 +56,26 @@ def find_pyproject(start: Path) -> Path | None:
         start = start.absolute()
     for folder in [start, *start.parents] if start.is_dir() else start.parents:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{candidate}: cannot read: {exc}") from None
-            if "droplint" in data.get("tool", {}):
+        try:
+            exists = candidate.is_file()
+        except OSError:  # a folder above that cannot be searched
+            exists = False
+        if exists:
+            tool = read_toml(candidate).get("tool")
+            if isinstance(tool, dict) and "droplint" in tool:
                 return candidate
     return None
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file's table; ConfigError (one line) when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{path}: cannot read: {why}") from None
+    except (RecursionError, MemoryError):  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path}: cannot read: nested too deeply") from None
 
 
 def _codes(value, key: str, path: Path) -> tuple[str, ...]:
@@ -65,11 +89,7 @@ def _codes(value, key: str, path: Path) -> tuple[str, ...]:
 def load(pyproject: Path | None) -> Settings:
     if pyproject is None:
         return Settings()
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from None
-    tool = data.get("tool")
+    tool = read_toml(pyproject).get("tool")
     if not isinstance(tool, dict) or "droplint" not in tool:
         raise ConfigError(f"{pyproject}: no [tool.droplint] table")
     table = tool["droplint"]
@@ -112,7 +132,24 @@ def load(pyproject: Path | None) -> Settings:
         if not isinstance(table["cache-dir"], str) or not table["cache-dir"].strip():
             raise ConfigError(f"{pyproject}: cache-dir must be a folder path (a string)")
         kw["cache_dir"] = pyproject.parent / table["cache-dir"]
+    for key, value in table.items():
+        if key in BUDGET_KEYS:
+            kw[BUDGET_KEYS[key][0]] = budget_value(key, value, str(pyproject))
     return Settings(**kw)
+
+
+def budget_value(key: str, value, where: str = "") -> float | int:
+    """A budget setting (`max-file-size = 5`): a positive number, else ConfigError."""
+    _field, kind, unit = BUDGET_KEYS[key]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = number and 0 < value < 1e12 and (kind is float or value == int(value))
+    if not ok:
+        small = not number or (isinstance(value, float) or value.bit_length() < 64)
+        shown = repr(value) if small and len(repr(value)) < 40 else type(value).__name__
+        raise ConfigError(f"{where}{': ' if where else ''}{key} must be a positive "
+                          f"{'number' if kind is float else 'whole number'} ({unit}), not "
+                          f"{shown}")
+    return kind(value)
 
 
 def parse_severity(value, where="") -> Severity:
