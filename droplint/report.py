@@ -113,6 +113,7 @@ class Finding:
     fix: Fix | None = None
     layer_name: str | None = None
     cell: int | None = None
+    help: str | None = None  # the why and the alternatives; `message` says what is wrong here
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.line or 0, self.column or 0, self.code,
@@ -123,7 +124,7 @@ class Finding:
              "path": self.path, "line": self.line, "column": self.column,
              "end_line": self.end_line, "end_column": self.end_column,
              "layer": self.layer, "site": self.site, "message": self.message,
-             "fix": self.fix.to_dict() if self.fix else None}
+             "help": self.help, "fix": self.fix.to_dict() if self.fix else None}
         if self.layer_name is not None:
             d["layer_name"] = self.layer_name
         if self.cell is not None:

@@ -46,8 +46,10 @@ class Context:
     def report(self, rule: Rule, node: Node | Layer, message: str, *,
                argument: str | None = None, span: Span | None = None,
                severity: Severity | None = None, fix: Fix | None = None,
-               site: SiteInfo | None = None) -> Finding:
-        """A finding located at the layer's constructor, or at keyword `argument` of it."""
+               site: SiteInfo | None = None, help: str | None = None) -> Finding:
+        """A finding located at the layer's constructor, or at keyword `argument` of it.
+        `message`: one sentence, what is wrong here, with the numbers; `help`: why, and what
+        to write instead."""
         layer = node.layer if isinstance(node, Node) else node
         origin = layer.origin
         if span is None and argument is not None:
@@ -56,7 +58,7 @@ class Context:
             span = origin.span
         return rule.finding_at(origin.path, message, span, severity=severity, fix=fix,
                                layer=layer.kind, site=site.id if site else None,
-                               layer_name=origin.layer_name)
+                               layer_name=origin.layer_name, help=help)
 
 
 def _inner_arg_span(layer: Layer, argument: str) -> Span | None:
@@ -86,7 +88,7 @@ class Rule:
     def finding_at(cls, path: str, message: str, span: Span | None = None, *,
                    severity: Severity | None = None, fix: Fix | None = None,
                    layer: str | None = None, site: int | None = None,
-                   layer_name: str | None = None) -> Finding:
+                   layer_name: str | None = None, help: str | None = None) -> Finding:
         """The one way a finding is made, whatever emits it: rules (through Context.report),
         the parser (DL900), the model loader (DL901), the probe (DL902), unused-noqa (DL910).
         The code, name and default severity are the rule's; `span` None: no position."""
@@ -95,7 +97,8 @@ class Rule:
             line=span.line if span else None, column=span.column if span else None,
             end_line=span.end_line if span else None,
             end_column=span.end_column if span else None,
-            message=message, layer=layer, site=site, fix=fix, layer_name=layer_name)
+            message=message, layer=layer, site=site, fix=fix, layer_name=layer_name,
+            help=help)
 
     @classmethod
     def doc(cls) -> str:

@@ -105,6 +105,13 @@ def _fixes(f: Finding, artifact: dict) -> list[dict]:
              "artifactChanges": [{"artifactLocation": artifact, "replacements": replacements}]}]
 
 
+def _message(text: str, help: str | None) -> dict:
+    """The finding's sentence as text; with its help, also as markdown (sentence, then help)."""
+    if not help:
+        return {"text": text}
+    return {"text": text, "markdown": f"{text}\n\n{help}"}
+
+
 def sarif_result(f: Finding, rule_index: dict[str, int], root: Path, sources: Sources,
                  seen: dict[str, int]) -> dict:
     uri = relative_uri(f.path, root)
@@ -123,7 +130,7 @@ def sarif_result(f: Finding, rule_index: dict[str, int], root: Path, sources: So
         "ruleId": f.code,
         "ruleIndex": rule_index[f.code],
         "level": LEVEL[f.severity.value],
-        "message": {"text": message},
+        "message": _message(message, f.help),
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: f"{digest}:{seen[digest]}"},
         "properties": {"name": f.name, "severity": f.severity.value},

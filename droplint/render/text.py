@@ -3,6 +3,8 @@ each). Pure functions from a Report to a rich Text; colour is applied only when 
 terminal that wants it, so `Text.plain` is the exact no-colour output."""
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections import Counter
 
 from rich.text import Text
@@ -14,6 +16,7 @@ from .sources import Sources
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
 GUTTER = "blue"
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
+MAX_WIDTH = 100  # help text is wrapped to the terminal's width, at most this
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -98,7 +101,31 @@ def fix_line(f: Finding) -> Text | None:
     return out
 
 
-def render_finding(f: Finding, sources: Sources) -> Text:
+def wrap_width() -> int:
+    """The terminal's width (COLUMNS, else 100 when not a terminal), between 40 and MAX_WIDTH."""
+    return max(40, min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns))
+
+
+def note_lines(text: str, width: int, label: str = "note") -> list[Text]:
+    """`  = note: ...` wrapped to `width`, continuation lines aligned under the text."""
+    lead = f"  = {label}: "
+    body = textwrap.wrap(_one_line(text), max(20, width - len(lead)),
+                         break_long_words=False, break_on_hyphens=False) or [""]
+    first = Text.assemble(("  = ", GUTTER), (label, "bold"), ": " + body[0])
+    return [first] + [Text(" " * len(lead) + line) for line in body[1:]]
+
+
+def _where(f: Finding) -> str:
+    return f"line {f.line}" if f.cell is None else f"cell {f.cell} line {f.line}"
+
+
+def render_finding(f: Finding, sources: Sources, width: int | None = None,
+                   same_as: Finding | None = None) -> Text:
+    """The header, the message, the code frame, the fix title and the help text. `same_as`:
+    an earlier finding of the same file with the same code and help (its help is not repeated;
+    with the same message too, the finding is one line)."""
+    if same_as is not None and same_as.message == f.message:
+        return header(f, f"{f.name}: same as {_where(same_as)}")
     parts = [header(f, f.name)]
     for line in f.message.splitlines() or [""]:
         parts.append(Text("  " + line if line else ""))
@@ -106,7 +133,28 @@ def render_finding(f: Finding, sources: Sources) -> Text:
     fix = fix_line(f)
     if fix is not None:
         parts.append(fix)
+    if same_as is not None:
+        parts.append(Text.assemble(("  = ", GUTTER), ("note", "bold"),
+                                   f": same as {_where(same_as)}"))
+    elif f.help:
+        parts.extend(note_lines(f.help, width or wrap_width()))
     return Text("\n").join(parts)
+
+
+def repeats(findings: list[Finding]) -> dict[int, Finding]:
+    """Index in `findings` -> the first earlier finding of the same file with the same code
+    and the same advice (help, or the message when there is no help)."""
+    first: dict[tuple, Finding] = {}
+    out: dict[int, Finding] = {}
+    for i, f in enumerate(findings):
+        if f.line is None:  # built models: no line to refer to
+            continue
+        key = (f.path, f.code, f.help if f.help else f.message)
+        if key in first:
+            out[i] = first[key]
+        else:
+            first[key] = f
+    return out
 
 
 def summary(report: Report) -> Text:
@@ -141,9 +189,14 @@ def notes(report: Report) -> Text:
     return Text("\n").join(Text(f"note: {n}", style="dim") for n in report.notes)
 
 
-def render_full(report: Report, sources: Sources | None = None) -> Text:
+def render_full(report: Report, sources: Sources | None = None,
+                width: int | None = None) -> Text:
+    """Each finding in full; repeated advice within a file is given once (see `repeats`)."""
     sources = sources or Sources()
-    blocks = [render_finding(f, sources) for f in report.findings]
+    width = width or wrap_width()
+    same = repeats(report.findings)
+    blocks = [render_finding(f, sources, width, same.get(i))
+              for i, f in enumerate(report.findings)]
     if report.notes:
         blocks.append(notes(report))
     blocks.append(summary(report))
