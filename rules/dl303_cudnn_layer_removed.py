@@ -91,17 +91,41 @@ class CudnnLayerRemoved(Rule):
     def imports(self, ctx, built: set):
         """Imports of a removed class that no construction accounts for (unused, or an alias
         bound to another layer on another branch): the import itself fails in Keras 3."""
-        for imp in ctx.graph.imports:
+        graph = ctx.graph
+        for imp in graph.imports:
             new = REPLACEMENT.get(imp.name)
             if new is None or imp.span is None or (imp.asname or imp.name) in built:
                 continue
             bound = f" as {imp.asname}" if imp.asname else ""
-            use = (f"; {imp.asname} is then {new} on every branch" if imp.asname else "")
             fails = "" if "compat" in imp.module.split(".") else " (this import raises ImportError)"
+            have = imp.asname is None and any((i.asname or i.name) == new for i in graph.imports)
+            if imp.asname:
+                advice = f"Import {new} instead ({imp.asname} is then {new} on every branch)"
+                fix = fixes.fix("safe", f"import {new}", (Edit.replace(imp.span, new),))
+            elif have:
+                advice = f"Remove it: {new} is imported already"
+                fix = fixes.fix("safe", f"remove {imp.name} from the import",
+                                _remove_name(graph, imp))
+            else:
+                advice = f"Import {new} instead"
+                fix = fixes.fix("safe", f"import {new}", (Edit.replace(imp.span, new),))
             message = (f"import of {imp.name}{bound}: {imp.name} does not exist in Keras 3{fails}, "
-                       "and in tf.keras 2 only under "
-                       f"tf.compat.v1, GPU only. Import {new} instead{use}: it runs on cuDNN by "
-                       "itself when its configuration allows.")
-            edits = (Edit.replace(imp.span, new),)
-            yield self.finding_at(ctx.graph.path, message, imp.span, layer=imp.name,
-                                  fix=fixes.fix("safe", f"import {new}", edits))
+                       f"and in tf.keras 2 only under tf.compat.v1, GPU only. {advice}: {new} "
+                       "runs on cuDNN by itself when its configuration allows.")
+            yield self.finding_at(graph.path, message, imp.span, layer=imp.name, fix=fix)
+
+
+def _remove_name(graph, imp):
+    """Edits removing one name from a from-import that has others (with one adjacent comma);
+    None when it is the statement's only name (removing the statement could empty a block)."""
+    names = sorted((i for i in graph.imports if i.statement == imp.statement and i.span),
+                   key=lambda i: (i.span.line, i.span.column))
+    at = next(k for k, i in enumerate(names) if i is imp)
+    if at + 1 < len(names):
+        after = names[at + 1].span
+        return (Edit(imp.span.line, imp.span.column, after.line, after.column, ""),)
+    if at > 0:
+        before = names[at - 1].span
+        return (Edit(before.end_line, before.end_column, imp.span.end_line,
+                     imp.span.end_column, ""),)
+    return None

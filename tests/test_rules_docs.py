@@ -31,6 +31,7 @@ CATALOG = {
     "DL306": ("seeded-bidirectional-dropout", ("warning",), None),
     "DL307": ("implementation-1-dropout", ("error",), "safe"),
     "DL308": ("rnn-dropout-at-inference", ("error",), None),
+    "DL309": ("keras1-dropout-arguments", ("error",), "safe"),
     "DL401": ("dropout-on-output", ("warning",), None),
     "DL402": ("dropout-before-batchnorm", ("info",), None),
     "DL403": ("dropout-before-masking", ("error", "warning", "info"), None),

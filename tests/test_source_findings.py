@@ -118,3 +118,136 @@ def test_a_cudnn_layer_built_is_reported_once_not_again_at_its_import():
         x = CuDNNGRU(8)(Input((30, 8)))
         """
     assert found(src, "DL303") == [(2, 5)]
+
+
+@pytest.mark.keras
+def test_cudnn_classes_are_gone_from_keras3_and_tf_keras_layers():
+    """The claim DL303 makes: no CuDNNLSTM/CuDNNGRU in Keras 3, nor in tf_keras.layers (only
+    under tf.compat.v1 in tf.keras 2)."""
+    import keras
+
+    assert not hasattr(keras.layers, "CuDNNLSTM") and not hasattr(keras.layers, "CuDNNGRU")
+    out = _tf_keras("import tf_keras; print(json.dumps([hasattr(tf_keras.layers, n) for n in "
+                    "('CuDNNLSTM', 'CuDNNGRU', 'LSTM')]))")
+    assert out == [False, False, True]
+
+
+# ------------------------------------------------------------------------------------------
+# DL309: Keras 1 dropout arguments.
+
+KERAS1 = """\
+    from keras.models import Sequential
+    from keras.layers import Bidirectional, Dense, Dropout, Embedding, LSTM
+    model = Sequential()
+    model.add(Embedding(20000, 128, input_length=80, dropout=0.2))
+    model.add(Bidirectional(LSTM(16, dropout_W=0.2, dropout_U=0.1, return_sequences=True)))
+    model.add(Dropout(p=0.5))
+    model.add(LSTM(8, dropout_W=0.3))
+    model.add(Dense(1))
+    """
+
+
+def test_keras1_arguments_are_dl309_at_each_argument():
+    report = check(KERAS1)
+    got = [(f.line, f.column, f.message.split(" is Keras 1")[0])
+           for f in report.findings if f.code == "DL309"]
+    assert got == [(4, 50, "Embedding(dropout=0.2)"), (5, 34, "LSTM(dropout_W=0.2)"),
+                   (5, 49, "LSTM(dropout_U=0.1)"), (6, 19, "Dropout(p=0.5)"),
+                   (7, 19, "LSTM(dropout_W=0.3)")]
+    embedding = next(f for f in report.findings if f.code == "DL309")
+    assert embedding.fix is None and "SpatialDropout1D(0.2) after the Embedding" in \
+        embedding.message
+    tf2 = [f.message for f in check(KERAS1, keras="2").findings if f.code == "DL309"]
+    assert "tf.keras 2" in tf2[1] and "TypeError" in tf2[1]
+
+
+def test_keras1_arguments_are_sites_with_their_modern_meaning():
+    sites = [(s.line, s.layer, s.argument, s.rate, s.drops) for s in check(KERAS1).sites]
+    assert sites == [(5, "Bidirectional", "dropout", 0.2, "features"),
+                     (5, "Bidirectional", "recurrent_dropout", 0.1, "units"),
+                     (6, "Dropout", None, 0.5, "elements"),
+                     (7, "LSTM", "dropout", 0.3, "features")]
+
+
+def test_keras1_fix_renames_the_keywords():
+    assert fixed(KERAS1, "DL309") == textwrap.dedent(KERAS1).replace(
+        "dropout_W=", "dropout=").replace("dropout_U=", "recurrent_dropout=").replace(
+        "Dropout(p=", "Dropout(rate=")
+
+
+def test_keras1_name_next_to_the_modern_one_gets_no_fix():
+    src = """\
+        from keras.layers import LSTM, Input
+        y = LSTM(8, dropout=0.1, dropout_W=0.3)(Input((30, 8)))
+        """
+    (f,) = [f for f in check(src).findings if f.code == "DL309"]
+    assert f.fix is None and (f.line, f.column) == (2, 26)
+    (site,) = check(src).sites
+    assert site.rate == 0.1  # the modern argument wins (Keras 2 raised for both)
+
+
+def _tf_keras(code: str):
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", "import json\n" + code], env=env,
+                         capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+KERAS1_CALLS = {  # what DL309 says raises, and the modern spelling its fix writes
+    "LSTM(4, dropout_W=0.2)": "LSTM(4, dropout=0.2)",
+    "GRU(4, dropout_U=0.2)": "GRU(4, recurrent_dropout=0.2)",
+    "SimpleRNN(4, dropout_W=0.2)": "SimpleRNN(4, dropout=0.2)",
+    "Embedding(10, 4, dropout=0.2)": "Embedding(10, 4)",
+    "Dropout(p=0.5)": "Dropout(rate=0.5)",
+    "SpatialDropout1D(p=0.5)": "SpatialDropout1D(rate=0.5)",
+    "GaussianDropout(p=0.5)": "GaussianDropout(rate=0.5)",
+}
+_CONSTRUCT = """
+def outcome(layers, call):
+    try:
+        eval('layers.' + call, {'layers': layers})
+        return 'ok'
+    except Exception as exc:
+        return type(exc).__name__
+"""
+
+
+@pytest.mark.keras
+def test_keras1_arguments_raise_in_keras3_and_tf_keras_and_the_fixed_calls_build():
+    import keras
+
+    namespace: dict = {}
+    exec(_CONSTRUCT, namespace)
+    calls = list(KERAS1_CALLS) + list(KERAS1_CALLS.values())
+    k3 = [namespace["outcome"](keras.layers, c) for c in calls]
+    tf2 = _tf_keras(_CONSTRUCT + "import tf_keras\n"
+                    f"print(json.dumps([outcome(tf_keras.layers, c) for c in {calls!r}]))")
+    n = len(KERAS1_CALLS)
+    assert k3[n:] == ["ok"] * n and tf2[n:] == ["ok"] * n
+    assert k3[:n] == ["ValueError", "ValueError", "ValueError", "ValueError", "TypeError",
+                      "TypeError", "TypeError"]
+    assert tf2[:n] == ["TypeError"] * n
+    # And DL309 fires on each of them.
+    for call in KERAS1_CALLS:
+        kind = call.partition("(")[0]
+        src = f"from keras.layers import {kind}\nlayer = {call}\n"
+        assert found(src, "DL309"), call
+
+
+def test_unused_cudnn_import_next_to_its_replacement_is_removed_not_renamed():
+    src = """\
+        from keras.layers import (
+            LSTM,
+            CuDNNLSTM,
+        )
+        from keras.layers import Dense, CuDNNGRU
+        x = LSTM(8)
+        """
+    assert found(src, "DL303") == [(3, 5), (5, 33)]
+    assert fixed(src, "DL303") == textwrap.dedent("""\
+        from keras.layers import (
+            LSTM,
+        )
+        from keras.layers import Dense, GRU
+        x = LSTM(8)
+        """)

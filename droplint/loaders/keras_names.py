@@ -100,6 +100,14 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "Input": ("shape", "batch_size"),
     "MultiHeadAttention": ("num_heads", "key_dim", "value_dim", "dropout"),
 }
+# Keras 1 dropout arguments (rejected by Keras 3 and tf.keras 2; DL309) -> their modern name:
+# the loader also binds the modern name, so that the site is explained as the code meant it.
+# Embedding(dropout=) has no modern equivalent (Keras 2 ignored it with a warning).
+_RNN_KERAS1 = (("dropout_W", "dropout"), ("dropout_U", "recurrent_dropout"))
+KERAS1_ARGUMENTS = {kind: _RNN_KERAS1 for kind in ("LSTM", "GRU", "SimpleRNN")}
+KERAS1_ARGUMENTS.update({kind: (("p", "rate"),) for kind in (
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout")})
+
 # Arguments whose value matters to rules: unknown (not default) when `**kwargs` hides them.
 SENSITIVE = {
     "dropout_layer": ("rate", "noise_shape", "seed", "stddev"),
