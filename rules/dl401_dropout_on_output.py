@@ -7,12 +7,18 @@ from ._graph import layer_sites, producer
 from ._values import is_number
 from ._words import layer_call, pct
 
+# Element-wise layers that leave what the dropout did visible in the output (a zero stays a
+# fixed value per position): a dropout followed only by these is still on the output.
+TAIL_KINDS = frozenset({"Activation", "Softmax", "ReLU", "LeakyReLU", "PReLU", "ELU"})
+
 
 class DropoutOnOutput(Rule):
     """
     ## What it does
     Flags a dropout layer (or GaussianNoise / GaussianDropout) that is the final output of the
-    outermost model: the last layer of a Sequential, or the tensor passed as `outputs=`. A
+    outermost model: the last layer of a Sequential, or the tensor passed as `outputs=`, also
+    when only element-wise activations follow it (`Dense(...)`, `Dropout(0.3)`,
+    `Activation('softmax')`: the softmax of dropped logits is still a corrupted output). A
     sub-model whose output is a dropout, used as a layer inside a bigger model, is fine.
 
     ## Why is this bad?
@@ -64,25 +70,51 @@ class DropoutOnOutput(Rule):
     def check(self, ctx):
         for site in layer_sites(ctx):
             node = site.node
-            if not node.model_output:
+            tail = _tail_to_output(ctx.graph, node)
+            if tail is None:
                 continue
             layer = node.layer
             src = producer(node)
             after = f" after {src.kind}" if src is not None and src.kind != "InputLayer" else ""
             core = layer.inner if layer.kind == "TimeDistributed" and layer.inner else layer
             rate = core.args.get("rate")
+            preds = "the predictions" if not tail else \
+                f"the values {_name(tail[-1])} turns into predictions"
             if core.kind in NOISE_KINDS:
-                effect = "in training it adds noise to the predictions before the loss"
+                effect = f"in training it adds noise to {preds} before the loss"
             elif is_number(rate) and 0 < rate < 1:
-                effect = (f"in training it zeroes {pct(rate)} of the predictions and scales the "
+                effect = (f"in training it zeroes {pct(rate)} of {preds} and scales the "
                           f"rest by 1/(1-{rate:g}) before the loss")
             else:
-                effect = "in training it zeroes part of the predictions before the loss"
+                effect = f"in training it zeroes part of {preds} before the loss"
             if src is not None and src.kind == "Dense":
                 advice = "Move it before the last Dense (on hidden activations)."
             else:
                 advice = ("Put the output layer after it (it then acts on hidden activations), "
                           "or remove it.")
-            message = (f"{layer_call(layer)} is the model's output{after}: {effect}; at "
+            then = "".join(f", then {_name(n)}" for n in tail)
+            subject = "the model's output" if not tail else "on the model's output"
+            message = (f"{layer_call(layer)} is {subject}{after}{then}: {effect}; at "
                        f"inference it does nothing. {advice}")
             yield ctx.report(self, node, message, site=site)
+
+
+def _tail_to_output(graph, node) -> list | None:
+    """The element-wise layers between `node` and the model's output ([] when `node` is the
+    output); None when its output feeds anything else."""
+    tail = []
+    current = node
+    while not current.model_output:
+        consumers = graph.consumers(current)
+        if len(consumers) != 1 or consumers[0].kind not in TAIL_KINDS:
+            return None
+        current = consumers[0]
+        tail.append(current)
+    return tail
+
+
+def _name(node) -> str:
+    activation = node.layer.args.get("activation")
+    if node.kind == "Activation" and isinstance(activation, str):
+        return f"Activation({activation!r})"
+    return f"{node.kind}"

@@ -251,3 +251,42 @@ def test_unused_cudnn_import_next_to_its_replacement_is_removed_not_renamed():
         from keras.layers import Dense, GRU
         x = LSTM(8)
         """)
+
+
+# ------------------------------------------------------------------------------------------
+# DL401 through element-wise tails.
+
+def test_dropout_followed_only_by_an_activation_is_on_the_output():
+    src = """\
+        from keras.models import Sequential, Model
+        from keras.layers import Activation, Dense, Dropout, Input, LSTM
+        model = Sequential()
+        model.add(Input((30, 8)))
+        model.add(LSTM(16))
+        model.add(Dense(4))
+        model.add(Dropout(0.3))
+        model.add(Activation('softmax'))
+        inp = Input((30, 8))
+        x = Dropout(0.2)(Dense(4)(LSTM(16)(inp)))
+        out = Activation('sigmoid')(Activation('relu')(x))
+        functional = Model(inp, out)
+        """
+    findings = [f for f in check(src).findings if f.code == "DL401"]
+    assert [(f.line, f.column) for f in findings] == [(7, 11), (10, 5)]
+    assert findings[0].message.startswith(
+        "Dropout(0.3) is on the model's output after Dense, then Activation('softmax'): in "
+        "training it zeroes 30% of the values Activation('softmax') turns into predictions")
+    assert ", then Activation('relu'), then Activation('sigmoid')" in findings[1].message
+
+
+def test_dropout_whose_output_also_feeds_a_hidden_layer_is_not_on_the_output():
+    src = """\
+        from keras.models import Model
+        from keras.layers import Activation, Dense, Dropout, Input, concatenate
+        inp = Input((8,))
+        x = Dropout(0.3)(Dense(4)(inp))
+        out = Activation('softmax')(x)
+        aux = Dense(1)(concatenate([x, inp]))
+        model = Model(inp, [out, aux])
+        """
+    assert found(src, "DL401") == []
