@@ -197,10 +197,14 @@ def summarize(results: list[dict], fixes: list[dict], text_lines: tuple | None) 
     site_keys = Counter((s["path"], s.get("cell"), s["line"], s["column"], s["argument"])
                         for s in sites)
     dup_sites = sum(c - 1 for c in site_keys.values() if c > 1)
+    identical = Counter(json.dumps({k: v for k, v in s.items() if k != "id"}, sort_keys=True)
+                        for s in sites)
+    dup_identical = sum(c - 1 for c in identical.values() if c > 1)
     f_keys = Counter((f["path"], f.get("cell"), f["line"], f["column"], f["code"]) for f in findings)
     dup_findings = sum(c - 1 for c in f_keys.values() if c > 1)
-    out.append(f"duplicate sites (same path/line/column/argument): {dup_sites}  "
-               f"duplicate findings (same code and position): {dup_findings}")
+    out.append(f"duplicate sites (same path/line/column/argument): {dup_sites} (identical in "
+               f"every field but id: {dup_identical})  duplicate findings (same code and "
+               f"position): {dup_findings}")
     codes = Counter(f["code"] for f in findings)
     sev = Counter(f["severity"] for f in findings)
     out.append(f"findings: {len(findings)} ({', '.join(f'{k} {v}' for k, v in sorted(sev.items()))})")
