@@ -163,9 +163,11 @@ def text_output_lines(folder: Path) -> tuple[int, int, str]:
 
 
 def over_time_expected(site: dict) -> bool:
-    """A time axis exists or may exist (rank >= 3 or unknown): over_time should be stated."""
+    """A time axis exists or may exist (a (batch, steps, features) tensor, or the shape is not
+    known): over_time should be stated. Rank 4/5 (images, TimeDistributed convolutions) are left
+    out: which axis is time is not decidable there."""
     shape = site.get("input_shape")
-    return site["drops"] == "unknown" or shape is None or len(shape) >= 3
+    return site["drops"] == "unknown" or shape is None or len(shape) == 3
 
 
 def summarize(results: list[dict], fixes: list[dict], text_lines: tuple | None) -> list[str]:
@@ -189,7 +191,7 @@ def summarize(results: list[dict], fixes: list[dict], text_lines: tuple | None) 
     out.append(f"dropout sites: {len(sites)}  drops unknown: {unknown} ({100 * unknown / n:.1f}%)  "
                f"per_sample unknown: {ps_unknown} ({100 * ps_unknown / n:.1f}%)  "
                f"over_time unknown: {ot_unknown} of {len(ot_expected)} sites with a possible "
-               f"time axis ({100 * ot_unknown / (len(ot_expected) or 1):.1f}%)")
+               f"time axis (rank 3 or unknown) ({100 * ot_unknown / (len(ot_expected) or 1):.1f}%)")
     by_layer = Counter((s["layer"], s["argument"] or "-") for s in sites if s["drops"] == "unknown")
     out.append("  unknown by layer/argument: " +
                ", ".join(f"{layer}{'' if arg == '-' else '(' + arg + ')'} {c}"
