@@ -272,7 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fix", action="store_true", help="skip the fix-safety pass")
     parser.add_argument("--jobs", type=int, default=8, help="parallel fix runs")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--from-json", type=Path,
+                        help="re-print the summary of an earlier --json run (analyzes nothing)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        old = json.loads(args.from_json.read_text())
+        print("\n".join(summarize(old["results"], old["fixes"], old.get("text_lines"))))
+        return 0
     files = corpus(args.folder)
     if not files:
         print(f"no .py/.ipynb files in {args.folder}", file=sys.stderr)
@@ -292,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.strftime('%Y-%m-%d %H:%M')}) on {args.folder}")
     print("\n".join(summarize(results, fixes, text_lines)))
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "fixes": fixes}, indent=1))
+        args.json.write_text(json.dumps({"results": results, "fixes": fixes,
+                                         "text_lines": text_lines}, indent=1))
     return 0
 
 
