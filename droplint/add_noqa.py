@@ -103,5 +103,14 @@ def add_noqa_file(path: str, settings: Settings) -> int:
     doc = Document.from_path(path)
     after, count = add_noqa_document(doc, settings)
     if count and after != doc.raw:
-        write_atomic(path, after)
+        from .safe_write import WriteRefused
+
+        try:
+            write_atomic(path, after, doc.raw)
+        except WriteRefused as exc:
+            import sys
+
+            print(f"droplint: warning: {path}: noqa comments not added: {exc}",
+                  file=sys.stderr)
+            return 0
     return count

@@ -10,8 +10,7 @@ changed.
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -185,9 +184,16 @@ def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False
 def fix_file(path: str, settings: Settings, *, unsafe: bool = False,
              write: bool = True) -> FileFix:
     """Fix one file on disk; written (atomically) only when something changed and `write`."""
-    result = fix_document(Document.from_path(path), settings, unsafe=unsafe)
+    doc = Document.from_path(path)
+    result = fix_document(doc, settings, unsafe=unsafe)
     if write and result.changed:
-        write_atomic(path, result.after)
+        from .safe_write import WriteRefused
+
+        try:
+            write_atomic(path, result.after, doc.raw)
+        except WriteRefused as exc:
+            print(f"droplint: warning: {path}: not fixed: {exc}", file=sys.stderr)
+            result.after = result.before  # nothing changed on disk
     return result
 
 
@@ -201,23 +207,12 @@ def unified_diff(path: str, before: str, after: str, label: str | None = None) -
                    for line in lines)
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same folder and os.replace, keeping the mode.
-    A symlink is followed: its target is rewritten, the link stays."""
-    target = os.path.realpath(path)
-    folder = os.path.dirname(target) or "."
-    mode = os.stat(target).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".",
-                               suffix=".droplint")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_atomic(path: str, data: bytes, expected: bytes | None = None) -> None:
+    """Replace the file safely (safe_write.replace_file: owner, mode, links, read-only files,
+    a change on disk since `expected` was read, encodings that do not round-trip)."""
+    from .safe_write import replace_file
+
+    replace_file(path, data, expected)
 
 
 # --- the command line's --fix / --diff / --show-fixes -----------------------------------------
