@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import re
 from dataclasses import dataclass
 
 MB = 1 << 20
@@ -50,6 +51,56 @@ class Verdict:
     column: int = 1
     risky: bool = False
     shape: Shape | None = None
+
+
+# --- bytes the pre-filter cannot judge ------------------------------------------------------
+
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+              (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
+
+
+def wide_bom(data: bytes) -> str | None:
+    """"UTF-16" / "UTF-32" when the bytes start with that byte order mark."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    return None
+
+
+def decode_first(data: bytes) -> bool:
+    """Whether a Python file must be decoded before the byte pre-filter can judge it: a UTF-16
+    or UTF-32 byte order mark, NUL bytes (what PowerShell's `>` writes), or a coding cookie
+    naming anything but UTF-8. These files would otherwise pass as "All checks passed"."""
+    head = data[:4]
+    if wide_bom(head) or b"\x00" in head:
+        return True
+    lines = data[:400].split(b"\n", 2)[:2]
+    for line in lines:
+        m = _COOKIE.match(line)
+        if m:
+            return m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")
+    return False
+
+
+def codec_problem(encoding: str) -> str | None:
+    """Why Python refuses a coding cookie (SyntaxError "encoding problem"): a codec that is
+    not a text encoding (rot13, hex, base64, zlib, uu) or not ASCII-compatible (utf-16)."""
+    import codecs
+
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return f"encoding problem: {encoding} (unknown encoding)"
+    if not getattr(info, "_is_text_encoding", True):
+        return f"encoding problem: {encoding} (not a text encoding)"
+    try:
+        ascii_ok = "# coding: x = 1".encode(info.name) == b"# coding: x = 1"
+    except Exception:  # noqa: BLE001 - a codec that cannot encode at all
+        ascii_ok = False
+    if not ascii_ok:
+        return f"encoding problem: {encoding} (not ASCII-compatible, as Python requires)"
+    return None
 
 
 def fmt_mb(nbytes: int) -> str:
@@ -150,7 +201,9 @@ def shape_reason(shape: Shape, max_depth: int, max_nodes: int) -> str | None:
 
 
 def is_risky(shape: Shape, max_depth: int, max_nodes: int) -> bool:
-    return shape.depth > RISKY * max_depth or shape.weight > RISKY * max_nodes
+    """Over half a budget, or half the default one (raised budgets let libcst crash)."""
+    return shape.depth > RISKY * min(max_depth, MAX_DEPTH) or \
+        shape.weight > RISKY * min(max_nodes, MAX_NODES)
 
 
 def parse_stdlib(text: str) -> ast.AST:
@@ -162,6 +215,24 @@ def parse_stdlib(text: str) -> ast.AST:
     finally:
         if enabled:
             gc.enable()
+
+
+_MEMO: dict = {}  # the last text's verdict: the caller and a child process check it once
+
+
+def precheck_text(text: str, settings) -> Verdict:
+    """`precheck` with the settings' budgets (max-file-size on the text too: stdin, the API),
+    remembered for the last text."""
+    key = (text, settings.max_file_size, settings.max_depth, settings.max_nodes)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
+    too_big = size_reason(len(text), settings.max_file_size)
+    verdict = Verdict(too_big) if too_big else precheck(text, settings.max_depth,
+                                                         settings.max_nodes)
+    _MEMO.clear()
+    _MEMO[key] = verdict
+    return verdict
 
 
 def precheck(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> Verdict:

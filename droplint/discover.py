@@ -1,9 +1,11 @@
 """Which files a run checks: walk directories, honour .gitignore, `exclude`, `extend-exclude`."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,11 +55,11 @@ def _name_matcher(patterns: tuple[str, ...]):
 def _gitignore_spec(folder: Path):
     lines: list[str] = []
     f = folder / ".gitignore"
-    if f.is_file():
-        try:
+    try:
+        if f.is_file():
             lines = f.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return None
+    except OSError:  # unreadable: walked as if it were not there
+        return None
     if not lines:
         return None
     import pathspec  # only when there is a .gitignore (pathspec takes ~50 ms to import)
@@ -70,12 +72,16 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
-        if not p.exists():
-            why = "broken symlink or symlink loop" if p.is_symlink() else "No such file or directory"
-            yield raw, f"{raw}: {why}"
+        try:
+            mode = p.stat().st_mode
+        except OSError as exc:
+            yield raw, f"{raw}: {_missing(p, exc)}"
             continue
-        if p.is_file() or (p.is_dir() and ((p / "saved_model.pb").is_file()
-                                           or raw.endswith(MODEL_SUFFIXES))):
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            yield raw, f"{raw}: not analyzed: {special_kind(mode)}, not a regular file"
+            continue
+        if stat.S_ISREG(mode) or (p.is_dir() and ((p / "saved_model.pb").is_file()
+                                                  or raw.endswith(MODEL_SUFFIXES))):
             if force_exclude and _excluded(p, settings, every_part=True):
                 continue
             if str(p) not in seen:
@@ -83,7 +89,10 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
                 yield str(p), None
             continue
         specs: list[tuple[Path, object]] = []
-        for dirpath, dirnames, filenames in os.walk(p):
+        errors: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(p, onerror=errors.append):
+            while errors:
+                yield from _walk_error(errors.pop(0))
             d = Path(dirpath)
             if settings.respect_gitignore:
                 spec = _gitignore_spec(d)
@@ -97,7 +106,92 @@ def iter_files(paths: list[str], settings: Settings, force_exclude: bool = False
                 if name.endswith(WALKED_SUFFIXES) and not _excluded(child, settings) \
                         and not _gitignored(child, False, active) and str(child) not in seen:
                     seen.add(str(child))
-                    yield str(child), None
+                    yield str(child), _not_regular(child)
+        while errors:
+            yield from _walk_error(errors.pop(0))
+
+
+def _missing(p: Path, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError) and p.is_symlink():
+        return "broken symlink or symlink loop"
+    if exc.errno == errno.ELOOP:
+        return "broken symlink or symlink loop"
+    return exc.strerror or str(exc)
+
+
+def _walk_error(exc: OSError):
+    name = exc.filename or "?"
+    yield str(name), f"{name}: cannot read folder: {exc.strerror or exc}"
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file or folder is, in words."""
+    for test, word in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return word
+    return "a special file"
+
+
+def _not_regular(child: Path) -> str | None:
+    """None for a regular file found in a walked folder (followed through symlinks); else the
+    one-line error for it (a FIFO named x.py would block a read forever, /dev/zero never
+    ends). A broken symlink is skipped silently, as before."""
+    try:
+        mode = child.stat().st_mode
+    except OSError:
+        return None  # reported when read (or a dangling link: DL900 cannot read)
+    if stat.S_ISREG(mode):
+        return None
+    return f"{child}: not analyzed: {special_kind(mode)}, not a regular file"
+
+
+class ReadError(Exception):
+    """A file that is not read: the one-line DL900 message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+CHUNK = 1 << 20
+
+
+def read_source(path: str, max_mb: float, relevant=None) -> bytes | None:
+    """The bytes of a regular file of at most `max_mb` megabytes. Larger: ReadError "not
+    analyzed: N MB > limit" when `relevant(chunk)` holds for some chunk of it (read a
+    megabyte at a time, never whole), else None (nothing to check in it). Not a regular file
+    (a FIFO, a device, through a symlink too) or not readable: ReadError. Never blocks on a
+    FIFO: opened non-blocking and checked before reading."""
+    from .budgets import size_reason
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReadError(f"not analyzed: {special_kind(info.st_mode)}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            too_big = size_reason(info.st_size, max_mb)
+            if too_big is None:
+                data = f.read(int(max_mb * (1 << 20)) + 1)
+                too_big = size_reason(len(data), max_mb)  # it grew meanwhile
+                if too_big is None:
+                    return data
+                f.seek(0)
+            tail = b""
+            while chunk := f.read(CHUNK):
+                if relevant is None or relevant(tail + chunk):
+                    raise ReadError(too_big)
+                tail = chunk[-64:]
+            return None
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def _gitignored(child: Path, is_dir: bool, specs: list[tuple[Path, object]]) -> bool:

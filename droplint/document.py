@@ -62,14 +62,28 @@ def decode_source(data: bytes) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:  # unknown encoding, or a BOM with another coding cookie
-        raise DocumentError(f"cannot decode file: {exc.msg if hasattr(exc, 'msg') else exc}"
-                            ) from None
+        from .budgets import wide_bom
+
+        bom = wide_bom(data)
+        why = (f"a {bom} byte order mark: Python reads source files as UTF-8 unless a "
+               "coding line says otherwise" if bom else exc.msg if hasattr(exc, "msg") else exc)
+        raise DocumentError(f"cannot decode file: {why}") from None
+    from .budgets import codec_problem, wide_bom
+
+    problem = codec_problem(encoding)
+    if problem:  # what Python says too: rot13, hex, zlib, utf-16 cookies
+        raise DocumentError(f"cannot decode file: {problem}") from None
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
-        raise DocumentError(f"cannot decode file as {name}: {exc.reason} at byte {exc.start}"
-                            ) from None
+        bom = wide_bom(data)
+        hint = f" (a {bom} byte order mark: Python reads source files as UTF-8)" if bom else ""
+        raise DocumentError(f"cannot decode file as {name}: {exc.reason} at byte "
+                            f"{exc.start}{hint}") from None
+    except (UnicodeError, LookupError, ValueError, TypeError) as exc:  # punycode, undefined
+        raise DocumentError(f"cannot decode file: encoding problem: {encoding} "
+                            f"({type(exc).__name__})") from None
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,11 @@ disagreement) are made here with `Rule.finding_at`, like every other finding.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engine, prefilter, suppress
+from . import budgets, engine, isolate, prefilter, suppress
 from .config import Settings
 from .document import BUILT_MODEL, MODEL_FILE, NOTEBOOK, Document, DocumentError, kind_of
 from .graph import Graph, Span
@@ -113,15 +112,36 @@ def python_rejects_nesting(text: str) -> tuple[str, int, int] | None:
 
 
 def check_text(text: str, path: str, settings: Settings) -> FileResult:
-    """Check one Python source text (already decoded): parse, rules, suppressions, DL910."""
+    """Check one Python source text (already decoded): parse, rules, suppressions, DL910.
+    The budgets (budgets.py) are checked first; a crash, MemoryError or RecursionError is a
+    DL900 finding (isolate.py), never the caller's exception or the end of its process."""
+    verdict = budgets.precheck_text(text, settings)
+    if verdict.reason:  # over a budget, or nesting Python itself refuses
+        return FileResult(path, [loader_finding("DL900", path, verdict.reason, verdict.line,
+                                                verdict.column)], text=text)
+    if verdict.risky and not isolate.in_worker():  # near a budget: parse in a child process
+        outcome = isolate.run_isolated(_check_text, text, (path, settings),
+                                       settings.file_timeout)
+    else:
+        outcome = isolate.guarded(_check_text, text, path, settings)
+    if isinstance(outcome, isolate.Failure):
+        return failed(path, outcome, settings, text)
+    return outcome
+
+
+def failed(path: str, failure: isolate.Failure, settings: Settings, text: str | None = None
+           ) -> FileResult:
+    """The result of a file whose analysis crashed, ran out of time or memory: DL900."""
+    message = budgets.timeout_reason(settings.file_timeout) if failure.kind == "timeout" \
+        else failure.message
+    return FileResult(path, [loader_finding("DL900", path, message)], text=text)
+
+
+def _check_text(text: str, path: str, settings: Settings) -> FileResult:
     from .loaders.source import load
     from .unused_noqa import unused_noqa
 
     result = FileResult(path, text=text)
-    too_deep = python_rejects_nesting(text)
-    if too_deep:
-        result.findings.append(loader_finding("DL900", path, *too_deep))
-        return result
     try:
         graph = load(text, path)
     except SourceError as exc:
@@ -137,7 +157,8 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
 
 
 def _check_python(doc: Document, settings: Settings) -> FileResult:
-    if doc.text is None and not prefilter.relevant(doc.raw, notebook=False):
+    if doc.text is None and not prefilter.relevant(doc.raw, notebook=False) \
+            and not budgets.decode_first(doc.raw):  # UTF-16: decoded (or DL900) first
         return FileResult(doc.path)
     try:
         doc = doc.decoded()
@@ -221,7 +242,7 @@ def _probe_sites(built, ctx, notes: list[str]):
         obj = built.objects.get(id(site.node.layer))
         try:
             result = probe.measure(obj, site.node.input_shape, seed=0, argument=site.argument)
-        except Exception as exc:  # noqa: BLE001 - a layer that cannot run alone
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a layer that cannot run alone
             notes.append(
                 f"probe: could not run layer '{site.node.layer.origin.layer_name}': "
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
@@ -287,7 +308,18 @@ def check_document(doc: Document, settings: Settings,
 
 def check_path(path: str, settings: Settings, options: CheckOptions = CheckOptions()
                ) -> FileResult:
-    """Check one file or model directory from disk, whatever its kind."""
+    """Check one file or model directory from disk, whatever its kind. Only regular files
+    are read, and files over max-file-size only when they could hold a finding (DL900)."""
+    if kind_of(path) != MODEL_FILE:
+        from .discover import ReadError, read_source
+
+        try:
+            data = read_source(path, settings.max_file_size, prefilter.NAMES.search)
+        except ReadError as exc:
+            return FileResult(path, [loader_finding("DL900", path, exc.message)])
+        if data is None:
+            return FileResult(path)
+        return check_document(Document.from_bytes(path, data), settings, options)
     try:
         doc = Document.from_path(path)
     except DocumentError as exc:
@@ -317,15 +349,18 @@ def check_files(paths: list[str], settings: Settings, options: CheckOptions = Ch
 def _check_texts(texts: list[str], settings: Settings, options: CheckOptions
                  ) -> list[FileResult]:
     """Python files and notebooks: in processes when there are many."""
-    jobs = min(os.cpu_count() or 1, 8)
+    jobs = min(isolate.cpu_count(), 8)
     if len(texts) < PARALLEL_MIN_FILES or jobs < 2:
-        return [check_path(p, settings, options) for p in texts]
-    from concurrent.futures import ProcessPoolExecutor
+        return [_guarded_path(p, settings, options) for p in texts]
+    # Worker processes restarted when one dies; a file over file-timeout kills only its worker.
+    pool = isolate.Pool(_check_in_worker, (settings, options), jobs, settings.file_timeout)
+    return [failed(p, r, settings) if isinstance(r, isolate.Failure) else r
+            for p, r in zip(texts, pool.map(texts))]
 
-    with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(_check_in_worker, texts, [settings] * len(texts),
-                             [options] * len(texts),
-                             chunksize=max(1, len(texts) // (jobs * 8))))
+
+def _guarded_path(path: str, settings: Settings, options: CheckOptions) -> FileResult:
+    outcome = isolate.guarded(check_path, path, settings, options)
+    return failed(path, outcome, settings) if isinstance(outcome, isolate.Failure) else outcome
 
 
 def _check_in_worker(path: str, settings: Settings, options: CheckOptions) -> FileResult:
@@ -373,7 +408,7 @@ def _check_cached(texts: list[str], settings: Settings, options: CheckOptions, s
         hit = store.get(path, key)
         if hit is not None:
             done[path] = FileResult(path, findings=hit[0], sites=hit[1], notes=hit[2])
-        elif not prefilter.relevant(data, path):  # a notebook by its .ipynb name
+        elif not prefilter.relevant(data, path) and not budgets.decode_first(data):
             done[path] = FileResult(path)
             store.put(path, key, [], [], [])
         else:
