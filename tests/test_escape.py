@@ -43,5 +43,5 @@ def test_no_control_character_reaches_the_output(cli, evil, args):
     for ch in DANGEROUS:
         assert ch not in out, (ch, out)
     if args == ["check"]:
-        assert f"# ␛[2J \ufffdgnp.exe" in out  # the code frame line, escaped
+        assert "# ␛[2J \ufffdgnp.exe" in out  # the code frame line, escaped
         assert proc.returncode == 1
