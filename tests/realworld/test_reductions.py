@@ -249,6 +249,13 @@ def test_keras1_merge_branch_dropout_is_known():
     assert ("DL103", 11) in [(f.code, f.line) for f in report.findings]
 
 
+def test_no_cudnn_activation_advice_where_recurrent_dropout_rules_cudnn_out():
+    report = analyze("relu_gru_with_recurrent_dropout.py")
+    codes = [(f.code, f.line) for f in report.findings]
+    assert ("DL301", 9) in codes
+    assert [c for c in codes if c[0] == "DL302"] == []
+
+
 # --- claims checked against real Keras -------------------------------------------------------
 
 def _dropout_inputs(model) -> list[tuple]:
