@@ -31,10 +31,33 @@ def check_paths(paths: list[str], settings: Settings | None = None, *,
     return assemble(check_files(files, settings, options), settings, errors)
 
 
+def checked_settings(settings: Settings | None, **overrides) -> Settings:
+    """The API's settings: `settings` (a Settings or None) with the overrides, the rule codes
+    and names checked (an unknown one is a ValueError naming the argument, not a run of no
+    rule)."""
+    from .selection import validate
+
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a droplint.config.Settings, not "
+                        f"{type(settings).__name__}")
+    settings = (settings or Settings()).with_overrides(**overrides)
+    for name in ("select", "extend_select", "ignore"):
+        validate(getattr(settings, name), name)
+    return settings
+
+
 def analyze_source(code: str, filename: str = "<string>", *, settings: Settings | None = None,
                    keras_version: str | None = None) -> Report:
     """Analyze Python source text (never executed)."""
-    settings = (settings or Settings()).with_overrides(keras_version=keras_version)
+    if not isinstance(code, str):
+        hint = " (decode the bytes first, or pass the file's path to analyze())" \
+            if isinstance(code, (bytes, bytearray)) else ""
+        raise TypeError(f"analyze_source(code=...) expects Python source as str, not "
+                        f"{type(code).__name__}{hint}")
+    if not isinstance(filename, str):
+        raise TypeError(f"analyze_source(filename=...) expects a str, not "
+                        f"{type(filename).__name__}")
+    settings = checked_settings(settings, keras_version=keras_version)
     return assemble([check_document(Document.from_text(code, filename), settings)], settings)
 
 
@@ -43,7 +66,7 @@ def analyze(target, *, settings: Settings | None = None, keras_version: str | No
     """Analyze a path (file or directory), a list of paths, or a built Keras model.
     `probe=True` also runs every dropout site of a model (object or file) in training mode
     and reports disagreements with droplint's explanation (DL902)."""
-    settings = (settings or Settings()).with_overrides(keras_version=keras_version)
+    settings = checked_settings(settings, keras_version=keras_version)
     if isinstance(target, (str, os.PathLike)):
         return check_paths([os.fspath(target)], settings, unsafe_load=unsafe_load, probe=probe)
     if isinstance(target, (list, tuple)):

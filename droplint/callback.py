@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .config import Settings, parse_severity
+from .config import parse_severity
 from .report import Report, Severity
 
 
@@ -63,12 +63,10 @@ class DroplintCallback(_callback_base()):
                  probe: bool = False, verbose: bool = True, stream=None):
         super().__init__()
         self.raise_on: Severity | None = parse_severity(raise_on) if raise_on else None
-        overrides = {}
-        if select:
-            overrides["select"] = tuple(select)
-        if ignore:
-            overrides["ignore"] = tuple(ignore)
-        self.settings = Settings().with_overrides(**overrides)
+        from .api import checked_settings
+
+        # "DL101" or ["DL101", "dropout-on-output"]; an unknown code is a ValueError here
+        self.settings = checked_settings(None, select=select or None, ignore=ignore or None)
         self.probe = probe
         self.verbose = verbose
         self.stream = stream

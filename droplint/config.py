@@ -44,6 +44,21 @@ class Settings:
     max_nodes: int = budgets.MAX_NODES
     cache_dir: Path | None = None  # cache-dir (relative to root); None: root/.droplint_cache
 
+    def __post_init__(self):
+        """Check the types of values given from Python (the API, the callback): a string of
+        codes is split at commas as on the command line (not into characters); a wrong type
+        is a TypeError, a bad value a ConfigError, both naming the argument."""
+        for name in ("select", "extend_select", "ignore", "exclude", "extend_exclude"):
+            object.__setattr__(self, name, string_tuple(getattr(self, name), name))
+        if not isinstance(self.fail_on, Severity):
+            object.__setattr__(self, "fail_on", parse_severity(self.fail_on, "fail_on"))
+        if not isinstance(self.keras_version, str):
+            raise TypeError(f"keras_version must be a string such as 'auto', '2' or '3.10', "
+                            f"not {type(self.keras_version).__name__}")
+        for key, (name, _kind, _unit) in BUDGET_KEYS.items():
+            value = getattr(self, name)
+            object.__setattr__(self, name, budget_value(key, value, name))
+
     def with_overrides(self, **overrides) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -136,6 +151,18 @@ def load(pyproject: Path | None) -> Settings:
         if key in BUDGET_KEYS:
             kw[BUDGET_KEYS[key][0]] = budget_value(key, value, str(pyproject))
     return Settings(**kw)
+
+
+def string_tuple(value, argument: str) -> tuple[str, ...]:
+    """Rule selectors or patterns given from Python: "DL101,DL2" or a list/tuple of strings."""
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str)
+                                                                  for v in value):
+        return tuple(value)
+    raise TypeError(f"{argument} must be a list of strings (rule codes, names or patterns) "
+                    f"or one comma-separated string, not {type(value).__name__}"
+                    + (" with non-string items" if isinstance(value, (list, tuple)) else ""))
 
 
 def budget_value(key: str, value, where: str = "") -> float | int:
