@@ -290,3 +290,59 @@ def test_dropout_whose_output_also_feeds_a_hidden_layer_is_not_on_the_output():
         model = Model(inp, [out, aux])
         """
     assert found(src, "DL401") == []
+
+
+# ------------------------------------------------------------------------------------------
+# Reachability: conditions decided by known values prune the branch they exclude.
+
+def test_isinstance_of_a_known_value_prunes_the_other_branch():
+    src = """\
+        from keras.layers import Input, LSTM, TimeDistributed, Dropout, SpatialDropout1D
+
+        def block(x, rate=0.5):
+            if isinstance(rate, (tuple, list)):
+                x = SpatialDropout1D(rate[0])(x)
+            else:
+                x = TimeDistributed(Dropout(rate))(x)
+            return LSTM(8)(x)
+
+        y = block(Input((30, 8)), (0.1, 0.2))
+        """
+    report = check(src)
+    assert [(s.line, s.layer, s.rate) for s in report.sites] == [(5, "SpatialDropout1D", 0.1)]
+    assert found(src, "DL105") == []
+
+
+def test_a_branch_excluded_by_a_default_value_runs_with_that_parameter_unknown():
+    """Never called: a caller may pass a float, so the else branch is reachable, but not with
+    the default tuple as the rate."""
+    src = """\
+        from keras.layers import Dropout, LSTM, TimeDistributed
+
+        def block(x, rate=(0.2, 0.3)):
+            if isinstance(rate, tuple):
+                x = Dropout(rate[0])(x)
+            else:
+                x = TimeDistributed(Dropout(rate))(x)
+            return LSTM(8)(x)
+        """
+    messages = [f.message for f in check(src).findings if f.code == "DL105"]
+    assert messages and all("(0.2, 0.3)" not in m for m in messages)
+    assert [s.rate for s in check(src).sites if s.layer == "Dropout"] == [0.2]
+
+
+def test_constant_conditions_prune():
+    src = """\
+        from keras.layers import Input, LSTM, Dropout
+        USE = False
+        x = inp = Input((30, 8))
+        if False:
+            x = Dropout(0.99)(x)
+        if USE:
+            x = Dropout(1.0)(x)
+        if 2 > 3 or isinstance(USE, int) and not isinstance(USE, bool):
+            x = Dropout(-1)(x)
+        y = LSTM(8)(x)
+        """
+    report = check(src)
+    assert report.sites == [] and report.findings == []

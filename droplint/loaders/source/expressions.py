@@ -20,6 +20,10 @@ from ..values import (BUILTINS, COMPARE, CONST_TYPES, MISSING, NUMBER, SUPER, Bo
 from .syntax import literal_string
 
 
+TYPE_NAMES = {"tuple": tuple, "list": list, "dict": dict, "int": int, "float": float,
+              "str": str, "bool": bool}
+
+
 class Expressions:
     """`eval(node)`: one handler per expression type (EXPR)."""
 
@@ -300,8 +304,25 @@ class Expressions:
             name = node.func.value
             if name == "super":
                 return SUPER
+            if name == "isinstance" and len(values) == 2:
+                return self.isinstance_of(values[0][1], node.args[1].value)
             if name in BUILTINS and all(not a.star and a.keyword is None for a, _ in values):
                 return builtin(name, [v for _, v in values])
+        return UNKNOWN
+
+    def isinstance_of(self, value, types_node):
+        """`isinstance(value, tuple)` / `(list, tuple)` with builtin type names (not rebound)
+        on a known value; UNKNOWN otherwise."""
+        names = [e.value for e in types_node.elements] if isinstance(types_node, cst.Tuple) \
+            else [types_node]
+        types = []
+        for n in names:
+            if not isinstance(n, cst.Name) or n.value not in TYPE_NAMES or \
+                    self.frame.scope.has(n.value):
+                return UNKNOWN
+            types.append(TYPE_NAMES[n.value])
+        if value is None or isinstance(value, CONST_TYPES + (tuple, list, dict)):
+            return isinstance(value, tuple(types))
         return UNKNOWN
 
     def args(self, node: cst.Call) -> list[tuple[cst.Arg, Any]]:

@@ -117,12 +117,36 @@ class Statements:
                 return self.body(node.body)
             return self.run_orelse(node.orelse)
         early_exit = self.frame.in_call and negates_training(node.test)
-        branches = [lambda: self.guarded(node.test, lambda: self.body(node.body))]
-        branches.append(lambda: self.run_orelse(node.orelse))
+        # Decided by default parameter values only: the branch the defaults exclude runs with
+        # those parameters unknown (a caller passed something else), the other as usual.
+        defaults = self.defaults_in(node.test) if known_const(test) else ()
+        then = self.without(defaults if not test else (), lambda: self.body(node.body))
+        other = self.without(defaults if test else (), lambda: self.run_orelse(node.orelse))
+        branches = [lambda: self.guarded(node.test, then), other]
         ended = self.alternatives(branches)
         if early_exit and terminates(node.body):
             self.frame.guarded_rest = True  # `if not training: return x`: the rest trains
         return ended
+
+    def defaults_in(self, test_node) -> list[str]:
+        soft = self.frame.soft
+        return [n for n in names_in(test_node) if n in soft] if soft else []
+
+    def without(self, names, fn):
+        """`fn` run with `names` unknown; those it does not rebind get their value back."""
+        if not names:
+            return fn
+        def run():
+            scope = self.frame.scope.vars
+            saved = {n: scope.get(n, UNKNOWN) for n in names}
+            for n in names:
+                scope[n] = UNKNOWN
+            ended = fn()
+            for n, value in saved.items():
+                if self.frame.scope.vars.get(n) is UNKNOWN:
+                    self.frame.scope.vars[n] = value
+            return ended
+        return run
 
     def run_orelse(self, orelse) -> bool:
         if orelse is None:
