@@ -1,14 +1,18 @@
-"""Measure what a real Keras dropout site masks, by running it.
+"""Measure what a real Keras dropout site masks, by running it (needs Keras).
 
 `measure(layer, input_shape)` takes a real layer object (Keras 3 on the TensorFlow backend, or
 tf_keras; on JAX or PyTorch only the dropout layers, read from zeros in their output, and an
-RNN's masks raise ProbeError saying they need the TensorFlow backend), runs it in training mode on ones and reads which input entries the output no longer
-depends on: an entry is *dropped* when the gradient of the summed output with respect to it is
-exactly zero. From many draws it reads along which axes that zero pattern is constant (the mask
-shape), whether it differs between samples and between timesteps, and, from the fraction
-dropped, how many independent masks are applied (k masks of rate r leave an entry's gradient
-zero with probability r**k). `compare(claimed, measured)` lists the disagreements with
-`semantics.explain` in plain words. TensorFlow and Keras are imported only inside functions.
+RNN's masks raise ProbeError saying they need the TensorFlow backend), runs it in training
+mode on ones and reads which input entries the output no longer depends on: an entry is
+*dropped* when the gradient of the summed output with respect to it is exactly zero.
+TensorFlow and Keras are imported only inside functions.
+
+The probe in three modules: this one makes the draws; probe_reading.py (pure) reads them
+(along which axes the zero pattern is constant: the mask shape, whether it differs between
+samples and between timesteps, and, from the fraction dropped, how many independent masks are
+applied: k masks of rate r leave an entry's gradient zero with probability r**k), in
+semantics' words; probe_compare.py (pure) lists the disagreements with `semantics.explain` in
+plain words (`compare(claimed, measured)`, re-exported here).
 
 Recurrent layers run with a random non-zero initial state (with a zero carry, an LSTM's forget
 gate and a GRU's reset gate do not depend on the first step's input, which would read as
@@ -16,41 +20,17 @@ spurious drops). Where a fact can only be read from the code path, `Measured.not
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
-DEFAULT_SIZE = 6  # stands in for sizes not known statically (other than the batch)
+# probe.compare and probe.Measured, as callers know them:
+from .probe_certainty import draws_to_see_a_drop, likeliest_masks
+from .probe_compare import compare  # noqa: F401
+from .probe_reading import DEFAULT_SIZE, Measured, ProbeError, noise, summarize  # noqa: F401
+
 DRAWS = 64  # training-mode calls per measurement, each with a fresh mask
-MIN_DROPS_TO_COUNT = 20  # dropped entries needed before the number of masks is estimated
-PICTURE_MAX = 64  # rows and columns kept in Measured.picture
-
-
-class ProbeError(Exception):
-    """The layer could not be measured as asked; the message says why."""
-
-
-@dataclass
-class Measured:
-    layer: str  # class name of the layer that was run
-    argument: str | None  # None, "dropout" or "recurrent_dropout"
-    input_shape: tuple  # the concrete shape it ran on (state shape for recurrent_dropout)
-    output_shape: tuple | None
-    mask_shape: tuple | None  # per axis: 1 where the zero pattern is constant, else the size
-    drops: str  # semantics' words, plus "all" (every entry dropped: no pattern to read)
-    per_sample: bool | None  # False when one pattern is shared by the whole batch
-    over_time: str | None  # "fresh-each-step" | "same-every-step" | None
-    masks: int | None  # independent masks applied, estimated from the fraction dropped
-    dropped_fraction: float | None
-    draws: int
-    picture: list | None = None  # one sample of the first draw, 2-D: 1 kept, 0 dropped
-    fingerprint: str | None = None  # digest of every draw's pattern: equal digests, equal masks
-    directions_identical: bool | None = None  # Bidirectional: the same masks in both directions
-    notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+MAX_DRAWS = 4000  # at most, when nothing was dropped (see _more_draws)
 
 
 # ------------------------------------------------------------------------------------------
@@ -141,10 +121,30 @@ class _Setup:
     rng: object
 
 
-def _gradient_draws(setup: _Setup, layer, x, wrt, initial_state=None):
+def _gradient_draws(setup: _Setup, layer, x, wrt, initial_state=None, rate=None):
     """Call the layer `setup.draws` times in training mode, each call drawing fresh masks, in
     graph mode (one tf.function, as `fit` runs it) or eagerly; return (the dropped pattern of
-    `wrt` for every draw, the first output of every draw)."""
+    `wrt` for every draw, the first output of every draw). When nothing was dropped and the
+    `rate` is known, more draws, until one mask of that rate would have dropped something
+    with near certainty (probe_certainty.draws_to_see_a_drop)."""
+    return _more_draws(setup, _draw_function(setup, layer, x, wrt, initial_state), rate)
+
+
+def _more_draws(setup: _Setup, draw, rate, entries_per_draw: int = 1):
+    """Run `draw` setup.draws times, and on until a mask of `rate` would show (see above)."""
+    dropped, outputs = [], []
+    total = setup.draws
+    while len(dropped) < total:
+        d, y = draw()
+        dropped.append(d.numpy())
+        outputs.append(y.numpy())
+        if len(dropped) == total and not any(p.any() for p in dropped):
+            total = max(total, draws_to_see_a_drop(rate, entries_per_draw, MAX_DRAWS))
+    return dropped, outputs
+
+
+def _draw_function(setup: _Setup, layer, x, wrt, initial_state=None):
+    """One training-mode call as a function: (dropped pattern of `wrt`, first output)."""
     tf = setup.tf
 
     def draw():
@@ -160,12 +160,7 @@ def _gradient_draws(setup: _Setup, layer, x, wrt, initial_state=None):
 
     if not setup.eager:
         draw = tf.function(draw, autograph=False)
-    dropped, outputs = [], []
-    for _ in range(setup.draws):
-        d, y = draw()
-        dropped.append(d.numpy())
-        outputs.append(y.numpy())
-    return dropped, outputs
+    return draw
 
 
 def _output_draws(setup: _Setup, layer, shape):
@@ -200,96 +195,6 @@ def _initial_state(setup: _Setup, layer, x):
 
 
 # ------------------------------------------------------------------------------------------
-# Reading a set of draws
-
-
-def _varying_axes(patterns) -> list[bool]:
-    import numpy as np
-
-    rank = patterns[0].ndim
-    return [any(bool(np.any(p != np.take(p, [0], axis=a))) for p in patterns)
-            for a in range(rank)]
-
-
-def _word(varies: list[bool], channel_axis: int | None, state: bool) -> str:
-    """semantics' word for a pattern that changes along the axes marked in `varies`."""
-    rest = varies[1:]
-    if not any(rest):
-        return "samples"
-    if state:
-        return "units" if len(varies) == 2 else "elements"
-    if len(varies) == 2:
-        return "units"
-    if len(varies) == 3:
-        t, f = rest
-        return "elements" if t and f else ("features" if f else "timesteps")
-    if channel_axis is not None and sum(rest) == 1 and varies[channel_axis]:
-        return "channels"
-    return "elements"
-
-
-def _estimate_masks(fraction: float, dropped: int, rate) -> int | None:
-    if not isinstance(rate, (int, float)) or not 0 < rate < 1 or dropped < MIN_DROPS_TO_COUNT:
-        return None
-    return max(1, round(math.log(fraction) / math.log(rate)))
-
-
-def _fingerprint(patterns) -> str:
-    import numpy as np
-
-    digest = hashlib.sha1()
-    for p in patterns:
-        digest.update(np.packbits(p).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def _picture(pattern) -> list:
-    """One sample of one draw as a 2-D list (1 kept, 0 dropped), cropped to PICTURE_MAX."""
-    sample = ~pattern[0]
-    if sample.ndim == 0:
-        grid = sample.reshape(1, 1)
-    elif sample.ndim == 1:
-        grid = sample.reshape(1, -1)
-    else:
-        grid = sample.reshape(sample.shape[0], -1)
-    return grid[:PICTURE_MAX, :PICTURE_MAX].astype(int).tolist()
-
-
-def _summarize(kind, argument, shape, patterns, *, rate, time_axis, channel_axis,
-               state=False, output_shape=None, notes=None) -> Measured:
-    """Measured from a list of dropped patterns (booleans in `shape`)."""
-    import numpy as np
-
-    notes = list(notes or [])
-    stacked = np.stack(patterns)
-    fraction = float(stacked.mean())
-    common = {"layer": kind, "argument": argument, "input_shape": tuple(shape),
-              "output_shape": output_shape, "dropped_fraction": fraction,
-              "draws": len(patterns), "picture": _picture(patterns[0]),
-              "fingerprint": _fingerprint(patterns), "notes": notes}
-    if fraction == 0:
-        return Measured(mask_shape=tuple(shape), drops="none", per_sample=None, over_time=None,
-                        masks=0, **common)
-    if fraction == 1:
-        notes.append("every entry was dropped in every draw: no pattern to read")
-        return Measured(mask_shape=None, drops="all", per_sample=None, over_time=None,
-                        masks=None, **common)
-    varies = _varying_axes(patterns)
-    mask_shape = tuple(n if v else 1 for n, v in zip(shape, varies))
-    over_time = None
-    if time_axis is not None:
-        over_time = "fresh-each-step" if varies[time_axis] else "same-every-step"
-    distinct = math.prod(mask_shape) * len(patterns)
-    dropped = round(fraction * distinct)
-    masks = _estimate_masks(fraction, dropped, rate)
-    if masks is None and isinstance(rate, (int, float)) and 0 < rate < 1:
-        notes.append(f"only {dropped} distinct entries dropped: too few to count the masks")
-    return Measured(mask_shape=mask_shape, drops=_word(varies, channel_axis, state),
-                    per_sample=varies[0] if shape[0] > 1 else None, over_time=over_time,
-                    masks=masks, **common)
-
-
-# ------------------------------------------------------------------------------------------
 # Dropout layers and TimeDistributed(dropout)
 
 
@@ -304,21 +209,6 @@ def _channel_axis(layer, rank: int) -> int | None:
     return rank - 1
 
 
-def _noise(kind, shape, outputs, time_axis) -> Measured | None:
-    """Measured for a layer that zeroes nothing but changes the values (Gaussian layers)."""
-    import numpy as np
-
-    changed = [~np.isclose(y, 1.0) for y in outputs]
-    if not any(c.any() for c in changed):
-        return None
-    varies = _varying_axes(outputs)
-    over_time = None if time_axis is None else \
-        ("fresh-each-step" if varies[time_axis] else "same-every-step")
-    return Measured(kind, None, tuple(shape), tuple(shape),
-                    tuple(n if v else 1 for n, v in zip(shape, varies)), "noise",
-                    varies[0] if shape[0] > 1 else None, over_time, 1, 0.0, len(outputs),
-                    fingerprint=_fingerprint(changed),
-                    notes=["no entry is zeroed; the output is noisy"])
 
 
 def _measure_layer(setup: _Setup, layer, shape) -> Measured:
@@ -326,11 +216,12 @@ def _measure_layer(setup: _Setup, layer, shape) -> Measured:
     inner = getattr(layer, "layer", None)
     _run(f"{kind} cannot be built on {shape}",
          lambda: _build(setup.tf or setup.keras.ops, layer, shape))
+    rate = getattr(inner if inner is not None else layer, "rate", None)
     if setup.tf is None:
         draws = lambda: _output_draws(setup, layer, shape)  # noqa: E731
     else:
         x = setup.tf.ones(shape, _dtype(layer))
-        draws = lambda: _gradient_draws(setup, layer, x, x)  # noqa: E731
+        draws = lambda: _gradient_draws(setup, layer, x, x, rate=rate)  # noqa: E731
     patterns, outputs = _run(f"{kind} fails in training on {shape}", draws)
     out_shape = tuple(outputs[0].shape)
     time_axis = 1 if (len(shape) == 3 or inner is not None) else None
@@ -340,11 +231,10 @@ def _measure_layer(setup: _Setup, layer, shape) -> Measured:
         return Measured(kind, None, tuple(shape), out_shape, None, "unknown", None, None, None,
                         None, len(patterns), notes=[note])
     if not any(p.any() for p in patterns):
-        noisy = _noise(kind, shape, outputs, time_axis)
+        noisy = noise(kind, shape, outputs, time_axis)
         if noisy is not None:
             return noisy
-    rate = getattr(inner if inner is not None else layer, "rate", None)
-    return _summarize(kind, None, shape, patterns, rate=rate, time_axis=time_axis,
+    return summarize(kind, None, shape, patterns, rate=rate, time_axis=time_axis,
                       channel_axis=_channel_axis(layer, len(shape)), output_shape=out_shape)
 
 
@@ -357,18 +247,73 @@ def _measure_rnn_input(setup: _Setup, layer, shape) -> Measured:
     x = setup.tf.ones(shape, _dtype(layer))
     _run(f"{kind} cannot be built on {shape}", lambda: _build(setup.tf, layer, shape))
     state = _run(f"{kind}: no initial state", lambda: _initial_state(setup, layer, x))
-    patterns, outputs = _run(f"{kind} fails in training on {shape}",
-                             lambda: _gradient_draws(setup, layer, x, x, state))
+    rate = getattr(layer.cell, "dropout", None)
     channels_first = getattr(layer, "data_format", None) == "channels_first"
     channel = None if len(shape) < 4 else (2 if channels_first else len(shape) - 1)
-    rate = getattr(layer.cell, "dropout", None)
-    return _summarize(kind, "dropout", shape, patterns, rate=rate, time_axis=1,
-                      channel_axis=channel, output_shape=tuple(outputs[0].shape),
-                      notes=[INPUT_NOTE])
+    read = lambda runs: [summarize(  # noqa: E731
+        kind, "dropout", shape, patterns, rate=rate, time_axis=1, channel_axis=channel,
+        output_shape=tuple(outputs[0].shape), notes=[INPUT_NOTE]) for patterns, outputs in runs]
+    return _gate_by_gate(setup, layer, x, x, state, "kernel", rate, read)
 
 
-INPUT_NOTE = ("dropped input entries: those whose gradient is zero, i.e. dropped by every "
-              "mask applied to them (one per gate where there are several)")
+INPUT_NOTE = ("dropped input entries: those whose gradient is zero; each gate was run on its "
+              "own (the other gates' kernel columns zero), so each gate's mask is read alone; "
+              "how many masks: from the fraction dropped when every gate is on (dropped by "
+              "every mask: rate**masks)")
+
+
+def _gate_count(cell, weight: str) -> int:
+    var = getattr(cell, weight, None)
+    size = getattr(cell, "units", None) or getattr(cell, "filters", None)
+    if var is None or not isinstance(size, int) or size <= 0:
+        return 1
+    return max(1, int(var.shape[-1]) // size)
+
+
+def _gate_runs(setup: _Setup, layer, draw, weight: str, rate) -> list:
+    """(patterns, outputs) of one run per gate: `weight` (the cell's kernel or recurrent
+    kernel) zero but for that gate's columns, so that the gradient shows that gate's mask
+    alone. The weight is put back exactly afterwards."""
+    import numpy as np
+
+    var = getattr(layer.cell, weight)
+    original = np.array(var.numpy())
+    gates = _gate_count(layer.cell, weight)
+    width = original.shape[-1] // gates
+    runs = []
+    try:
+        for g in range(gates):
+            only = np.zeros_like(original)
+            only[..., g * width:(g + 1) * width] = original[..., g * width:(g + 1) * width]
+            var.assign(only)
+            runs.append(_more_draws(setup, draw, rate))
+    finally:
+        var.assign(original)
+    return runs
+
+
+def _gate_by_gate(setup: _Setup, layer, x, wrt, state, weight: str, rate, read) -> Measured:
+    """Measure each gate's mask on its own (`read`: runs -> one Measured per run); the fields
+    come from the first gate that dropped something, the number of masks from the fraction
+    dropped with every gate on."""
+    kind = _kind(layer)
+    draw = _run(f"{kind} fails in training", lambda: _draw_function(setup, layer, x, wrt, state))
+    both = _run(f"{kind} fails in training on {tuple(x.shape)}",
+                lambda: (_more_draws(setup, draw, None), _gate_runs(setup, layer, draw, weight,
+                                                                     rate)))
+    combined, runs = both
+    per_gate = read(runs)
+    result = next((m for m in per_gate if m.drops != "none"), per_gate[0])
+    if result.drops in ("none", "all") or len(per_gate) == 1:
+        return result
+    whole = read([combined])[0]
+    entries = math.prod(result.mask_shape) * whole.draws
+    dropped = round((whole.dropped_fraction or 0.0) * entries)
+    result.masks = likeliest_masks(dropped, entries, rate, len(per_gate))
+    result.masks_evidence = (dropped, entries)
+    result.notes.append(f"{len(per_gate)} gates measured one by one; with all on, "
+                        f"{dropped} of {entries} independent entries dropped")
+    return result
 
 
 def _generated_state_masks(setup: _Setup, layer, h0, count: int) -> list:
@@ -395,7 +340,7 @@ def _gru_state_patterns(setup: _Setup, layer, h0, notes) -> tuple[list, int | No
                  f"({count}, implementation={cell.implementation}) from the code path")
     if not 0 < cell.recurrent_dropout < 1:
         return [np.zeros(tuple(h0.shape), bool)], None
-    patterns = [np.logical_and.reduce(_generated_state_masks(setup, layer, h0, count))
+    patterns = [_generated_state_masks(setup, layer, h0, count)[0]
                 for _ in range(setup.draws)]
     return patterns, count
 
@@ -407,49 +352,63 @@ def _measure_rnn_state(setup: _Setup, layer, shape) -> Measured:
     state = _run(f"{kind}: no initial state", lambda: _initial_state(setup, layer, x))
     h0 = state[0]
     rate = getattr(layer.cell, "recurrent_dropout", None)
+    read_state = lambda runs: [summarize(  # noqa: E731
+        kind, "recurrent_dropout", tuple(h0.shape), patterns, rate=rate, time_axis=None,
+        channel_axis=None, state=True, notes=list(notes)) for patterns, _ in runs]
     notes = []
-    masks = None
     if "GRU" in kind:
         patterns, masks = _gru_state_patterns(setup, layer, h0, notes)
+        result = read_state([(patterns, None)])[0]
+        result.masks = masks if result.drops not in ("none", "all") else result.masks
+        result.masks_counted = masks is not None
     else:
-        patterns, _ = _run(f"{kind} fails in training on {shape}",
-                           lambda: _gradient_draws(setup, layer, x, h0, state))
         notes.append("dropped state entries: those of the initial state whose gradient is "
-                     "zero, i.e. dropped by every state mask at the first step")
-    result = _summarize(kind, "recurrent_dropout", tuple(h0.shape), patterns, rate=rate,
-                        time_axis=None, channel_axis=None, state=True, notes=notes)
+                     "zero at the first step")
+        result = _gate_by_gate(setup, layer, x, h0, state, "recurrent_kernel", rate,
+                               read_state)
     if result.drops not in ("none", "all"):
-        result.masks = masks or result.masks
-        result.over_time = _state_mask_over_time(setup, rate, result.notes)
+        steps = shape[1] if len(shape) > 2 else 1
+        unroll = getattr(layer, "unroll", False) is True
+        result.over_time, result.over_time_doubt = _state_mask_over_time(
+            setup, rate, steps, unroll, result.notes)
     return result
 
 
-_OVER_TIME: dict = {}  # (Keras module, rate, eager) -> what the wired SimpleRNN showed
+_OVER_TIME: dict = {}  # (Keras module, rate, eager, steps, unroll) -> (reading, doubt)
 
 
-def _state_mask_over_time(setup: _Setup, rate, notes) -> str | None:
-    """Whether the state mask is the same at every step (None when no mask is applied)."""
-    notes.append("over_time of the state mask: observed on a SimpleRNN of the same Keras wired "
-                 "to show its state mask (the per-call mask cache all its RNN cells share); "
-                 "that this layer's cell reads that cache at every step is from the code path")
+def _state_mask_over_time(setup: _Setup, rate, steps: int, unroll: bool, notes):
+    """(whether the state mask is the same at every step, the chance that a fresh mask at
+    every step would have looked the same); (None, None) when no mask is applied."""
+    notes.append(f"over_time of the state mask: observed on a SimpleRNN of the same Keras wired "
+                 f"to show its state mask ({steps} steps, unroll={unroll}, as this layer; the "
+                 "per-call mask cache all its RNN cells share); that this layer's cell reads "
+                 "that cache at every step is from the code path")
     if not isinstance(rate, (int, float)) or not 0 < rate < 1:
-        return None
-    key = (setup.keras.__name__, float(rate), setup.eager)
+        return None, None
+    key = (setup.keras.__name__, float(rate), setup.eager, steps, unroll)
     if key not in _OVER_TIME:
-        _OVER_TIME[key] = _observe_state_mask_over_time(setup, rate)
+        _OVER_TIME[key] = _observe_state_mask_over_time(setup, rate, steps, unroll)
     return _OVER_TIME[key]
 
 
-def _observe_state_mask_over_time(setup: _Setup, rate) -> str:
+def _observe_state_mask_over_time(setup: _Setup, rate, steps: int, unroll: bool):
     """Run a real SimpleRNN wired so that its output shows its state mask: kernel 0,
     recurrent kernel I, no bias, linear, initial state 1, so h_t = h_(t-1) * mask_t. Its
     dropped units are then the union of the masks so far: constant over time exactly when
-    the mask is."""
+    the mask is. Batch sized so that a fresh mask would show (probe_certainty)."""
     import numpy as np
 
     tf, keras = setup.tf, setup.keras
-    batch, steps, units = 4, 6, 8
-    rnn = keras.layers.SimpleRNN(units, activation=None, use_bias=False,
+    units, draws = 8, 16
+    # a (sample, unit) line looks constant under fresh masks when dropped at the first step
+    # or never: rate + (1 - rate)**(steps - 1) * (1 - rate)
+    one_line = rate + (1 - rate) ** steps if steps > 1 else 1.0
+    batch = 4
+    while batch < 256 and one_line < 1 and one_line ** (batch * units * draws) > 1e-7:
+        batch *= 2
+    doubt = one_line ** (batch * units * draws)
+    rnn = keras.layers.SimpleRNN(units, activation=None, use_bias=False, unroll=unroll,
                                  recurrent_dropout=rate, return_sequences=True)
     x = tf.ones((batch, steps, 1))
     rnn(x, training=False)
@@ -461,9 +420,9 @@ def _observe_state_mask_over_time(setup: _Setup, rate) -> str:
 
     if not setup.eager:
         draw = tf.function(draw, autograph=False)
-    zeros = [draw().numpy() for _ in range(16)]
+    zeros = [draw().numpy() for _ in range(draws)]
     fresh = any(bool(np.any(z != z[:, :1, :])) for z in zeros)
-    return "fresh-each-step" if fresh else "same-every-step"
+    return ("fresh-each-step", None) if fresh else ("same-every-step", doubt)
 
 
 def _measure_rnn(setup: _Setup, layer, shape, argument) -> Measured:
@@ -539,72 +498,3 @@ def _measure(tf, keras, layer, input_shape, shape, seed, argument, draws, eager)
         result = _measure_layer(setup, layer, shape)
     result.notes = notes + result.notes
     return result
-
-
-# ------------------------------------------------------------------------------------------
-# Comparing with semantics.explain
-
-
-def _category(drops: str) -> str:
-    if drops in ("none", "noise", "unknown"):
-        return drops
-    return "drops"
-
-
-def _axis_name(axis: int, rank: int, time: bool) -> str:
-    if axis == 0:
-        return "the batch axis"
-    if time and axis == 1:
-        return "the time axis"
-    if axis == rank - 1:
-        return "the last (feature/channel) axis"
-    return f"axis {axis}"
-
-
-def _varies_claimed(dim) -> bool:
-    return dim is None or dim != 1
-
-
-def compare(claimed, measured: Measured) -> list[str]:
-    """Where semantics' Mask and the measurement disagree, in plain words ([] if they agree).
-    Unknown on either side is no claim; a measurement that dropped everything agrees with any
-    mask that drops something."""
-    if claimed.drops == "unknown" or measured.drops == "unknown":
-        return []
-    said, seen = _category(claimed.drops), _category(measured.drops)
-    if said != seen:
-        what = {"drops": f"drops {measured.drops} ({measured.dropped_fraction:.0%} of entries)"
-                if measured.dropped_fraction is not None else f"drops {measured.drops}",
-                "none": "dropped nothing", "noise": "zeroed nothing but added noise"}[seen]
-        return [f"droplint says the mask drops {claimed.drops}; running it, Keras {what}"]
-    if said != "drops" or measured.drops == "all":
-        return []
-    out = []
-    shape = measured.input_shape
-    time = measured.over_time is not None or claimed.over_time is not None
-    if claimed.mask_shape is not None and measured.mask_shape is not None:
-        if len(claimed.mask_shape) != len(measured.mask_shape):
-            out.append(f"droplint's mask has rank {len(claimed.mask_shape)}; the measured one "
-                       f"{len(measured.mask_shape)}")
-        else:
-            for axis, (c, m) in enumerate(zip(claimed.mask_shape, measured.mask_shape)):
-                if shape[axis] <= 1 or _varies_claimed(c) == (m != 1):
-                    continue
-                said_axis = "changes" if _varies_claimed(c) else "is constant"
-                seen_axis = "changes" if m != 1 else "is constant"
-                out.append(f"along {_axis_name(axis, len(shape), time)} the pattern "
-                           f"{said_axis} according to droplint but {seen_axis} in Keras")
-    if None not in (claimed.per_sample, measured.per_sample) \
-            and claimed.per_sample != measured.per_sample:
-        out.append(f"per sample: droplint says {claimed.per_sample}, Keras shows "
-                   f"{measured.per_sample}")
-    if None not in (claimed.over_time, measured.over_time) \
-            and claimed.over_time != measured.over_time:
-        out.append(f"over time: droplint says {claimed.over_time}, Keras shows "
-                   f"{measured.over_time}")
-    if None not in (claimed.masks, measured.masks) and claimed.masks != measured.masks:
-        out.append(f"masks applied: droplint says {claimed.masks}, Keras shows about "
-                   f"{measured.masks}")
-    if claimed.drops != measured.drops:
-        out.append(f"droplint says it drops {claimed.drops}; Keras drops {measured.drops}")
-    return out
