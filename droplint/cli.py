@@ -12,10 +12,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from .version import __version__
 from .config import ConfigError, Settings, find_pyproject, load, parse_severity
@@ -23,6 +22,9 @@ from .keras_version import KerasVersionError, resolve
 from .keras_version import parse as parse_keras_version
 from .render import FORMATS, Output, RenderOptions
 from .report import Report, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console  # imported where a console is first used
 
 PROG = "droplint"
 
@@ -103,19 +105,46 @@ def wants_color(no_color: bool) -> bool:
 def make_console(no_color: bool = False) -> Console:
     """stdout console; rich itself drops colour when stdout is not a terminal."""
     color = wants_color(no_color)
-    return Console(no_color=not color, color_system="auto" if color else None,
-                   highlight=False, soft_wrap=True, markup=False, emoji=False)
+    return LazyConsole(no_color=not color, color_system="auto" if color else None,
+                       highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+class LazyConsole:
+    """A rich Console made on first use: output that is a plain string (JSON, SARIF, GitHub)
+    never imports rich (~30 ms)."""
+
+    def __init__(self, **kwargs):
+        object.__setattr__(self, "_kwargs", kwargs)
+        object.__setattr__(self, "_console", None)
+
+    def _get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            object.__setattr__(self, "_console", Console(**self._kwargs))
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self._get(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._get(), name, value)
+
+
+def is_rich(output: Output) -> bool:
+    """A human format's rich.text.Text (else a str)."""
+    return not isinstance(output, str)
 
 
 def emit(output: Output, console: Console, output_file: str | None = None) -> None:
     """Write a rendered output: to --output-file as plain text, else to stdout."""
     if output_file:
-        data = output.plain if isinstance(output, Text) else output
+        data = output.plain if is_rich(output) else output
         try:
             Path(output_file).write_text(data + "\n", encoding="utf-8")
         except OSError as exc:
             raise CliError(f"cannot write {output_file}: {exc.strerror or exc}") from None
-    elif isinstance(output, Text):
+    elif is_rich(output):
         console.print(output)
     else:
         click.echo(output)
@@ -190,7 +219,7 @@ def codes_option(flag: str, help: str) -> Callable:
     return click.option(flag, multiple=True, metavar="CODES", help=help)
 
 
-PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 COMMON_OPTIONS = [
     click.option("--keras-version", metavar="auto|2|3|X.Y[.Z]", default=None,
                  help="Keras version the explanations assume (default: auto, from imports and "
@@ -421,7 +450,7 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
     console = make_console(opts["no_color"])
     if fix_wanted and not opts["output_file"]:  # stdout holds the fixed file
         console.stderr = True
-        console.print(output) if isinstance(output, Text) else click.echo(output, err=True)
+        console.print(output) if is_rich(output) else click.echo(output, err=True)
     else:
         emit(output, console, opts["output_file"])
     return exit_status(report, settings.fail_on, opts["exit_zero"])
@@ -451,9 +480,12 @@ def export(output: Output, html: str | None = None, svg: str | None = None) -> N
         return
     import io
 
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(record=True, file=io.StringIO(), width=110, color_system="truecolor",
                       highlight=False, soft_wrap=True, markup=False, emoji=False)
-    console.print(output if isinstance(output, Text) else Text(output))
+    console.print(output if is_rich(output) else Text(output))
     savers = ((html, lambda p: console.save_html(p, clear=False)),
               (svg, lambda p: console.save_svg(p, title="droplint explain", clear=False)))
     for path, save in savers:
@@ -507,6 +539,7 @@ def rules_command(output_format: str, no_color: bool) -> int:
     console = make_console(no_color)
     if console.is_terminal and wants_color(no_color):
         from rich.table import Table
+        from rich.text import Text
 
         from .render.text import SEVERITY_STYLE
 
@@ -525,7 +558,7 @@ def rules_command(output_format: str, no_color: bool) -> int:
 
 
 @cli.command(short_help="Run each dropout of a model file; compare with droplint's claim.")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--unsafe-load", is_flag=True,
