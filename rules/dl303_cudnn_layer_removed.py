@@ -102,13 +102,13 @@ class CudnnLayerRemoved(Rule):
             if imp.asname:
                 advice = f"Import {new} instead ({imp.asname} is then {new} on every branch)"
                 fix = fixes.fix("safe", f"import {new}", (Edit.replace(imp.span, new),))
-            elif have:
-                advice = f"Remove it: {new} is imported already"
-                fix = fixes.fix("safe", f"remove {imp.name} from the import",
-                                _remove_name(graph, imp))
-            else:
-                advice = f"Import {new} instead"
-                fix = fixes.fix("safe", f"import {new}", (Edit.replace(imp.span, new),))
+            else:  # nothing is built through it: unused, remove it where the import has others
+                removal = _remove_name(graph, imp)
+                already = f"{new} is imported already" if have else "it is not used"
+                advice = f"Remove it ({already})" if removal or have else f"Import {new} instead"
+                edits = removal if removal or have else (Edit.replace(imp.span, new),)
+                fix = fixes.fix("safe", f"remove {imp.name} from the import" if removal
+                                else f"import {new}", edits)
             message = (f"import of {imp.name}{bound}: {imp.name} does not exist in Keras 3{fails}, "
                        f"and in tf.keras 2 only under tf.compat.v1, GPU only. {advice}: {new} "
                        "runs on cuDNN by itself when its configuration allows.")

@@ -14,6 +14,7 @@ import pytest
 
 import droplint
 from droplint.fixes import apply_fixes
+from droplint.loaders.source import load
 
 
 def check(src: str, keras: str = "3"):
@@ -25,9 +26,19 @@ def found(src: str, code: str, keras: str = "3") -> list[tuple[int, int]]:
 
 
 def fixed(src: str, code: str) -> str:
+    """The rule's fixes applied until none is left (as --fix does)."""
     src = textwrap.dedent(src)
-    fixes = [f.fix for f in check(src).findings if f.code == code and f.fix]
-    return apply_fixes(src, fixes)[0]
+    for _ in range(5):
+        fixes = [f.fix for f in check(src).findings if f.code == code and f.fix]
+        src, count = apply_fixes(src, fixes)
+        if not count:
+            break
+    return src
+
+
+def said(f) -> str:
+    """A finding's whole text: the message and, where it has one, the help."""
+    return f.message + " " + (getattr(f, "help", None) or "")
 
 
 # ------------------------------------------------------------------------------------------
@@ -93,7 +104,7 @@ def test_conditional_alias_is_both_the_import_is_reported_and_the_layer_explaine
     report = check(CONDITIONAL)
     (f,) = [f for f in report.findings if f.code == "DL303"]
     assert (f.line, f.column) == (5, 30)
-    assert "import of CuDNNLSTM as LSTM" in f.message and "ImportError" in f.message
+    assert "import of CuDNNLSTM as LSTM" in said(f) and "ImportError" in said(f)
     # The name is both: what it builds is analyzed as the LSTM current Keras has.
     (site,) = report.sites
     assert (site.layer, site.argument, site.drops) == ("LSTM", "dropout", "features")
@@ -156,8 +167,8 @@ def test_keras1_arguments_are_dl309_at_each_argument():
                    (7, 19, "LSTM(dropout_W=0.3)")]
     embedding = next(f for f in report.findings if f.code == "DL309")
     assert embedding.fix is None and "SpatialDropout1D(0.2) after the Embedding" in \
-        embedding.message
-    tf2 = [f.message for f in check(KERAS1, keras="2").findings if f.code == "DL309"]
+        said(embedding)
+    tf2 = [said(f) for f in check(KERAS1, keras="2").findings if f.code == "DL309"]
     assert "tf.keras 2" in tf2[1] and "TypeError" in tf2[1]
 
 
@@ -248,7 +259,7 @@ def test_unused_cudnn_import_next_to_its_replacement_is_removed_not_renamed():
         from keras.layers import (
             LSTM,
         )
-        from keras.layers import Dense, GRU
+        from keras.layers import Dense
         x = LSTM(8)
         """)
 
@@ -274,8 +285,7 @@ def test_dropout_followed_only_by_an_activation_is_on_the_output():
     findings = [f for f in check(src).findings if f.code == "DL401"]
     assert [(f.line, f.column) for f in findings] == [(7, 11), (10, 5)]
     assert findings[0].message.startswith(
-        "Dropout(0.3) is on the model's output after Dense, then Activation('softmax'): in "
-        "training it zeroes 30% of the values Activation('softmax') turns into predictions")
+        "Dropout(0.3) is on the model's output after Dense, then Activation('softmax')")
     assert ", then Activation('relu'), then Activation('sigmoid')" in findings[1].message
 
 
@@ -326,7 +336,7 @@ def test_a_branch_excluded_by_a_default_value_runs_with_that_parameter_unknown()
                 x = TimeDistributed(Dropout(rate))(x)
             return LSTM(8)(x)
         """
-    messages = [f.message for f in check(src).findings if f.code == "DL105"]
+    messages = [said(f) for f in check(src).findings if f.code == "DL105"]
     assert messages and all("(0.2, 0.3)" not in m for m in messages)
     assert [s.rate for s in check(src).sites if s.layer == "Dropout"] == [0.2]
 
@@ -346,3 +356,45 @@ def test_constant_conditions_prune():
         """
     report = check(src)
     assert report.sites == [] and report.findings == []
+
+
+# ------------------------------------------------------------------------------------------
+# Each site once.
+
+BUILDER = """\
+    from keras.layers import Dense, Dropout, Input, LSTM
+    from keras.models import Model
+
+    def build(units, rate):
+        inp = Input((30, 8))
+        x = Dropout(rate)(inp)
+        x = LSTM(units, dropout=0.2)(x)
+        return Model(inp, Dropout(0.1)(Dense(1)(x)))
+
+    models = [build(16, 0.3), build(16, 0.3), build(16, 0.3)]
+    """
+
+
+def test_identical_copies_from_one_function_are_one_site():
+    report = check(BUILDER)
+    assert [(s.line, s.layer, s.argument) for s in report.sites] == [
+        (6, "Dropout", None), (7, "LSTM", "dropout"), (8, "Dropout", None)]
+    positions = [(f.code, f.line, f.column) for f in report.findings]
+    assert len(positions) == len(set(positions)) and ("DL401", 8, 23) in positions
+    assert any("reported once" in note for note in load(textwrap.dedent(BUILDER), "m.py").notes)
+
+
+def test_different_arguments_are_different_sites():
+    src = BUILDER.replace("build(16, 0.3), build(16, 0.3)", "build(16, 0.3), build(32, 0.5)")
+    rates = sorted((s.line, s.rate) for s in check(src).sites if s.argument is None)
+    assert rates == [(6, 0.3), (6, 0.5), (8, 0.1), (8, 0.1)]
+
+
+def test_a_layer_object_applied_twice_stays_two_sites():
+    src = """\
+        from keras.layers import Dropout, Input
+        drop = Dropout(0.3)
+        a = drop(Input((30, 8)))
+        b = drop(Input((30, 8)))
+        """
+    assert [s.line for s in check(src).sites] == [2, 2]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...graph import Graph, Layer
+from ...graph import Graph, Layer, Node
 from ..values import Frame, Instance, Scope, SeqModel, Tensor, UserClass, UserFunc
 from .expressions import Expressions
+from .idioms import tf1_idioms
 from .keras_calls import KerasCalls
 from .models import Models
 from .names import Names
@@ -23,6 +24,16 @@ from .spans import Spans
 from .statements import Statements
 from .syntax import source_order
 from .user_code import UserCode
+
+
+def layer_signature(layer: Layer) -> tuple | None:
+    """What makes two Layers copies of one: the same constructor call (position), kind,
+    arguments and wrapped layer. None without a position (never a copy)."""
+    span = layer.origin.span
+    if span is None:
+        return None
+    inner = layer_signature(layer.inner) if layer.inner is not None else None
+    return (layer.kind, span, repr(sorted(layer.args.items(), key=lambda kv: kv[0])), inner)
 
 
 class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans):
@@ -77,13 +88,58 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
             self.fill_positions(module)
         except RecursionError:
             self.too_deep()
+        self.drop_copies()
         g = self.graph
         g.layers.sort(key=source_order)  # analysis order differs (deferred functions)
         g.calls.sort(key=source_order)
         if self.api_votes:
             g.api = max(self.api_votes, key=lambda k: self.api_votes[k])
         g.notes.extend(sorted(self.notes))
+        g.idioms = tf1_idioms(self.text)
         return g
+
+    def drop_copies(self):
+        """Each site once: a function called several times with the same arguments builds
+        identical copies (same constructor call, arguments, inputs, shapes); keep the first
+        copy of each node and layer. A layer object applied twice stays two nodes."""
+        g = self.graph
+        canon: dict[int, Node] = {}
+        seen: dict[tuple, Node] = {}
+        kept, copies = [], 0
+        for n in g.nodes:
+            if canon:
+                n.inputs = [canon.get(id(i), i) for i in n.inputs]
+            sig = layer_signature(n.layer)
+            key = (sig, tuple(id(i) for i in n.inputs), n.input_shape, n.output_shape,
+                   repr(sorted(n.call_args.items())), n.context)
+            first = seen.get(key) if sig is not None else None
+            if first is not None and first.layer is not n.layer:
+                canon[id(n)] = first
+                first.model_output = first.model_output or n.model_output
+                copies += 1
+                continue
+            seen.setdefault(key, n)
+            kept.append(n)
+        applied = {id(n.layer) for n in kept}
+        known = {layer_signature(lay) for lay in g.layers if id(lay) in applied}
+        layers = []
+        for lay in g.layers:
+            sig = layer_signature(lay)
+            if id(lay) not in applied and sig is not None and sig in known:
+                continue  # a copy built again, or one whose nodes were copies
+            known.add(sig)
+            layers.append(lay)
+        calls, seen_calls = [], set()
+        for c in g.calls:
+            key = (c.func, c.span, c.in_call, c.guarded)
+            if c.span is None or key not in seen_calls:
+                seen_calls.add(key)
+                calls.append(c)
+        if copies or len(layers) < len(g.layers) or len(calls) < len(g.calls):
+            self.notes.add("layers that a function builds identically at several calls are "
+                           "reported once")
+        g.nodes, g.layers, g.calls = kept, layers, calls
+        g._consumers = None
 
     def too_deep(self):
         self.frame = self.root_frame
