@@ -165,6 +165,7 @@ class Graph:
     api: str = "keras"  # dominant import root of the file / the built model's Keras
     built: bool = False  # from a built model (real shapes, layer names, no source lines)
     notes: list[str] = field(default_factory=list)  # what could not be known, in plain words
+    idioms: frozenset[str] = frozenset()  # TF1 idioms in the source (loaders/source/idioms.py)
     _consumers: dict[int, list[Node]] | None = field(default=None, repr=False)
 
     def consumers(self, node: Node) -> list[Node]:

@@ -19,6 +19,36 @@ from .semantics import Mask
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Fix safety", "References")
 
 
+class Invalid(str):
+    """A BAD example with its expected result pinned, as Fixit's `Invalid(code, range,
+    expected_message, expected_replacement)`: `line`, the line where the rule's first finding
+    (in report order) starts; `count`, how many findings of the rule; `message`, a fragment of
+    that first finding's message; `fixed`, the text after `--select CODE --fix` (with
+    `--unsafe-fixes` for an unsafe fix), None where the rule offers no fix; `keras`, the
+    keras-version when not the rule's EXAMPLE_KERAS; `severity`, when not the rule's default.
+    It is the example's source text itself (a str), so code reading BAD as sources and
+    `droplint rule CODE` see plain code. tests/test_rule_examples.py checks all of it."""
+
+    line: int
+    count: int
+    message: str
+    fixed: str | None
+    keras: str | None
+    severity: str | None
+
+    def __new__(cls, source: str, *, line: int, message: str, count: int = 1,
+                fixed: str | None = None, keras: str | None = None,
+                severity: str | None = None) -> Invalid:
+        self = super().__new__(cls, source)
+        self.line, self.count, self.message = line, count, message
+        self.fixed, self.keras, self.severity = fixed, keras, severity
+        return self
+
+    @property
+    def source(self) -> str:
+        return str.__str__(self)
+
+
 @dataclass(slots=True, eq=False)
 class SiteInfo:
     """A dropout site as rules see it: the node, which argument (None for a layer), its mask."""
@@ -76,7 +106,7 @@ class Rule:
     severity: ClassVar[Severity]
     fix_safety: ClassVar[str | None] = None  # "safe" | "unsafe" | None (no automatic fix)
     summary: ClassVar[str]  # one line: what fires it
-    BAD: ClassVar[tuple[str, ...]] = ()  # sources on which the rule must fire
+    BAD: ClassVar[tuple[str, ...]] = ()  # sources on which the rule must fire (Invalid: pinned)
     GOOD: ClassVar[tuple[str, ...]] = ()  # sources on which it must not
     EXAMPLE_KERAS: ClassVar[str] = "3"  # keras-version the examples assume
     loader_only: ClassVar[bool] = False  # DL900/DL901: emitted by loaders, cannot be ignored

@@ -88,10 +88,10 @@ def unused_noqa(sup: Suppressions, findings: list[Finding], text: str, path: str
                       else f"remove {', '.join(unused)} from the suppression",
                       (_removal(line_no, lines[line_no - 1], m, set(unused)),))
             message = (f"Unused suppression `{m.group(0).strip()}` "
-                       f"({_describe(unused, unknown & set(unused))}): nothing on this line "
-                       "is reported under that code, so the comment only hides a future "
-                       "finding. Remove it.")
+                       f"({_describe(unused, unknown & set(unused))})")
+            help = ("Nothing on this line is reported under that code, so the comment only "
+                    "hides a future finding. Remove it.")
             out.append(RULE.finding_at(path, message,
                                        Span(line_no, m.start() + 1, line_no, m.end() + 1),
-                                       fix=fix))
+                                       fix=fix, help=help))
     return out

@@ -21,7 +21,7 @@ def once_per_message(check):
     def deduplicated(rule, ctx):
         seen = set()
         for f in check(rule, ctx):
-            key = (f.line, f.column, f.layer_name, f.message)
+            key = (f.line, f.column, f.layer_name, f.message, f.help)
             if key not in seen:
                 seen.add(key)
                 yield f
@@ -36,8 +36,15 @@ def spatial_fix(graph: Graph, layer: Layer, keras: KerasVersion) -> Fix | None:
     """Unsafe fix: `Dropout(r)` -> `SpatialDropout1D(r)` (noise_shape=None removed)."""
     args = set(layer.args) - {"noise_shape"}
     if keras.is_keras3 and not args <= SPATIAL1D_ARGS_KERAS3:
-        return None  # e.g. input_shape=: Keras 3's SpatialDropout1D would raise TypeError
+        # e.g. input_shape=: Keras 3's SpatialDropout1D would raise TypeError
+        extra = ", ".join(sorted(args - SPATIAL1D_ARGS_KERAS3))
+        return fixes.refuse(f"Keras 3's SpatialDropout1D takes no {extra}=")
+    why = fixes.rank_precondition(graph, layer, 3, "SpatialDropout1D")
+    if why:
+        return fixes.refuse(why)
     edits = fixes.rename_layer(graph, layer, "SpatialDropout1D")
+    if fixes.refused(edits):
+        return edits
     if edits and "noise_shape" in layer.args:
         removal = fixes.remove_argument(layer, "noise_shape")
         if removal is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from droplint.graph import CUDNN_KINDS, UNKNOWN, Layer, Node, known
 from droplint.keras_version import KerasVersion
-from droplint.semantics import explain, fmt_rate, fmt_shape
+from droplint.semantics import describe, explain, fmt_rate, fmt_shape
 
 
 def fmt_value(value: Any) -> str:
@@ -109,3 +109,22 @@ def _cudnn_caveat(kind: str, keras: KerasVersion) -> str:
         return (f" (but in Keras {keras} on a GPU it is applied at inference too, see DL308; "
                 "fixed in 3.9)")
     return ""
+
+
+def brief(mask) -> str:
+    """What a mask drops, in a few words for a one-sentence message (semantics.describe has
+    the full description, for the help text)."""
+    what = {"elements": ("single entries, new at every timestep"
+                         if mask.over_time == "fresh-each-step" else "single entries"),
+            "features": "whole features", "timesteps": "whole timesteps",
+            "samples": "whole samples", "units": "single units", "channels": "whole channels",
+            }.get(mask.drops)
+    if what is None:
+        return describe(mask)
+    return what + (", one pattern for the whole batch" if mask.per_sample is False else "")
+
+
+def mask_sentence(mask) -> str:
+    """`Mask (None, 30, 8): single (timestep, feature) entries, ... .` for a help text."""
+    shape = f"Mask {fmt_shape(mask.mask_shape)}: " if mask.mask_shape else "It drops "
+    return f"{shape}{describe(mask)}."

@@ -1,10 +1,11 @@
 from droplint.report import Severity
-from droplint.rule import Rule
-from droplint.semantics import describe, fmt_rate, fmt_shape
+from droplint.rule import Invalid, Rule
+from droplint.semantics import fmt_rate, fmt_shape
 
 from ._findings import once_per_message, spatial_fix
 from ._graph import after_embedding, after_recurrent, recurrent_consumers, sequence_sites
-from ._words import rnn_alternative, spatial_alternative, timesteps_alternative
+from ._words import (brief, mask_sentence, rnn_alternative, spatial_alternative,
+                     timesteps_alternative)
 
 
 class DropoutOnSequenceInput(Rule):
@@ -45,28 +46,65 @@ class DropoutOnSequenceInput(Rule):
     fix_safety = "unsafe"
     summary = "plain Dropout on a 3-D sequence that feeds a recurrent layer"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.3)(inputs)\n"
-        "x = layers.LSTM(10)(x)\n"
-        "outputs = layers.Dense(1)(x)\n"
-        "model = keras.Model(inputs, outputs)\n",
-        "from keras.models import Sequential\n"
-        "from keras.layers import Input, Dropout, BatchNormalization, GRU, Dense\n\n"
-        "model = Sequential([\n"
-        "    Input(shape=(50, 4)),\n"
-        "    Dropout(0.2),\n"
-        "    BatchNormalization(),\n"
-        "    GRU(16),\n"
-        "    Dense(1),\n"
-        "])\n",
-        "import tensorflow as tf\n\n"
-        "model = tf.keras.Sequential()\n"
-        "model.add(tf.keras.Input(shape=(None, 12)))\n"
-        "model.add(tf.keras.layers.Dropout(0.25))\n"
-        "model.add(tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(32)))\n"
-        "model.add(tf.keras.layers.Dense(3, activation='softmax'))\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.3)(inputs)\n"
+            "x = layers.LSTM(10)(x)\n"
+            "outputs = layers.Dense(1)(x)\n"
+            "model = keras.Model(inputs, outputs)\n",
+            line=5,
+            message="Dropout(0.3) on (None, 30, 8) drops single entries, new at every timestep",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.SpatialDropout1D(0.3)(inputs)\n"
+                "x = layers.LSTM(10)(x)\n"
+                "outputs = layers.Dense(1)(x)\n"
+                "model = keras.Model(inputs, outputs)\n"
+            )),
+        Invalid(
+            "from keras.models import Sequential\n"
+            "from keras.layers import Input, Dropout, BatchNormalization, GRU, Dense\n\n"
+            "model = Sequential([\n"
+            "    Input(shape=(50, 4)),\n"
+            "    Dropout(0.2),\n"
+            "    BatchNormalization(),\n"
+            "    GRU(16),\n"
+            "    Dense(1),\n"
+            "])\n",
+            line=6,
+            message="Dropout(0.2) on (None, 50, 4) drops single entries, new at every timestep",
+            fixed=(
+                "from keras.models import Sequential\n"
+                "from keras.layers import Input, SpatialDropout1D, BatchNormalization, GRU, Dense\n\n"
+                "model = Sequential([\n"
+                "    Input(shape=(50, 4)),\n"
+                "    SpatialDropout1D(0.2),\n"
+                "    BatchNormalization(),\n"
+                "    GRU(16),\n"
+                "    Dense(1),\n"
+                "])\n"
+            )),
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "model = tf.keras.Sequential()\n"
+            "model.add(tf.keras.Input(shape=(None, 12)))\n"
+            "model.add(tf.keras.layers.Dropout(0.25))\n"
+            "model.add(tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(32)))\n"
+            "model.add(tf.keras.layers.Dense(3, activation='softmax'))\n",
+            line=5,
+            message="Dropout(0.25) on (None, None, 12) drops single entries, new at every timestep",
+            fixed=(
+                "import tensorflow as tf\n\n"
+                "model = tf.keras.Sequential()\n"
+                "model.add(tf.keras.Input(shape=(None, 12)))\n"
+                "model.add(tf.keras.layers.SpatialDropout1D(0.25))\n"
+                "model.add(tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(32)))\n"
+                "model.add(tf.keras.layers.Dense(3, activation='softmax'))\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -104,9 +142,9 @@ class DropoutOnSequenceInput(Rule):
             rnn_text = rnn_alternative(rnns[0], rate, shape, ctx.keras)
             if rnn_text:
                 parts.append(rnn_text)
-            message = (f"Dropout({fmt_rate(rate)}) on {fmt_shape(shape)} drops "
-                       f"{describe(site.mask)}. Instead: " + "; ".join(parts) + ".")
+            message = f"Dropout({fmt_rate(rate)}) on {fmt_shape(shape)} drops {brief(site.mask)}"
+            help = f"{mask_sentence(site.mask)} Instead: " + "; ".join(parts) + "."
             if shape[2] is None:
-                message += " (The feature count is not known statically.)"
-            yield ctx.report(self, node, message, site=site,
+                help += " (The feature count is not known statically.)"
+            yield ctx.report(self, node, message, site=site, help=help,
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

@@ -1,10 +1,10 @@
 from droplint.report import Severity
-from droplint.rule import Rule
-from droplint.semantics import describe, fmt_rate, fmt_shape
+from droplint.rule import Invalid, Rule
+from droplint.semantics import fmt_rate, fmt_shape
 
 from ._findings import once_per_message, spatial_fix
 from ._graph import after_recurrent, recurrent_consumers, sequence_sites
-from ._words import rnn_alternative, rnn_name, spatial_alternative
+from ._words import brief, mask_sentence, rnn_alternative, rnn_name, spatial_alternative
 
 
 class DropoutBetweenRecurrentLayers(Rule):
@@ -38,20 +38,46 @@ class DropoutBetweenRecurrentLayers(Rule):
     fix_safety = "unsafe"
     summary = "plain Dropout between two stacked recurrent layers"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(64, return_sequences=True)(inputs)\n"
-        "x = layers.Dropout(0.2)(x)\n"
-        "x = layers.LSTM(32)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential()\n"
-        "model.add(keras.Input(shape=(20, 5)))\n"
-        "model.add(keras.layers.GRU(16, return_sequences=True))\n"
-        "model.add(keras.layers.Dropout(0.3))\n"
-        "model.add(keras.layers.GRU(16))\n"
-        "model.add(keras.layers.Dense(1))\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(64, return_sequences=True)(inputs)\n"
+            "x = layers.Dropout(0.2)(x)\n"
+            "x = layers.LSTM(32)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=6,
+            message=("Dropout(0.2) between LSTM(64) and LSTM(32) drops single entries, new "
+                     "at every timestep"),
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.LSTM(64, return_sequences=True)(inputs)\n"
+                "x = layers.SpatialDropout1D(0.2)(x)\n"
+                "x = layers.LSTM(32)(x)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+            )),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential()\n"
+            "model.add(keras.Input(shape=(20, 5)))\n"
+            "model.add(keras.layers.GRU(16, return_sequences=True))\n"
+            "model.add(keras.layers.Dropout(0.3))\n"
+            "model.add(keras.layers.GRU(16))\n"
+            "model.add(keras.layers.Dense(1))\n",
+            line=6,
+            message=("Dropout(0.3) between GRU(16) and GRU(16) drops single entries, new at "
+                     "every timestep"),
+            fixed=(
+                "import keras\n\n"
+                "model = keras.Sequential()\n"
+                "model.add(keras.Input(shape=(20, 5)))\n"
+                "model.add(keras.layers.GRU(16, return_sequences=True))\n"
+                "model.add(keras.layers.SpatialDropout1D(0.3))\n"
+                "model.add(keras.layers.GRU(16))\n"
+                "model.add(keras.layers.Dense(1))\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -81,12 +107,13 @@ class DropoutBetweenRecurrentLayers(Rule):
             if not above:
                 continue
             unit = f"{below.layer.core.kind} units"
-            message = (f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} "
-                       f"(return_sequences=True, {fmt_shape(shape)}) and "
-                       f"{rnn_name(above[0].layer)} drops {describe(site.mask)}. Instead: "
-                       f"{spatial_alternative(rate, shape, unit)}")
+            message = (f"Dropout({fmt_rate(rate)}) between {rnn_name(below.layer)} and "
+                       f"{rnn_name(above[0].layer)} drops {brief(site.mask)}")
+            help = (f"{rnn_name(below.layer)} returns sequences (return_sequences=True, "
+                    f"{fmt_shape(shape)}). {mask_sentence(site.mask)} Instead: "
+                    f"{spatial_alternative(rate, shape, unit)}")
             rnn_text = rnn_alternative(above[0], rate, shape, ctx.keras)
             if rnn_text:
-                message += "; or on the next layer, " + rnn_text
-            yield ctx.report(self, node, message + ".", site=site,
+                help += "; or on the next layer, " + rnn_text
+            yield ctx.report(self, node, message, site=site, help=help + ".",
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

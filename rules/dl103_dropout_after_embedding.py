@@ -1,10 +1,10 @@
 from droplint.report import Severity
-from droplint.rule import Rule
-from droplint.semantics import describe, fmt_rate, fmt_shape
+from droplint.rule import Invalid, Rule
+from droplint.semantics import fmt_rate, fmt_shape
 
 from ._findings import once_per_message, spatial_fix
 from ._graph import after_embedding, sequence_sites
-from ._words import spatial_alternative
+from ._words import brief, mask_sentence, spatial_alternative
 
 
 class DropoutAfterEmbedding(Rule):
@@ -40,22 +40,50 @@ class DropoutAfterEmbedding(Rule):
     fix_safety = "unsafe"
     summary = "plain Dropout on an Embedding output"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(100,), dtype='int32')\n"
-        "x = layers.Embedding(20000, 128)(inputs)\n"
-        "x = layers.Dropout(0.2)(x)\n"
-        "x = layers.LSTM(64)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1, activation='sigmoid')(x))\n",
-        "from keras import Sequential, Input\n"
-        "from keras.layers import Embedding, Dropout, GlobalAveragePooling1D, Dense\n\n"
-        "model = Sequential([\n"
-        "    Input(shape=(80,)),\n"
-        "    Embedding(5000, 64, mask_zero=True),\n"
-        "    Dropout(0.25),\n"
-        "    GlobalAveragePooling1D(),\n"
-        "    Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(100,), dtype='int32')\n"
+            "x = layers.Embedding(20000, 128)(inputs)\n"
+            "x = layers.Dropout(0.2)(x)\n"
+            "x = layers.LSTM(64)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1, activation='sigmoid')(x))\n",
+            line=6,
+            message=("Dropout(0.2) on the Embedding output (None, 100, 128) drops single "
+                     "entries, new at every timestep"),
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(100,), dtype='int32')\n"
+                "x = layers.Embedding(20000, 128)(inputs)\n"
+                "x = layers.SpatialDropout1D(0.2)(x)\n"
+                "x = layers.LSTM(64)(x)\n"
+                "model = keras.Model(inputs, layers.Dense(1, activation='sigmoid')(x))\n"
+            )),
+        Invalid(
+            "from keras import Sequential, Input\n"
+            "from keras.layers import Embedding, Dropout, GlobalAveragePooling1D, Dense\n\n"
+            "model = Sequential([\n"
+            "    Input(shape=(80,)),\n"
+            "    Embedding(5000, 64, mask_zero=True),\n"
+            "    Dropout(0.25),\n"
+            "    GlobalAveragePooling1D(),\n"
+            "    Dense(1),\n"
+            "])\n",
+            line=7,
+            message=("Dropout(0.25) on the Embedding output (None, 80, 64) drops single "
+                     "entries, new at every timestep"),
+            fixed=(
+                "from keras import Sequential, Input\n"
+                "from keras.layers import Embedding, SpatialDropout1D, GlobalAveragePooling1D, Dense\n\n"
+                "model = Sequential([\n"
+                "    Input(shape=(80,)),\n"
+                "    Embedding(5000, 64, mask_zero=True),\n"
+                "    SpatialDropout1D(0.25),\n"
+                "    GlobalAveragePooling1D(),\n"
+                "    Dense(1),\n"
+                "])\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -82,11 +110,12 @@ class DropoutAfterEmbedding(Rule):
             if after_embedding(node) is None:
                 continue
             _, t, _ = shape
-            message = (
-                f"Dropout({fmt_rate(rate)}) on the Embedding output {fmt_shape(shape)} drops "
-                f"{describe(site.mask)}. "
+            message = (f"Dropout({fmt_rate(rate)}) on the Embedding output {fmt_shape(shape)} "
+                       f"drops {brief(site.mask)}")
+            help = (
+                f"{mask_sentence(site.mask)} "
                 f"Instead: {spatial_alternative(rate, shape, 'embedding dimensions')}; or "
                 f"Dropout({fmt_rate(rate)}, noise_shape={fmt_shape((None, t, 1))}) drops whole "
                 "tokens (token dropout).")
-            yield ctx.report(self, node, message, site=site,
+            yield ctx.report(self, node, message, site=site, help=help,
                              fix=spatial_fix(ctx.graph, node.layer, ctx.keras))

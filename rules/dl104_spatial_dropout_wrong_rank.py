@@ -1,6 +1,6 @@
 from droplint.graph import SPATIAL_DROPOUT_KINDS, Layer
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import describe, explain, fmt_rate, fmt_shape
 
 from ._findings import once_per_message
@@ -38,19 +38,27 @@ class SpatialDropoutWrongRank(Rule):
     severity = Severity.ERROR
     summary = "SpatialDropoutND on a tensor of known rank other than N+2"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(10)(inputs)\n"
-        "x = layers.SpatialDropout1D(0.3)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(28, 28)),\n"
-        "    keras.layers.SpatialDropout2D(0.2),\n"
-        "    keras.layers.Flatten(),\n"
-        "    keras.layers.Dense(10),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(10)(inputs)\n"
+            "x = layers.SpatialDropout1D(0.3)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=6,
+            message=("SpatialDropout1D(0.3) expects a 3-D input but gets (None, 10): "
+                     "ValueError when called")),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(28, 28)),\n"
+            "    keras.layers.SpatialDropout2D(0.2),\n"
+            "    keras.layers.Flatten(),\n"
+            "    keras.layers.Dense(10),\n"
+            "])\n",
+            line=5,
+            message=("SpatialDropout2D(0.2) expects a 4-D input but gets (None, 28, 28): "
+                     "ValueError when called")),
     )
     GOOD = (
         "import keras\n"
@@ -83,10 +91,10 @@ class SpatialDropoutWrongRank(Rule):
             if src is not None and src.layer.is_recurrent and len(shape) == 2:
                 after = f" ({rnn_name(src.layer)} with return_sequences=False has no time axis)"
             message = (f"{layer.kind}({fmt_rate(layer.args.get('rate'))}) expects a "
-                       f"{n + 2}-D input {EXPECTED[n]} but gets {fmt_shape(shape)}{after}: "
-                       "Keras raises ValueError when the layer is called. ")
-            message += _instead(layer, shape, ctx.keras)
-            yield ctx.report(self, node, message, site=site)
+                       f"{n + 2}-D input but gets {fmt_shape(shape)}: ValueError when called")
+            help = (f"{layer.kind} takes {EXPECTED[n]}{after}: Keras raises ValueError when the "
+                    f"layer is called. {_instead(layer, shape, ctx.keras)}")
+            yield ctx.report(self, node, message, site=site, help=help)
 
 
 def _dropout(layer, shape, keras) -> str:

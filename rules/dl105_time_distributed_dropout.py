@@ -2,7 +2,7 @@ from droplint import fixes
 from droplint.graph import DROPOUT_KINDS, SPATIAL_DROPOUT_KINDS
 from droplint.keras_version import LATEST, KerasVersion
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import describe, explain, fmt_shape
 
 from ._graph import applications
@@ -46,20 +46,35 @@ class TimeDistributedDropout(Rule):
     fix_safety = "safe"
     summary = "TimeDistributed(Dropout(...)): plain Dropout; noise_shape differs in Keras 2/3"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.TimeDistributed(layers.Dropout(0.3))(inputs)\n"
-        "x = layers.LSTM(10)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "from keras import Sequential, Input\n"
-        "from keras.layers import TimeDistributed, Dropout, Dense, GRU\n\n"
-        "model = Sequential([\n"
-        "    Input(shape=(20, 6)),\n"
-        "    GRU(32, return_sequences=True),\n"
-        "    TimeDistributed(Dropout(0.2, noise_shape=(1, 32))),\n"
-        "    TimeDistributed(Dense(1)),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.TimeDistributed(layers.Dropout(0.3))(inputs)\n"
+            "x = layers.LSTM(10)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message="TimeDistributed(Dropout(0.3)) drops exactly like Dropout(0.3) on (None, 30, 8)",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.Dropout(0.3)(inputs)\n"
+                "x = layers.LSTM(10)(x)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+            )),
+        Invalid(
+            "from keras import Sequential, Input\n"
+            "from keras.layers import TimeDistributed, Dropout, Dense, GRU\n\n"
+            "model = Sequential([\n"
+            "    Input(shape=(20, 6)),\n"
+            "    GRU(32, return_sequences=True),\n"
+            "    TimeDistributed(Dropout(0.2, noise_shape=(1, 32))),\n"
+            "    TimeDistributed(Dense(1)),\n"
+            "])\n",
+            line=7,
+            message=("TimeDistributed(Dropout(0.2)) with noise_shape=(1, 32): the "
+                     "noise_shape refers to one step")),
     )
     GOOD = (
         "import keras\n"
@@ -82,27 +97,29 @@ class TimeDistributedDropout(Rule):
             if noise_shape is None:
                 what = f" drops {describe(site.mask)}," if site and site.mask.mask_shape else ""
                 on = f" on {fmt_shape(shape)}" if shape else ""
-                message = (f"{layer_call(layer)}{what} {'exactly ' if what else 'drops exactly '}"
-                           f"like {layer_call(inner)}{on}: "
-                           f"{_steps(shape)}. Write {layer_call(inner)}"
-                           f"{_spatial_advice(inner, shape)}.")
+                message = f"{layer_call(layer)} drops exactly like {layer_call(inner)}{on}"
+                help = (f"It{what.rstrip(',')}: {_steps(shape)}. Write {layer_call(inner)}"
+                        f"{_spatial_advice(inner, shape)}.") if what else \
+                    (f"{_steps(shape)[0].upper()}{_steps(shape)[1:]}. Write {layer_call(inner)}"
+                     f"{_spatial_advice(inner, shape)}.")
                 fix = fixes.fix("safe", f"unwrap to {layer_call(inner)}", fixes.unwrap(layer))
             else:
                 message = (f"{layer_call(layer)} with noise_shape={fmt_value(noise_shape)}: "
-                           "the noise_shape refers to one step (batch, features)")
+                           "the noise_shape refers to one step")
+                help = "The noise_shape refers to one step (batch, features)"
                 if shape is not None:
                     k3 = explain(layer, shape, KERAS3).mask_shape
                     k2 = explain(layer, shape, KERAS2).mask_shape
                     on = f"; on {fmt_shape(shape)} the mask is {_mask(layer, shape, KERAS3)}"
                     if k3 and k2 and k3 != k2:
                         other = _mask(layer, shape, KERAS2)
-                        message += f"{on} in Keras 3 but {other} in tf.keras 2"
+                        help += f"{on} in Keras 3 but {other} in tf.keras 2"
                     elif k3:
-                        message += on
-                message += (". Write Dropout on the whole sequence with the noise_shape you "
-                            f"mean{_sequence_example(inner, shape)}.")
+                        help += on
+                help += (". Write Dropout on the whole sequence with the noise_shape you "
+                         f"mean{_sequence_example(inner, shape)}.")
                 fix = None
-            yield ctx.report(self, layer, message, site=site, fix=fix)
+            yield ctx.report(self, layer, message, site=site, fix=fix, help=help)
 
 
 def _steps(shape) -> str:

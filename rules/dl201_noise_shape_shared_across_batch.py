@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import describe, fmt_shape
 
 from ._findings import noise_shape_fix, once_per_message
@@ -38,18 +38,42 @@ class NoiseShapeSharedAcrossBatch(Rule):
     fix_safety = "unsafe"
     summary = "noise_shape with 1 in the batch axis, or shorter than the input rank"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.2, noise_shape=(1, 30, 1))(inputs)\n"
-        "x = layers.LSTM(10)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.Dropout(0.2, noise_shape=(8,)),\n"
-        "    keras.layers.GRU(10),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.2, noise_shape=(1, 30, 1))(inputs)\n"
+            "x = layers.LSTM(10)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("Dropout(0.2, noise_shape=(1, 30, 1)): batch axis 1, one mask for the "
+                     "whole batch"),
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.Dropout(0.2, noise_shape=(None, 30, 1))(inputs)\n"
+                "x = layers.LSTM(10)(x)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+            )),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.Dropout(0.2, noise_shape=(8,)),\n"
+            "    keras.layers.GRU(10),\n"
+            "])\n",
+            line=5,
+            message=("Dropout(0.2, noise_shape=(8,)) means (1, 1, 8) on (None, 30, 8): one "
+                     "mask for the whole batch"),
+            fixed=(
+                "import keras\n\n"
+                "model = keras.Sequential([\n"
+                "    keras.Input(shape=(30, 8)),\n"
+                "    keras.layers.Dropout(0.2, noise_shape=(None, 1, 8)),\n"
+                "    keras.layers.GRU(10),\n"
+                "])\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -72,16 +96,19 @@ class NoiseShapeSharedAcrossBatch(Rule):
                 if site is None or site.mask.mask_shape is None:
                     continue  # incompatible: DL202
                 padded = right_aligned(ns, rank)
-                message = (f"{call}{on} is shorter than the input and right-aligned, so it "
-                           f"means {fmt_shape(padded)}: it{shared}")
+                message = (f"{call} means {fmt_shape(padded)}{on}: one mask for the whole "
+                           "batch")
+                help = (f"The noise_shape is shorter than the input and right-aligned, so it "
+                        f"means {fmt_shape(padded)}: it{shared}")
             elif ns and ns[0] == 1 and (rank is None or len(ns) == rank):
                 rank = len(ns)
-                message = f"{call}{on} has 1 in the batch axis: it{shared}"
+                message = f"{call}: batch axis 1, one mask for the whole batch"
+                help = f"On{on[3:]} it{shared}" if on else f"It{shared}"
             else:
                 continue
             new = with_batch_none(ns, rank)
-            message += f". Use noise_shape={fmt_shape(new)} for a pattern per sample."
-            yield ctx.report(self, layer, message, site=site,
+            help += f". Use noise_shape={fmt_shape(new)} for a pattern per sample."
+            yield ctx.report(self, layer, message, site=site, help=help,
                              fix=noise_shape_fix(layer, new, "unsafe"))
         yield from _time_distributed(self, ctx)
 
@@ -99,9 +126,11 @@ def _time_distributed(rule, ctx):
             continue
         step_rank = len(node.input_shape) - 1 if node.input_shape is not None else len(ns)
         new = with_batch_none(ns, step_rank)
-        message = (f"TimeDistributed({noise_shape_call(inner, ns)}) on "
-                   f"{fmt_shape(node.input_shape)}: the noise_shape refers to one step, and its "
-                   f"batch axis is 1: it drops {describe(site.mask)}. Use "
-                   f"noise_shape={fmt_shape(new)} for a pattern per sample.")
-        yield ctx.report(rule, layer, message, site=site,
+        message = (f"TimeDistributed({noise_shape_call(inner, ns)}): batch axis 1, one mask "
+                   "for the whole batch")
+        help = (f"On {fmt_shape(node.input_shape)} the noise_shape refers to one step, and its "
+                f"batch axis is 1: it drops "
+                f"{describe(site.mask)}. Use noise_shape={fmt_shape(new)} for a pattern per "
+                "sample.")
+        yield ctx.report(rule, layer, message, site=site, help=help,
                          fix=noise_shape_fix(inner, new, "unsafe"))

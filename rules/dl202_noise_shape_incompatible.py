@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.graph import Layer
 from droplint.semantics import describe, explain, fmt_shape
 
@@ -57,18 +57,26 @@ class NoiseShapeIncompatible(Rule):
     severity = Severity.ERROR
     summary = "noise_shape longer than the input rank, or an entry not None, 1 or the input's size"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.2, noise_shape=(None, 1, 16))(inputs)\n"
-        "x = layers.LSTM(10)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.Dropout(0.2, noise_shape=(None, 1, 1, 8)),\n"
-        "    keras.layers.LSTM(10),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.2, noise_shape=(None, 1, 16))(inputs)\n"
+            "x = layers.LSTM(10)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("Dropout(0.2, noise_shape=(None, 1, 16)) on (None, 30, 8): axis 2 is "
+                     "16 but the input has 8")),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.Dropout(0.2, noise_shape=(None, 1, 1, 8)),\n"
+            "    keras.layers.LSTM(10),\n"
+            "])\n",
+            line=5,
+            message=("Dropout(0.2, noise_shape=(None, 1, 1, 8)) on (None, 30, 8): rank 4 > "
+                     "3, fit() raises ValueError")),
     )
     GOOD = (
         "import keras\n"
@@ -88,23 +96,24 @@ class NoiseShapeIncompatible(Rule):
             shape = tuple(node.input_shape)
             call = noise_shape_call(layer, ns)
             if len(ns) > rank:
-                message = (f"{call} is longer than its {rank}-D input {fmt_shape(shape)}: the "
-                           f"model builds, but fit() raises ValueError (\"Shapes must be equal "
-                           f"rank, but are {len(ns)} and {rank}\"), and an eager call with "
-                           f"training=True silently returns a rank-{len(ns)} tensor. Give one "
-                           "entry per input axis")
+                message = (f"{call} on {fmt_shape(shape)}: rank {len(ns)} > {rank}, fit() raises "
+                           "ValueError")
+                help = (f"The noise_shape is longer than its {rank}-D input: the model builds, "
+                        f"but fit() raises ValueError (\"Shapes must be equal rank, but are "
+                        f"{len(ns)} and {rank}\"), and an eager call with training=True "
+                        f"silently returns a rank-{len(ns)} tensor. Give one entry per input axis")
                 suggestion = ns[len(ns) - rank:]
             else:
                 problems = mismatches(ns, shape)
                 if not problems:
                     continue
-                message = (f"{call} does not fit its input {fmt_shape(shape)}: "
-                           f"{'; '.join(problems)}. Training fails with an incompatible-shapes "
-                           "error (inference does not run the mask). Use None, 1 or the input's "
-                           "size on each axis")
+                message = f"{call} on {fmt_shape(shape)}: {'; '.join(problems)}"
+                help = ("It does not fit its input: training fails with an incompatible-shapes "
+                        "error (inference does not run the mask). Use None, 1 or the input's "
+                        "size on each axis")
                 suggestion = ns
-            message += _example(layer, suggestion, shape, ctx.keras) + "."
-            yield ctx.report(self, layer, message, site=site)
+            help += _example(layer, suggestion, shape, ctx.keras) + "."
+            yield ctx.report(self, layer, message, site=site, help=help)
 
 
 def _example(layer: Layer, ns: tuple, shape: tuple, keras) -> str:

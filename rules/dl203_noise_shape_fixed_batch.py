@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import fmt_shape
 
 from ._findings import noise_shape_fix, once_per_message
@@ -34,12 +34,24 @@ class NoiseShapeFixedBatch(Rule):
     fix_safety = "safe"
     summary = "an int > 1 in the batch axis of noise_shape: training fails on other batch sizes"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.2, noise_shape=(32, 1, 8))(inputs)\n"
-        "x = layers.LSTM(10)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.2, noise_shape=(32, 1, 8))(inputs)\n"
+            "x = layers.LSTM(10)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("Dropout(0.2, noise_shape=(32, 1, 8)) fixes the batch size at 32: "
+                     "other sizes fail in training"),
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.Dropout(0.2, noise_shape=(None, 1, 8))(inputs)\n"
+                "x = layers.LSTM(10)(x)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -58,8 +70,9 @@ class NoiseShapeFixedBatch(Rule):
                 continue
             new = with_batch_none(ns, len(ns))
             call = noise_shape_call(layer, ns)
-            message = (f"{call} draws masks for exactly {ns[0]} samples: training fails on any "
-                       f"other batch size, including the last partial batch of an epoch. Use "
-                       f"noise_shape={fmt_shape(new)}.")
-            yield ctx.report(self, layer, message, site=site,
+            message = (f"{call} fixes the batch size at {ns[0]}: other sizes fail in "
+                       "training")
+            help = (f"Training fails on any batch size other than {ns[0]}, including the last "
+                    f"partial batch of an epoch. Use noise_shape={fmt_shape(new)}.")
+            yield ctx.report(self, layer, message, site=site, help=help,
                              fix=noise_shape_fix(layer, new, "safe"))

@@ -1,7 +1,7 @@
 from droplint import fixes
 from droplint.graph import SPATIAL_DROPOUT_KINDS
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import applications
 from ._words import fmt_value, layer_call
@@ -37,17 +37,32 @@ class SpatialDropoutNoiseShape(Rule):
     summary = "noise_shape= (or 1D data_format=) passed to SpatialDropoutND"
     EXAMPLE_KERAS = "2"
     BAD = (
-        "import tensorflow as tf\n\n"
-        "inputs = tf.keras.Input(shape=(30, 8))\n"
-        "x = tf.keras.layers.SpatialDropout1D(0.3, noise_shape=(None, 30, 1))(inputs)\n"
-        "x = tf.keras.layers.LSTM(10)(x)\n"
-        "model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.SpatialDropout1D(0.3, data_format='channels_first'),\n"
-        "    keras.layers.LSTM(10),\n"
-        "])\n",
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "inputs = tf.keras.Input(shape=(30, 8))\n"
+            "x = tf.keras.layers.SpatialDropout1D(0.3, noise_shape=(None, 30, 1))(inputs)\n"
+            "x = tf.keras.layers.LSTM(10)(x)\n"
+            "model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(x))\n",
+            line=4,
+            message=("SpatialDropout1D(0.3, noise_shape=(None, 30, 1)): tf.keras 2 silently "
+                     "ignores it"),
+            fixed=(
+                "import tensorflow as tf\n\n"
+                "inputs = tf.keras.Input(shape=(30, 8))\n"
+                "x = tf.keras.layers.SpatialDropout1D(0.3)(inputs)\n"
+                "x = tf.keras.layers.LSTM(10)(x)\n"
+                "model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(x))\n"
+            )),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.SpatialDropout1D(0.3, data_format='channels_first'),\n"
+            "    keras.layers.LSTM(10),\n"
+            "])\n",
+            line=5,
+            message=("SpatialDropout1D(0.3, data_format='channels_first'): no such "
+                     "argument, TypeError when built")),
     )
     GOOD = (
         "import tensorflow as tf\n\n"
@@ -73,6 +88,7 @@ class SpatialDropoutNoiseShape(Rule):
                 advice = (f"Remove {argument}=, or use Dropout({rate}, {argument}={value}) to "
                           "choose the axes yourself.")
                 if argument == "data_format":
+                    short = "no such argument, TypeError when built"
                     effect = ("SpatialDropout1D has no data_format: Keras raises TypeError "
                               "when the layer is built; it always drops whole channels of the "
                               "last axis")
@@ -82,11 +98,14 @@ class SpatialDropoutNoiseShape(Rule):
                               f"channels, steps) use Dropout({rate}, "
                               f"noise_shape=(None, {channels}, 1)).")
                 elif ctx.keras.is_keras3:
+                    short = "Keras 3 raises TypeError when the layer is built"
                     effect = ("Keras 3 raises TypeError when the layer is built: "
                               f"{layer.kind} computes its own noise shape (whole channels)")
                 else:
+                    short = "tf.keras 2 silently ignores it"
                     effect = ("tf.keras 2 silently ignores it: the layer still drops whole "
                               "channels for the whole input, not the noise_shape written")
                     fix = fixes.fix("safe", f"remove the ignored {argument}=",
                                     fixes.remove_argument(layer, argument))
-                yield ctx.report(self, layer, f"{call}: {effect}. {advice}", fix=fix)
+                help = f"{effect}. {advice}"
+                yield ctx.report(self, layer, f"{call}: {short}", fix=fix, help=help)

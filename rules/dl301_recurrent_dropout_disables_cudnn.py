@@ -1,6 +1,6 @@
 from droplint.report import Severity
-from droplint.rule import Rule
-from droplint.semantics import describe, explain, fmt_shape
+from droplint.rule import Invalid, Rule
+from droplint.semantics import cudnn_ineligible_reasons, describe, explain, fmt_shape
 
 from ._graph import cudnn_layers, rnn_site
 from ._values import active_rate
@@ -11,6 +11,9 @@ class RecurrentDropoutDisablesCudnn(Rule):
     """
     ## What it does
     Flags `recurrent_dropout > 0` on an `LSTM` or `GRU`, also inside `Bidirectional`.
+
+    When other settings rule out cuDNN as well (e.g. `activation='relu'`), the help names
+    them: DL302 stays silent while `recurrent_dropout > 0`, since its advice could not help.
 
     ## Why is this bad?
     Keras (3, and tf.keras 2 alike) runs an LSTM/GRU on the fused cuDNN kernel only when its
@@ -42,17 +45,32 @@ class RecurrentDropoutDisablesCudnn(Rule):
     severity = Severity.INFO
     summary = "recurrent_dropout > 0 on LSTM/GRU rules out the cuDNN kernel"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(64, dropout=0.2, recurrent_dropout=0.2)(inputs)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.Bidirectional(keras.layers.GRU(32, recurrent_dropout=0.1)),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(64, dropout=0.2, recurrent_dropout=0.2)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message="LSTM(recurrent_dropout=0.2) rules out cuDNN: GPU training about 25x slower"),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.Bidirectional(keras.layers.GRU(32, recurrent_dropout=0.1)),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message=("GRU(recurrent_dropout=0.1) inside Bidirectional rules out cuDNN: GPU "
+                     "training about 25x slower")),
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(64, activation='relu', recurrent_dropout=0.2)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message="LSTM(recurrent_dropout=0.2) rules out cuDNN: GPU training about 25x slower"),
     )
     GOOD = (
         "import keras\n"
@@ -80,11 +98,23 @@ class RecurrentDropoutDisablesCudnn(Rule):
             if mask.mask_shape:
                 what = what.replace("single units",
                                     f"single units of the {fmt_shape(mask.mask_shape)} state", 1)
-            message = (f"{layer.kind}(recurrent_dropout={rd:g}){inside(wrapper)} rules out the "
-                       "cuDNN kernel: training on a GPU falls back to the generic step loop, "
-                       f"about 25x slower (tensorflow#38236). It drops {what}{masks}. If speed "
-                       f"matters, {_alternatives(rd, ctx.keras)}.")
-            yield ctx.report(self, layer, message, argument="recurrent_dropout", site=site)
+            message = (f"{layer.kind}(recurrent_dropout={rd:g}){inside(wrapper)} rules out cuDNN: "
+                       "GPU training about 25x slower")
+            help = ("Training on a GPU falls back to the generic step loop, about 25x slower "
+                    f"(tensorflow#38236). It drops {what}{masks}. If speed matters, "
+                    f"{_alternatives(rd, ctx.keras)}.{_also_ineligible(layer)}")
+            yield ctx.report(self, layer, message, argument="recurrent_dropout", site=site,
+                             help=help)
+
+
+def _also_ineligible(layer) -> str:
+    """The other settings that rule out cuDNN (DL302 stays silent while recurrent_dropout > 0,
+    so they are named here: removing recurrent_dropout alone would not bring cuDNN back)."""
+    others = [r for r in cudnn_ineligible_reasons(layer) if not r.startswith("recurrent_dropout=")]
+    if not others:
+        return ""
+    return (f" Removing recurrent_dropout alone would not restore cuDNN: {', '.join(others)} "
+            "rules it out too (DL302).")
 
 
 def _alternatives(rate: float, keras) -> str:

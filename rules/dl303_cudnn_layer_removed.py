@@ -1,6 +1,6 @@
 from droplint import fixes
 from droplint.report import Edit, Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import recurrent_layers
 from ._words import inside, layer_call
@@ -47,19 +47,42 @@ class CudnnLayerRemoved(Rule):
     fix_safety = "safe"
     summary = "CuDNNLSTM / CuDNNGRU: gone in Keras 3; tf.compat.v1 and GPU only in tf.keras 2"
     BAD = (
-        "from keras.layers import Input, Dropout, CuDNNLSTM, Dense\n"
-        "from keras.models import Model\n\n"
-        "ipt = Input(shape=(30, 8))\n"
-        "x = Dropout(0.3)(ipt)\n"
-        "x = CuDNNLSTM(10, return_sequences=False)(x)\n"
-        "out = Dense(1, activation='relu')(x)\n"
-        "model = Model(ipt, out)\n",
-        "import tensorflow as tf\n\n"
-        "model = tf.keras.Sequential([\n"
-        "    tf.keras.Input(shape=(30, 8)),\n"
-        "    tf.compat.v1.keras.layers.CuDNNGRU(16),\n"
-        "    tf.keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "from keras.layers import Input, Dropout, CuDNNLSTM, Dense\n"
+            "from keras.models import Model\n\n"
+            "ipt = Input(shape=(30, 8))\n"
+            "x = Dropout(0.3)(ipt)\n"
+            "x = CuDNNLSTM(10, return_sequences=False)(x)\n"
+            "out = Dense(1, activation='relu')(x)\n"
+            "model = Model(ipt, out)\n",
+            line=6,
+            message="CuDNNLSTM(10): CuDNNLSTM does not exist in Keras 3",
+            fixed=(
+                "from keras.layers import Input, Dropout, LSTM, Dense\n"
+                "from keras.models import Model\n\n"
+                "ipt = Input(shape=(30, 8))\n"
+                "x = Dropout(0.3)(ipt)\n"
+                "x = LSTM(10, return_sequences=False)(x)\n"
+                "out = Dense(1, activation='relu')(x)\n"
+                "model = Model(ipt, out)\n"
+            )),
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "model = tf.keras.Sequential([\n"
+            "    tf.keras.Input(shape=(30, 8)),\n"
+            "    tf.compat.v1.keras.layers.CuDNNGRU(16),\n"
+            "    tf.keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message="CuDNNGRU(16): CuDNNGRU does not exist in Keras 3",
+            fixed=(
+                "import tensorflow as tf\n\n"
+                "model = tf.keras.Sequential([\n"
+                "    tf.keras.Input(shape=(30, 8)),\n"
+                "    tf.keras.layers.GRU(16),\n"
+                "    tf.keras.layers.Dense(1),\n"
+                "])\n"
+            )),
     )
     GOOD = (
         "from keras.layers import Input, Dropout, LSTM, Dense\n"
@@ -79,12 +102,12 @@ class CudnnLayerRemoved(Rule):
             units = layer.args.get("units")
             call = layer_call(layer)
             instead = f"{new}({units})" if isinstance(units, int) else new
-            message = (f"{call}{inside(wrapper)}: {layer.kind} does not exist in Keras 3, and in tf.keras 2 only "
-                       "under tf.compat.v1, GPU only, with no dropout or masking. Use "
-                       f"{instead}: it runs on cuDNN by itself when its configuration allows "
-                       "(defaults, recurrent_dropout=0) and accepts dropout=.")
+            message = f"{call}{inside(wrapper)}: {layer.kind} does not exist in Keras 3"
+            help = (f"In tf.keras 2 it exists only under tf.compat.v1, GPU only, with no dropout "
+                    f"or masking. Use {instead}: it runs on cuDNN by itself when its "
+                    "configuration allows (defaults, recurrent_dropout=0) and accepts dropout=.")
             edits = fixes.replace_class_everywhere(ctx.graph, layer, layer.kind, new)
-            yield ctx.report(self, layer, message,
+            yield ctx.report(self, layer, message, help=help,
                              fix=fixes.fix("safe", f"use {new}", edits))
         yield from self.imports(ctx, built)
 
@@ -109,10 +132,11 @@ class CudnnLayerRemoved(Rule):
                 edits = removal if removal or have else (Edit.replace(imp.span, new),)
                 fix = fixes.fix("safe", f"remove {imp.name} from the import" if removal
                                 else f"import {new}", edits)
-            message = (f"import of {imp.name}{bound}: {imp.name} does not exist in Keras 3{fails}, "
-                       f"and in tf.keras 2 only under tf.compat.v1, GPU only. {advice}: {new} "
-                       "runs on cuDNN by itself when its configuration allows.")
-            yield self.finding_at(graph.path, message, imp.span, layer=imp.name, fix=fix)
+            message = f"import of {imp.name}{bound}: {imp.name} does not exist in Keras 3{fails}"
+            help = (f"In tf.keras 2 it exists only under tf.compat.v1, GPU only. {advice}: {new} "
+                    "runs on cuDNN by itself when its configuration allows.")
+            yield self.finding_at(graph.path, message, imp.span, layer=imp.name, fix=fix,
+                                  help=help)
 
 
 def _remove_name(graph, imp):

@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import recurrent_layers
 from ._values import number
@@ -35,21 +35,31 @@ class RnnDropoutOutOfRange(Rule):
     severity = Severity.ERROR
     summary = "RNN dropout/recurrent_dropout < 0 or >= 1 (silently clipped)"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(64, dropout=1.0)(inputs)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.SimpleRNN(16, recurrent_dropout=-0.2),\n"
-        "])\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.SimpleRNN(16, dropout=1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(64, dropout=1.0)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("LSTM(dropout=1): LSTM only drops when 0 < rate < 1, so there is no "
+                     "dropout at all")),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.SimpleRNN(16, recurrent_dropout=-0.2),\n"
+            "])\n",
+            line=5,
+            message="SimpleRNN(recurrent_dropout=-0.2) is clipped silently to 0: no dropout at all"),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.SimpleRNN(16, dropout=1),\n"
+            "])\n",
+            line=5,
+            message="SimpleRNN(dropout=1): every input is zeroed at every step in training"),
     )
     GOOD = (
         "import keras\n"
@@ -67,19 +77,19 @@ class RnnDropoutOutOfRange(Rule):
                     continue
                 call = f"{layer.kind}({argument}={rate:g}){inside(wrapper)}"
                 clipped = " is clipped silently to 1" if rate > 1 else ""
+                why = ""
                 if rate < 0:
                     effect = " is clipped silently to 0: no dropout at all"
                 elif layer.kind in CLIPPED_TO_ZERO_OFF:
                     effect = (f"{clipped}: {layer.kind} only drops when 0 < rate < 1, so there "
                               "is no dropout at all")
                 elif not ctx.keras.is_keras3:
-                    effect = (f"{clipped}: in tf.keras {ctx.keras} {layer.kind} refuses a rate "
-                              "of 1 when it runs, so training fails with ValueError")
+                    effect = f"{clipped}: training fails with ValueError in tf.keras {ctx.keras}"
+                    why = f"In tf.keras {ctx.keras} {layer.kind} refuses a rate of 1 when it runs. "
                 elif argument == "dropout":
-                    effect = (f"{clipped}: every input is zeroed at every step in training, "
-                              "the layer learns from its state alone")
+                    effect = f"{clipped}: every input is zeroed at every step in training"
+                    why = "The layer learns from its state alone. "
                 else:
                     effect = f"{clipped}: the whole recurrent state is zeroed in training"
-                message = (f"{call}{effect}. A rate is the fraction dropped, in [0, 1), "
-                           "e.g. 0.2.")
-                yield ctx.report(self, layer, message, argument=argument)
+                help = f"{why}A rate is the fraction dropped, in [0, 1), e.g. 0.2."
+                yield ctx.report(self, layer, f"{call}{effect}", argument=argument, help=help)

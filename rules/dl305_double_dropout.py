@@ -1,6 +1,6 @@
 from droplint.graph import NOISE_KINDS
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import describe
 
 from ._findings import once_per_message
@@ -38,19 +38,26 @@ class DoubleDropout(Rule):
     severity = Severity.INFO
     summary = "a dropout layer feeds a recurrent layer that also has dropout > 0"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.3)(inputs)\n"
-        "x = layers.LSTM(10, dropout=0.2)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.SpatialDropout1D(0.2),\n"
-        "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.2)),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.3)(inputs)\n"
+            "x = layers.LSTM(10, dropout=0.2)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("Dropout(0.3) feeds LSTM(dropout=0.2): keep (1-0.3)(1-0.2) = 0.56, "
+                     "effective rate 0.44")),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.SpatialDropout1D(0.2),\n"
+            "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.2)),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message="SpatialDropout1D(0.2) feeds Bidirectional(GRU(dropout=0.2)): keep"),
     )
     GOOD = (
         "import keras\n"
@@ -79,11 +86,12 @@ class DoubleDropout(Rule):
                 theirs = ctx.site_of(rnn, "dropout")
                 their_mask = f" ({describe(theirs.mask)})" if known_mask(theirs) else ""
                 mine = f" ({describe(site.mask)})" if known_mask(site) else ""
-                message = (f"{layer_call(layer)}{mine} feeds "
-                           f"{rnn_name(rnn.layer, 'dropout')}{their_mask}: each input value "
-                           f"survives both with probability (1-{p:g})(1-{q:g}) = {keep:.2g}, an "
-                           f"effective rate of {1 - keep:.2g}. Keep one of the two with the "
-                           f"rate you mean: {layer_call(layer)} alone, or "
-                           f"{rnn_name(rnn.layer, 'dropout')} without the {layer.kind}.")
-                yield ctx.report(self, node, message, site=site)
+                message = (f"{layer_call(layer)} feeds {rnn_name(rnn.layer, 'dropout')}: "
+                           f"keep (1-{p:g})(1-{q:g}) = {keep:.2g}, effective rate {1 - keep:.2g}")
+                help = (f"{layer_call(layer)}{mine} feeds "
+                        f"{rnn_name(rnn.layer, 'dropout')}{their_mask}: each input value "
+                        f"survives both with probability {keep:.2g}. Keep one of the two with "
+                        f"the rate you mean: {layer_call(layer)} alone, or "
+                        f"{rnn_name(rnn.layer, 'dropout')} without the {layer.kind}.")
+                yield ctx.report(self, node, message, site=site, help=help)
                 break

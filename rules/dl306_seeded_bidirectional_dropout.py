@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import cudnn_layers
 from ._values import number, rnn_seed
@@ -32,11 +32,15 @@ class SeededBidirectionalDropout(Rule):
     severity = Severity.WARNING
     summary = "Bidirectional(LSTM/GRU with dropout and an int seed): identical masks both ways"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Bidirectional(layers.LSTM(32, dropout=0.2, seed=42))(inputs)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Bidirectional(layers.LSTM(32, dropout=0.2, seed=42))(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message=("Bidirectional(LSTM(dropout=0.2, seed=42)): both directions draw "
+                     "identical masks")),
     )
     GOOD = (
         "import keras\n"
@@ -59,12 +63,12 @@ class SeededBidirectionalDropout(Rule):
             rates = [f"{a}={rate:g}" for a, rate in given.items() if rate > 0]
             if not rates:
                 continue
-            message = (f"Bidirectional({layer.kind}({', '.join(rates)}, seed={seed})): Keras 3 "
-                       "copies the seed into the backward layer, so both directions draw "
-                       f"identical masks at every call ({_what(given)}). Remove seed= (use "
-                       "keras.utils.set_random_seed), or pass a backward_layer with its own "
-                       "seed.")
-            yield ctx.report(self, layer, message, argument="seed")
+            message = (f"Bidirectional({layer.kind}({', '.join(rates)}, seed={seed})): both "
+                       "directions draw identical masks")
+            help = ("Keras 3 copies the seed into the backward layer, so both directions draw "
+                    f"identical masks at every call ({_what(given)}). Remove seed= (use "
+                    "keras.utils.set_random_seed), or pass a backward_layer with its own seed.")
+            yield ctx.report(self, layer, message, argument="seed", help=help)
 
 
 def _what(given: dict) -> str:

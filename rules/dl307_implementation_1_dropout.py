@@ -1,6 +1,6 @@
 from droplint import fixes
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import cudnn_layers
 from ._values import active_rate, number
@@ -39,17 +39,38 @@ class Implementation1Dropout(Rule):
     summary = "Keras >= 3.8: LSTM/GRU(implementation=1, dropout>0, recurrent_dropout=0) crashes"
     EXAMPLE_KERAS = "3.8"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(32, dropout=0.2, implementation=1)(inputs)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.GRU(16, implementation=1, dropout=0.1),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(32, dropout=0.2, implementation=1)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message="LSTM(dropout=0.2, implementation=1) crashes in training in Keras 3.8.0",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n"
+                "inputs = keras.Input(shape=(30, 8))\n"
+                "x = layers.LSTM(32, dropout=0.2)(inputs)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(x))\n"
+            )),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.GRU(16, implementation=1, dropout=0.1),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message="GRU(dropout=0.1, implementation=1) crashes in training in Keras 3.8.0",
+            fixed=(
+                "import keras\n\n"
+                "model = keras.Sequential([\n"
+                "    keras.Input(shape=(30, 8)),\n"
+                "    keras.layers.GRU(16, dropout=0.1),\n"
+                "    keras.layers.Dense(1),\n"
+                "])\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -76,11 +97,11 @@ class Implementation1Dropout(Rule):
                     or dropout is None or rd != 0:
                 continue
             message = (f"{layer.kind}(dropout={dropout:g}, implementation=1){inside(wrapper)} "
-                       f"crashes in training in Keras {ctx.keras}: fit() fails with \"Shape "
-                       "must be at most rank 3 but is rank 4\" (an eager call: \"Rank of input "
-                       "(4) must be no greater than rank of output shape (3)\"); inference works, "
-                       "so the failure shows only in fit. Remove implementation=1 (the default "
-                       "implementation=2 computes the same function).")
+                       f"crashes in training in Keras {ctx.keras}")
+            help = ("fit() fails with \"Shape must be at most rank 3 but is rank 4\" (an eager "
+                    "call: \"Rank of input (4) must be no greater than rank of output shape "
+                    "(3)\"); inference works, so the failure shows only in fit. Remove "
+                    "implementation=1 (the default implementation=2 computes the same function).")
             fix = fixes.fix("safe", "remove implementation=1",
                             fixes.remove_argument(layer, "implementation"))
-            yield ctx.report(self, layer, message, argument="implementation", fix=fix)
+            yield ctx.report(self, layer, message, argument="implementation", fix=fix, help=help)

@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import cudnn_ineligible_reasons
 
 from ._graph import cudnn_layers, rnn_site
@@ -37,17 +37,24 @@ class RnnDropoutAtInference(Rule):
     summary = "Keras 3.4-3.8: cuDNN LSTM/GRU applies its dropout mask at inference too"
     EXAMPLE_KERAS = "3.5"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(32, dropout=0.2)(inputs)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.3)),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(32, dropout=0.2)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5,
+            message="LSTM(dropout=0.2): Keras 3.5.0 applies it at inference too on a GPU"),
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.Bidirectional(keras.layers.GRU(16, dropout=0.3)),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message=("GRU(dropout=0.3) inside Bidirectional: Keras 3.5.0 applies it at "
+                     "inference too on a GPU")),
     )
     GOOD = (
         "import keras\n"
@@ -71,10 +78,11 @@ class RnnDropoutAtInference(Rule):
             if dropout is None or layer.args.get("use_cudnn") is False \
                     or cudnn_ineligible_reasons(layer):
                 continue
-            message = (f"{layer.kind}(dropout={dropout:g}){inside(wrapper)} in Keras "
-                       f"{ctx.keras}: on a GPU this layer runs on cuDNN, which applies the input "
-                       "dropout mask at inference too (fixed in Keras 3.9, keras#20983), so "
-                       "predict() is random. Upgrade to Keras >= 3.9, pass use_cudnn=False, or "
-                       f"use SpatialDropout1D({dropout:g}) before the layer instead.")
-            yield ctx.report(self, layer, message, argument="dropout",
+            message = (f"{layer.kind}(dropout={dropout:g}){inside(wrapper)}: Keras {ctx.keras} "
+                       "applies it at inference too on a GPU")
+            help = ("On a GPU this layer runs on cuDNN, which applies the input dropout mask at "
+                    "inference too (fixed in Keras 3.9, keras#20983), so predict() is random. "
+                    "Upgrade to Keras >= 3.9, pass use_cudnn=False, or use "
+                    f"SpatialDropout1D({dropout:g}) before the layer instead.")
+            yield ctx.report(self, layer, message, argument="dropout", help=help,
                              site=rnn_site(ctx, layer, wrapper, "dropout"))

@@ -2,7 +2,7 @@ from droplint import fixes
 from droplint.graph import UNKNOWN
 from droplint.loaders.keras_names import KERAS1_ARGUMENTS
 from droplint.report import Edit, Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._words import fmt_value
 
@@ -41,20 +41,44 @@ class Keras1DropoutArguments(Rule):
     fix_safety = "safe"
     summary = "Keras 1 dropout_W / dropout_U / Embedding(dropout=) / p=: rejected by current Keras"
     BAD = (
-        "from keras.models import Sequential\n"
-        "from keras.layers import Embedding, LSTM, Dense\n\n"
-        "model = Sequential()\n"
-        "model.add(Embedding(20000, 128, input_length=80))\n"
-        "model.add(LSTM(128, dropout_W=0.2, dropout_U=0.2))\n"
-        "model.add(Dense(1, activation='sigmoid'))\n",
-        "from keras.models import Sequential\n"
-        "from keras.layers import Embedding, Dropout, Dense, Flatten\n\n"
-        "model = Sequential([\n"
-        "    Embedding(20000, 64, input_length=80, dropout=0.2),\n"
-        "    Flatten(),\n"
-        "    Dropout(p=0.5),\n"
-        "    Dense(1),\n"
-        "])\n",
+        Invalid(
+            "from keras.models import Sequential\n"
+            "from keras.layers import Embedding, LSTM, Dense\n\n"
+            "model = Sequential()\n"
+            "model.add(Embedding(20000, 128, input_length=80))\n"
+            "model.add(LSTM(128, dropout_W=0.2, dropout_U=0.2))\n"
+            "model.add(Dense(1, activation='sigmoid'))\n",
+            line=6, count=2,
+            message="LSTM(dropout_W=0.2) is Keras 1",
+            fixed=(
+                "from keras.models import Sequential\n"
+                "from keras.layers import Embedding, LSTM, Dense\n\n"
+                "model = Sequential()\n"
+                "model.add(Embedding(20000, 128, input_length=80))\n"
+                "model.add(LSTM(128, dropout=0.2, recurrent_dropout=0.2))\n"
+                "model.add(Dense(1, activation='sigmoid'))\n"
+            )),
+        Invalid(
+            "from keras.models import Sequential\n"
+            "from keras.layers import Embedding, Dropout, Dense, Flatten\n\n"
+            "model = Sequential([\n"
+            "    Embedding(20000, 64, input_length=80, dropout=0.2),\n"
+            "    Flatten(),\n"
+            "    Dropout(p=0.5),\n"
+            "    Dense(1),\n"
+            "])\n",
+            line=5, count=2,
+            message="Embedding(dropout=0.2) is Keras 1",
+            fixed=(
+                "from keras.models import Sequential\n"
+                "from keras.layers import Embedding, Dropout, Dense, Flatten\n\n"
+                "model = Sequential([\n"
+                "    Embedding(20000, 64, input_length=80, dropout=0.2),\n"
+                "    Flatten(),\n"
+                "    Dropout(rate=0.5),\n"
+                "    Dense(1),\n"
+                "])\n"
+            )),
     )
     GOOD = (
         "from keras.models import Sequential\n"
@@ -69,8 +93,8 @@ class Keras1DropoutArguments(Rule):
         for layer in _all_layers(ctx.graph):
             renames = KERAS1_ARGUMENTS.get(layer.kind, ())
             if layer.kind == "Embedding" and "dropout" in layer.args:
-                yield ctx.report(self, layer, _embedding_message(layer, ctx.keras),
-                                 argument="dropout")
+                message, help = _embedding_message(layer, ctx.keras)
+                yield ctx.report(self, layer, message, argument="dropout", help=help)
             for old, new in renames:
                 if old in layer.args:
                     yield self._rename(ctx, layer, old, new)
@@ -78,14 +102,14 @@ class Keras1DropoutArguments(Rule):
     def _rename(self, ctx, layer, old, new):
         value = fmt_value(layer.args.get(old, UNKNOWN))
         raises = _raises(layer.kind, old, ctx.keras)
-        message = (f"{layer.kind}({old}={value}) is Keras 1: {raises}. Write {new}={value}"
-                   f"{_meaning(new)}.")
+        message = f"{layer.kind}({old}={value}) is Keras 1: {raises}"
+        help = f"Write {new}={value}{_meaning(new)}."
         span, value_span = layer.origin.arg_spans.get(old), layer.origin.arg_value_spans.get(old)
         fix = None
         if span is not None and value_span is not None and new not in _written(layer, old):
             edit = Edit(span.line, span.column, value_span.line, value_span.column, f"{new}=")
             fix = fixes.fix("safe", f"rename {old}= to {new}=", (edit,))
-        return ctx.report(self, layer, message, argument=old, fix=fix)
+        return ctx.report(self, layer, message, argument=old, fix=fix, help=help)
 
 
 def _all_layers(graph):
@@ -118,10 +142,11 @@ def _meaning(new: str) -> str:
             "recurrent_dropout": " (the mask on the recurrent state)"}.get(new, "")
 
 
-def _embedding_message(layer, keras) -> str:
+def _embedding_message(layer, keras) -> tuple[str, str]:
+    """The message and the help for Embedding(dropout=)."""
     rate = fmt_value(layer.args.get("dropout", UNKNOWN))
     raises = _raises("Embedding", "dropout", keras)
-    return (f"Embedding(dropout={rate}) is Keras 1: {raises}; Keras 2.0 to 2.3 ignored it. There "
-            f"is no such argument any more: put SpatialDropout1D({rate}) after the Embedding "
-            f"(whole embedding dimensions for the whole sequence), or Dropout({rate}, "
-            "noise_shape=(None, T, 1)) for whole tokens.")
+    return (f"Embedding(dropout={rate}) is Keras 1: {raises}",
+            f"Keras 2.0 to 2.3 ignored it. There is no such argument any more: put "
+            f"SpatialDropout1D({rate}) after the Embedding (whole embedding dimensions for the "
+            f"whole sequence), or Dropout({rate}, noise_shape=(None, T, 1)) for whole tokens.")

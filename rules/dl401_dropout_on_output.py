@@ -1,6 +1,6 @@
 from droplint.graph import NOISE_KINDS
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._findings import once_per_message
 from ._graph import layer_sites, producer
@@ -41,20 +41,28 @@ class DropoutOnOutput(Rule):
     severity = Severity.WARNING
     summary = "a dropout layer is the final output of the outermost model"
     BAD = (
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.LSTM(32),\n"
-        "    keras.layers.Dense(1),\n"
-        "    keras.layers.Dropout(0.2),\n"
-        "])\n",
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(32)(inputs)\n"
-        "x = layers.Dense(4, activation='softmax')(x)\n"
-        "outputs = layers.Dropout(0.5)(x)\n"
-        "model = keras.Model(inputs, outputs)\n",
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.LSTM(32),\n"
+            "    keras.layers.Dense(1),\n"
+            "    keras.layers.Dropout(0.2),\n"
+            "])\n",
+            line=7,
+            message=("Dropout(0.2) is the model's output after Dense: it zeroes 20% of the "
+                     "predictions in training")),
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(32)(inputs)\n"
+            "x = layers.Dense(4, activation='softmax')(x)\n"
+            "outputs = layers.Dropout(0.5)(x)\n"
+            "model = keras.Model(inputs, outputs)\n",
+            line=7,
+            message=("Dropout(0.5) is the model's output after Dense: it zeroes 50% of the "
+                     "predictions in training")),
     )
     GOOD = (
         "import keras\n\n"
@@ -80,12 +88,16 @@ class DropoutOnOutput(Rule):
             rate = core.args.get("rate")
             preds = "the predictions" if not tail else \
                 f"the values {_name(tail[-1])} turns into predictions"
+            brief = "the predictions" if not tail else f"the inputs of {_name(tail[-1])}"
             if core.kind in NOISE_KINDS:
+                short = f"it adds noise to {brief} in training"
                 effect = f"in training it adds noise to {preds} before the loss"
             elif is_number(rate) and 0 < rate < 1:
+                short = f"it zeroes {pct(rate)} of {brief} in training"
                 effect = (f"in training it zeroes {pct(rate)} of {preds} and scales the "
                           f"rest by 1/(1-{rate:g}) before the loss")
             else:
+                short = f"it zeroes part of {brief} in training"
                 effect = f"in training it zeroes part of {preds} before the loss"
             if src is not None and src.kind == "Dense":
                 advice = "Move it before the last Dense (on hidden activations)."
@@ -94,9 +106,9 @@ class DropoutOnOutput(Rule):
                           "or remove it.")
             then = "".join(f", then {_name(n)}" for n in tail)
             subject = "the model's output" if not tail else "on the model's output"
-            message = (f"{layer_call(layer)} is {subject}{after}{then}: {effect}; at "
-                       f"inference it does nothing. {advice}")
-            yield ctx.report(self, node, message, site=site)
+            message = f"{layer_call(layer)} is {subject}{after}{then}: {short}"
+            help = f"{effect[0].upper()}{effect[1:]}; at inference it does nothing. {advice}"
+            yield ctx.report(self, node, message, site=site, help=help)
 
 
 def _tail_to_output(graph, node) -> list | None:

@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._findings import once_per_message
 from ._graph import layer_sites
@@ -31,14 +31,17 @@ class DropoutBeforeBatchnorm(Rule):
     severity = Severity.INFO
     summary = "a dropout layer directly feeds BatchNormalization (variance shift)"
     BAD = (
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.LSTM(64),\n"
-        "    keras.layers.Dropout(0.3),\n"
-        "    keras.layers.BatchNormalization(),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.LSTM(64),\n"
+            "    keras.layers.Dropout(0.3),\n"
+            "    keras.layers.BatchNormalization(),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=6,
+            message="Dropout(0.3) feeds BatchNormalization directly: variance shift at inference"),
     )
     GOOD = (
         "import keras\n\n"
@@ -59,9 +62,10 @@ class DropoutBeforeBatchnorm(Rule):
                 continue
             if not any(c.kind == "BatchNormalization" for c in ctx.graph.consumers(node)):
                 continue
-            message = (f"{layer_call(node.layer)} feeds BatchNormalization directly: BN learns "
-                       "its moving variance from dropped, rescaled activations in training and "
-                       "applies it to activations without dropout at inference, a variance "
-                       "shift (Li et al., CVPR 2019). Put the dropout after the "
-                       "BatchNormalization.")
-            yield ctx.report(self, node, message, site=site)
+            message = (f"{layer_call(node.layer)} feeds BatchNormalization directly: variance "
+                       "shift at inference")
+            help = ("BN learns its moving variance from dropped, rescaled activations in "
+                    "training and applies it to activations without dropout at inference, a "
+                    "variance shift (Li et al., CVPR 2019). Put the dropout after the "
+                    "BatchNormalization.")
+            yield ctx.report(self, node, message, site=site, help=help)

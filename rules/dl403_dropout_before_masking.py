@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import describe, fmt_shape
 
 from ._findings import once_per_message
@@ -8,6 +8,9 @@ from ._values import is_number, number
 from ._words import layer_call
 
 LIKELY = 0.001  # a masked step this likely per step (rate ** features) is worth a look
+SHORT = {"error": "padded steps are no longer masked in training",
+         "warning": "dropped real steps become masked steps",
+         "info": "a real step becomes a masked step with probability {chance}"}
 
 
 class DropoutBeforeMasking(Rule):
@@ -41,28 +44,40 @@ class DropoutBeforeMasking(Rule):
     severity = Severity.ERROR
     summary = "a dropout feeds Masking: padding unmasked (v != 0) or real steps masked (v == 0)"
     BAD = (
-        "import keras\n\n"
-        "model = keras.Sequential([\n"
-        "    keras.Input(shape=(30, 8)),\n"
-        "    keras.layers.Dropout(0.2),\n"
-        "    keras.layers.Masking(mask_value=-1.0),\n"
-        "    keras.layers.LSTM(16),\n"
-        "    keras.layers.Dense(1),\n"
-        "])\n",
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.Dropout(0.2, noise_shape=(None, 30, 1))(inputs)\n"
-        "x = layers.Masking()(x)\n"
-        "x = layers.LSTM(16)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 2))\n"
-        "x = layers.Dropout(0.5)(inputs)\n"
-        "x = layers.Masking(mask_value=0.0)(x)\n"
-        "x = layers.GRU(16)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        Invalid(
+            "import keras\n\n"
+            "model = keras.Sequential([\n"
+            "    keras.Input(shape=(30, 8)),\n"
+            "    keras.layers.Dropout(0.2),\n"
+            "    keras.layers.Masking(mask_value=-1.0),\n"
+            "    keras.layers.LSTM(16),\n"
+            "    keras.layers.Dense(1),\n"
+            "])\n",
+            line=5,
+            message=("Dropout(0.2) before Masking(mask_value=-1): padded steps are no "
+                     "longer masked in training")),
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.Dropout(0.2, noise_shape=(None, 30, 1))(inputs)\n"
+            "x = layers.Masking()(x)\n"
+            "x = layers.LSTM(16)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5, severity="warning",
+            message=("Dropout(0.2) before Masking(mask_value=0): dropped real steps become "
+                     "masked steps")),
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 2))\n"
+            "x = layers.Dropout(0.5)(inputs)\n"
+            "x = layers.Masking(mask_value=0.0)(x)\n"
+            "x = layers.GRU(16)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=5, severity="info",
+            message=("Dropout(0.5) before Masking(mask_value=0): a real step becomes a "
+                     "masked step with probability 0.25")),
     )
     GOOD = (
         "import keras\n\n"
@@ -97,9 +112,11 @@ class DropoutBeforeMasking(Rule):
             if verdict is None:
                 continue
             severity, effect = verdict
-            message = (f"{layer_call(node.layer)} before Masking(mask_value={value:g}): {effect}. "
-                       "Put Masking first; a dropout after it passes the mask on.")
-            yield ctx.report(self, node, message, severity=severity, site=site)
+            short = SHORT[severity.value].format(chance=effect.rpartition(" = ")[2].split(" ")[0])
+            message = f"{layer_call(node.layer)} before Masking(mask_value={value:g}): {short}"
+            help = (f"{effect[0].upper()}{effect[1:]}. Put Masking first; a dropout after it "
+                    "passes the mask on.")
+            yield ctx.report(self, node, message, severity=severity, site=site, help=help)
 
     @staticmethod
     def _verdict(node, site, value):

@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._values import dropout_rate
 
@@ -30,8 +30,15 @@ class DropoutRateOutOfRange(Rule):
     severity = Severity.ERROR
     summary = "dropout rate < 0 or > 1 (ValueError), or == 1 (drops everything)"
     BAD = (
-        "from keras import layers\nlayer = layers.Dropout(1.0)\n",
-        "import keras\nmodel = keras.Sequential([keras.layers.Dropout(-0.1)])\n",
+        Invalid(
+            "from keras import layers\nlayer = layers.Dropout(1.0)\n",
+            line=2,
+            message="Dropout(1): it drops every value: the output is all zeros in training"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dropout(-0.1)])\n",
+            line=2,
+            message=("Dropout(-0.1): Keras raises ValueError when the layer is built (rate "
+                     "must be in [0, 1])")),
     )
     GOOD = ("from keras import layers\nlayer = layers.Dropout(0.3)\n",)
 
@@ -41,8 +48,8 @@ class DropoutRateOutOfRange(Rule):
             if rate is None or 0 <= rate < 1:
                 continue
             effect = _effect(layer.kind, rate, ctx.keras)
-            yield ctx.report(self, layer, f"{layer.kind}({rate:g}): {effect}. Use the fraction "
-                                          "of values to drop, in [0, 1), e.g. 0.3.")
+            yield ctx.report(self, layer, f"{layer.kind}({rate:g}): {effect}",
+                             help="Use the fraction of values to drop, in [0, 1), e.g. 0.3.")
 
 
 def _effect(kind: str, rate: float, keras) -> str:

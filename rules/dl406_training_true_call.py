@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import layer_sites
 from ._words import layer_call
@@ -35,24 +35,32 @@ class TrainingTrueCall(Rule):
     severity = Severity.WARNING
     summary = "a dropout layer called with training=True (overridden in Keras 3 graphs)"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(32)(inputs)\n"
-        "x = layers.Dropout(0.3)(x, training=True)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
-        "import keras\n"
-        "from keras import layers\n\n\n"
-        "class MCDropoutModel(keras.Model):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.lstm = layers.LSTM(32)\n"
-        "        self.drop = layers.Dropout(0.3)\n"
-        "        self.out = layers.Dense(1)\n\n"
-        "    def call(self, inputs, training=None):\n"
-        "        x = self.lstm(inputs)\n"
-        "        x = self.drop(x, training=True)\n"
-        "        return self.out(x)\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(32)(inputs)\n"
+            "x = layers.Dropout(0.3)(x, training=True)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=6,
+            message=("Dropout(0.3)(..., training=True) in a Keras 3 functional model is "
+                     "overridden: no Monte Carlo dropout")),
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n\n"
+            "class MCDropoutModel(keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.lstm = layers.LSTM(32)\n"
+            "        self.drop = layers.Dropout(0.3)\n"
+            "        self.out = layers.Dense(1)\n\n"
+            "    def call(self, inputs, training=None):\n"
+            "        x = self.lstm(inputs)\n"
+            "        x = self.drop(x, training=True)\n"
+            "        return self.out(x)\n",
+            line=14, severity="info",
+            message=("Dropout(0.3)(..., training=True) inside call() keeps dropout on at "
+                     "inference: predict() is random")),
     )
     GOOD = (
         "import keras\n"
@@ -72,16 +80,17 @@ class TrainingTrueCall(Rule):
             if node.context == "subclassed" or not ctx.keras.is_keras3:
                 where = "inside call()" if node.context == "subclassed" else \
                     f"in tf.keras {ctx.keras}"
-                message = (f"{call} {where} keeps dropout on at inference too (Monte Carlo "
-                           "dropout): predict() is random. Drop training=True if that is not "
-                           "intended.")
+                message = f"{call} {where} keeps dropout on at inference: predict() is random"
+                help = ("This is Monte Carlo dropout: the dropout stays on at inference too. "
+                        "Drop training=True if that is not intended.")
                 severity = Severity.INFO
             else:
-                message = (f"{call} in a Keras 3 {node.context} model is overridden by the "
-                           "outer call: fit() turns dropout on, predict()/evaluate() turn it "
-                           "off, so this gives no Monte Carlo dropout. For MC dropout call "
-                           "model(x, training=True) when sampling, or use a subclassed layer "
-                           "whose call() passes training=True.")
+                message = (f"{call} in a Keras 3 {node.context} model is overridden: no Monte "
+                           "Carlo dropout")
+                help = ("The outer call decides: fit() turns dropout on, predict()/evaluate() "
+                        "turn it off, so this gives no Monte Carlo dropout. For MC dropout call "
+                        "model(x, training=True) when sampling, or use a subclassed layer whose "
+                        "call() passes training=True.")
                 severity = Severity.WARNING
             yield ctx.report(self, node, message, span=node.call_spans.get("training"),
-                             severity=severity, site=site)
+                             severity=severity, site=site, help=help)

@@ -1,6 +1,6 @@
 from droplint import fixes
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import rnn_dropout_arguments
 
 from ._words import layer_call, rnn_name
@@ -35,18 +35,36 @@ class ExplicitTrainingNone(Rule):
     summary = "Keras >= 3.10, subclassed call(): training=None turns dropout off even in fit"
     EXAMPLE_KERAS = "3.10"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n\n"
-        "class Regressor(keras.Model):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.lstm = layers.LSTM(32)\n"
-        "        self.drop = layers.Dropout(0.3)\n"
-        "        self.out = layers.Dense(1)\n\n"
-        "    def call(self, inputs, training=None):\n"
-        "        x = self.lstm(inputs)\n"
-        "        x = self.drop(x, training=None)\n"
-        "        return self.out(x)\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n\n"
+            "class Regressor(keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.lstm = layers.LSTM(32)\n"
+            "        self.drop = layers.Dropout(0.3)\n"
+            "        self.out = layers.Dense(1)\n\n"
+            "    def call(self, inputs, training=None):\n"
+            "        x = self.lstm(inputs)\n"
+            "        x = self.drop(x, training=None)\n"
+            "        return self.out(x)\n",
+            line=14,
+            message=("Dropout(0.3) called with training=None inside call(): its dropout is "
+                     "off in fit()"),
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n\n\n"
+                "class Regressor(keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.lstm = layers.LSTM(32)\n"
+                "        self.drop = layers.Dropout(0.3)\n"
+                "        self.out = layers.Dense(1)\n\n"
+                "    def call(self, inputs, training=None):\n"
+                "        x = self.lstm(inputs)\n"
+                "        x = self.drop(x, training=training)\n"
+                "        return self.out(x)\n"
+            )),
     )
     GOOD = (
         "import keras\n"
@@ -76,12 +94,11 @@ class ExplicitTrainingNone(Rule):
                 continue
             name = layer_call(layer) if layer.is_dropout \
                 else rnn_name(layer, *rnn_dropout_arguments(layer))
-            message = (f"{name} called with "
-                       f"training=None inside call(): in Keras {ctx.keras} an explicit None "
-                       "means inference mode, so its dropout is off even in fit(). Pass "
-                       "training=training, or leave the keyword out.")
+            message = f"{name} called with training=None inside call(): its dropout is off in fit()"
+            help = (f"In Keras {ctx.keras} an explicit None means inference mode, so its dropout "
+                    "is off even in fit(). Pass training=training, or leave the keyword out.")
             span = node.call_spans.get("training")
             fix = fixes.fix("unsafe", "pass training=training",
                             fixes.replace_span(span, "training=training"))
             site = ctx.site_of(node) if layer.is_dropout else None
-            yield ctx.report(self, node, message, span=span, fix=fix, site=site)
+            yield ctx.report(self, node, message, span=span, fix=fix, site=site, help=help)

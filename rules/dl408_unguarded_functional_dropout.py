@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 from ._graph import function_call_layer
 
@@ -30,19 +30,27 @@ class UnguardedFunctionalDropout(Rule):
     severity = Severity.WARNING
     summary = "tf.nn.dropout / keras.random.dropout / K.dropout in call() without a training guard"
     BAD = (
-        "import tensorflow as tf\n"
-        "import keras\n\n\n"
-        "class Encoder(keras.layers.Layer):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.lstm = keras.layers.LSTM(32, return_sequences=True)\n\n"
-        "    def call(self, inputs, training=None):\n"
-        "        x = self.lstm(inputs)\n"
-        "        return tf.nn.dropout(x, rate=0.2)\n",
-        "import keras\n\n\n"
-        "class Noisy(keras.layers.Layer):\n"
-        "    def call(self, inputs):\n"
-        "        return keras.random.dropout(inputs, 0.1)\n",
+        Invalid(
+            "import tensorflow as tf\n"
+            "import keras\n\n\n"
+            "class Encoder(keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.lstm = keras.layers.LSTM(32, return_sequences=True)\n\n"
+            "    def call(self, inputs, training=None):\n"
+            "        x = self.lstm(inputs)\n"
+            "        return tf.nn.dropout(x, rate=0.2)\n",
+            line=12,
+            message=("tf.nn.dropout(...) inside call() ignores the training flag: it drops "
+                     "in predict() too")),
+        Invalid(
+            "import keras\n\n\n"
+            "class Noisy(keras.layers.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        return keras.random.dropout(inputs, 0.1)\n",
+            line=6,
+            message=("keras.random.dropout(...) inside call() ignores the training flag: it "
+                     "drops in predict() too")),
     )
     GOOD = (
         "import tensorflow as tf\n"
@@ -62,8 +70,9 @@ class UnguardedFunctionalDropout(Rule):
         for call in ctx.graph.calls:
             if not call.in_call or call.guarded:
                 continue
-            message = (f"{call.func}(...) inside call() drops every time it runs, in predict() "
-                       "and evaluate() too: functional dropout ignores the training flag. Wrap "
-                       "it in `if training:`, or use a keras.layers.Dropout created in "
-                       "__init__.")
-            yield ctx.report(self, function_call_layer(ctx.graph, call), message)
+            message = (f"{call.func}(...) inside call() ignores the training flag: it drops in "
+                       "predict() too")
+            help = ("Functional dropout drops every time it runs, in predict() and evaluate() "
+                    "too. Wrap it in `if training:`, or use a keras.layers.Dropout created in "
+                    "__init__.")
+            yield ctx.report(self, function_call_layer(ctx.graph, call), message, help=help)

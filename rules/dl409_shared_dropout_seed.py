@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 from droplint.semantics import fmt_shape
 
 from ._values import is_int
@@ -63,15 +63,19 @@ class SharedDropoutSeed(Rule):
     severity = Severity.WARNING
     summary = "two or more dropout layers / RNNs with the same int seed and mask shape"
     BAD = (
-        "import keras\n"
-        "from keras import layers\n\n"
-        "inputs = keras.Input(shape=(30, 8))\n"
-        "x = layers.LSTM(16, return_sequences=True)(inputs)\n"
-        "x = layers.Dropout(0.2, seed=42)(x)\n"
-        "x = layers.LSTM(16, return_sequences=True)(x)\n"
-        "x = layers.Dropout(0.2, seed=42)(x)\n"
-        "x = layers.LSTM(16)(x)\n"
-        "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+        Invalid(
+            "import keras\n"
+            "from keras import layers\n\n"
+            "inputs = keras.Input(shape=(30, 8))\n"
+            "x = layers.LSTM(16, return_sequences=True)(inputs)\n"
+            "x = layers.Dropout(0.2, seed=42)(x)\n"
+            "x = layers.LSTM(16, return_sequences=True)(x)\n"
+            "x = layers.Dropout(0.2, seed=42)(x)\n"
+            "x = layers.LSTM(16)(x)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n",
+            line=8,
+            message=("Dropout(0.2, seed=42) draws the same (None, 30, 16) masks as "
+                     "Dropout(0.2, seed=42) at line 6")),
     )
     GOOD = (
         "import keras\n"
@@ -105,8 +109,8 @@ class SharedDropoutSeed(Rule):
             first = layers_seen[0]
             for site in layers_seen[1:]:
                 message = (f"{_describe(site)} draws the same {fmt_shape(shape)} masks as "
-                           f"{_describe(first)} at {where(first.node.layer)}: the same "
-                           "entries are dropped in both at every training step. Give each "
-                           "layer its own seed, or "
-                           "seed the program once with keras.utils.set_random_seed.")
-                yield ctx.report(self, site.node, message, site=site)
+                           f"{_describe(first)} at {where(first.node.layer)}")
+                help = ("The same entries are dropped in both at every training step. Give "
+                        "each layer its own seed, or seed the program once with "
+                        "keras.utils.set_random_seed.")
+                yield ctx.report(self, site.node, message, site=site, help=help)

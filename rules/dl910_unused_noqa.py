@@ -1,5 +1,5 @@
 from droplint.report import Severity
-from droplint.rule import Rule
+from droplint.rule import Invalid, Rule
 
 
 class UnusedNoqa(Rule):
@@ -34,8 +34,22 @@ class UnusedNoqa(Rule):
     fix_safety = "safe"
     summary = "a `# noqa` / `# droplint: ignore[...]` names a droplint code that matched nothing"
     BAD = (
-        "from keras import layers\nlayer = layers.Dropout(0.3)  # noqa: DL404\n",
-        "from keras import layers\nlayer = layers.Dropout(0.3)  # droplint: ignore[DL1O1]\n",
+        Invalid(
+            "from keras import layers\nlayer = layers.Dropout(0.3)  # noqa: DL404\n",
+            line=2,
+            message="Unused suppression `# noqa: DL404` (unused: `DL404`)",
+            fixed=(
+                "from keras import layers\n"
+                "layer = layers.Dropout(0.3)\n"
+            )),
+        Invalid(
+            "from keras import layers\nlayer = layers.Dropout(0.3)  # droplint: ignore[DL1O1]\n",
+            line=2,
+            message="Unused suppression `# droplint: ignore[DL1O1]` (unknown: `DL1O1`)",
+            fixed=(
+                "from keras import layers\n"
+                "layer = layers.Dropout(0.3)\n"
+            )),
     )
     GOOD = (
         "from keras import layers\nlayer = layers.Dropout(0.3)\n",

@@ -1,7 +1,9 @@
-"""A rule's examples are its tests (Fixit style): every BAD example fires the rule with a
-location, no GOOD example does, and the rule's automatic fix, applied to the BAD example,
-gives code that parses and no longer fires the rule. Plus the behaviour that depends on the
-Keras version, checked on the same sources under several versions."""
+"""A rule's examples are its tests (Fixit style): every BAD example is a `rule.Invalid` that
+pins its result (the line of the first finding, how many findings, a message fragment, the
+severity, and the text `--select CODE --fix` makes of it, through the same code path as the
+command line: fixing.fix_text over pipeline.check_text); no GOOD example fires; the rule's
+automatic fix gives code that parses and no longer fires the rule. Plus the behaviour that
+depends on the Keras version, checked on the same sources under several versions."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +11,11 @@ import ast
 import pytest
 
 import droplint
+from droplint.config import Settings
 from droplint.fixes import apply_fixes
+from droplint.fixing import fix_text
+from droplint.pipeline import check_text
+from droplint.rule import Invalid
 from droplint.rules import ALL_RULES, BY_CODE
 
 # Rules whose findings come from source: loader-only rules (DL900/DL901) have no examples.
@@ -28,15 +34,69 @@ def _findings(source: str, code: str, keras: str):
     return [f for f in report.findings if f.code == code]
 
 
+def _text(finding) -> str:
+    """What a finding says: its one-sentence message and its help."""
+    return f"{finding.message}\n{finding.help or ''}"
+
+
+def _keras(rule, source) -> str:
+    return getattr(source, "keras", None) or rule.EXAMPLE_KERAS
+
+
+def _fix_as_cli(source: str, code: str, keras: str, unsafe: bool) -> str:
+    """`droplint --select CODE --fix [--unsafe-fixes]` on the source: the same passes, parse
+    checks and import pruning as the command line. DL910 needs the other rules to run (a
+    suppression of a rule that did not run is never called unused)."""
+    settings = Settings(select=("ALL",) if code == "DL910" else (code,), keras_version=keras)
+    return fix_text(source, lambda t: check_text(t, "example.py", settings), unsafe=unsafe).text
+
+
 @pytest.mark.parametrize(("rule", "source"), list(_cases("BAD")))
 def test_bad_example_fires(rule, source):
-    found = _findings(source, rule.code, rule.EXAMPLE_KERAS)
+    found = _findings(source, rule.code, _keras(rule, source))
     assert found, f"{rule.code} did not fire on:\n{source}"
     for f in found:
         assert f.name == rule.name
         assert f.line and f.column and f.end_line and f.end_column, f"{rule.code}: no location"
         assert (f.line, f.column) < (f.end_line, f.end_column)
-        assert f.message.strip()
+        assert f.message.strip() and "\n" not in f.message
+
+
+@pytest.mark.parametrize(("rule", "source"), list(_cases("BAD")))
+def test_bad_example_result_is_pinned(rule, source):
+    """Line, count, message fragment, severity and fixed text, as Invalid(...) says."""
+    assert isinstance(source, Invalid), f"{rule.code}: a BAD example must be a rule.Invalid"
+    keras = _keras(rule, source)
+    found = _findings(source, rule.code, keras)
+    assert len(found) == source.count, [f.message for f in found]
+    first = found[0]
+    assert first.line == source.line, (first.line, first.message)
+    assert source.message in first.message, first.message
+    assert first.severity.value == (source.severity or rule.severity.value)
+    fixed = _fix_as_cli(source, rule.code, keras, unsafe=rule.fix_safety == "unsafe")
+    assert fixed == (source.source if source.fixed is None else source.fixed)
+
+
+@pytest.mark.parametrize("rule", SOURCE_RULES, ids=lambda r: r.code)
+def test_doc_example_is_clean_code(rule):
+    """`droplint rule CODE` prints the first BAD example as plain code, nothing pinned."""
+    doc = rule.doc()
+    example = doc.split("## Example\n```python\n", 1)[1].split("```", 1)[0]
+    assert example == rule.BAD[0].source.strip("\n") + "\n"
+    assert "Invalid(" not in doc and "line=" not in example
+
+
+MAX_MESSAGE = 120  # aim: under 100, as ruff's and pylint's; the why goes into `help`
+
+
+@pytest.mark.parametrize(("rule", "source"), list(_cases("BAD")))
+@pytest.mark.parametrize("keras", ["example", "2", "3"])
+def test_message_is_one_short_sentence(rule, source, keras):
+    keras = _keras(rule, source) if keras == "example" else keras
+    for f in _findings(source, rule.code, keras):
+        assert len(f.message) <= MAX_MESSAGE and "\n" not in f.message, f.message
+        assert not f.message.endswith("."), f.message  # one sentence, ruff style: no period
+        assert f.help is None or f.help.strip(), rule.code
 
 
 @pytest.mark.parametrize(("rule", "source"), list(_cases("GOOD")))
@@ -190,8 +250,8 @@ SEQ = ("import keras\n\n"
 
 
 def test_dl101_message_follows_the_keras_version():
-    k3 = _findings(SEQ, "DL101", "3")[0].message
-    k2 = _findings(SEQ, "DL101", "2")[0].message
+    k3 = _text(_findings(SEQ, "DL101", "3")[0])
+    k2 = _text(_findings(SEQ, "DL101", "2")[0])
     assert "Dropout(0.3) on (None, 30, 8)" in k3
     assert "noise_shape=(None, 1, 8)" in k3 and "noise_shape=(None, 30, 1)" in k3
     assert "LSTM(dropout=0.3) uses one mask for every timestep" in k3
@@ -201,7 +261,7 @@ def test_dl101_message_follows_the_keras_version():
 
 def test_dl101_unknown_timesteps_and_single_feature():
     unknown_t = SEQ.replace("shape=(30, 8)", "shape=(None, 8)")
-    assert "noise_shape=(None, None, 1)" in _findings(unknown_t, "DL101", "3")[0].message
+    assert "noise_shape=(None, None, 1)" in _text(_findings(unknown_t, "DL101", "3")[0])
     assert not _findings(SEQ.replace("shape=(30, 8)", "shape=(30, 1)"), "DL101", "3")
 
 
@@ -350,9 +410,9 @@ def test_apply_fixes_merges_identical_edits_and_defers_overlaps():
 def test_message_follows_the_keras_version(code, index, keras, present, absent):
     (finding,) = _findings(BY_CODE[code].BAD[index], code, keras)
     for text in present:
-        assert text in finding.message, (text, finding.message)
+        assert text in _text(finding), (text, _text(finding))
     for text in absent:
-        assert text not in finding.message, (text, finding.message)
+        assert text not in _text(finding), (text, _text(finding))
 
 
 def test_dl302_use_cudnn_true_is_an_error_in_tf_keras_2_too():
@@ -370,6 +430,6 @@ SINGLE_FEATURE = ("import keras\n\n"
 def test_no_spatial_dropout_advice_for_a_single_feature(code):
     """On (B, T, 1) SpatialDropout1D drops whole samples and Dropout whole timesteps."""
     (finding,) = _findings(SINGLE_FEATURE, code, "3")
-    assert "SpatialDropout1D" not in finding.message
+    assert "SpatialDropout1D" not in _text(finding)
     if code == "DL104":
-        assert "whole timesteps" in finding.message and "whole samples" in finding.message
+        assert "whole timesteps" in _text(finding) and "whole samples" in _text(finding)

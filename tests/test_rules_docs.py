@@ -36,7 +36,8 @@ CATALOG = {
     "DL402": ("dropout-before-batchnorm", ("info",), None),
     "DL403": ("dropout-before-masking", ("error", "warning", "info"), None),
     "DL404": ("dropout-rate-out-of-range", ("error",), None),
-    "DL405": ("rate-looks-like-keep-prob", ("warning",), None),
+    # info, warning when the file shows TF1 idioms (rules/dl405: severity by context)
+    "DL405": ("rate-looks-like-keep-prob", ("info", "warning"), None),
     "DL406": ("training-true-call", ("warning", "info"), None),
     "DL407": ("explicit-training-none", ("warning",), "unsafe"),
     "DL408": ("unguarded-functional-dropout", ("warning",), None),
