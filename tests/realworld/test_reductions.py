@@ -29,9 +29,9 @@ REDUCTIONS = sorted(p for p in HERE.iterdir()
                     if p.suffix in (".py", ".ipynb") and not p.name.startswith(("test_", "__")))
 KERAS = "3"
 # Reductions whose --fix --unsafe-fixes result is not yet valid (see reductions_pending.md).
-FIX_PENDING = {"dropout_applied_twice_fix.py", "cudnn_unused_import.py"}
+FIX_PENDING: set[str] = set()
 # Reductions that still give two findings with one code at one position (reductions_pending.md).
-DUPLICATE_PENDING = {"method_builder_called_by_fit.py"}
+DUPLICATE_PENDING: set[str] = set()
 PYFLAKES_WATCHED = ("UndefinedName", "UndefinedLocal", "RedefinedWhileUnused", "UnusedImport",
                     "ImportShadowedByLoopVar")
 
@@ -229,6 +229,48 @@ def test_dropout_object_applied_to_3d_and_2d_is_two_sites():
 def test_isinstance_branch_keeps_the_reachable_recurrent_dropout():
     report = analyze("isinstance_branch.py")
     assert ("DL301", 13) in [(f.code, f.line) for f in report.findings]
+
+
+def test_isinstance_branch_excluded_by_a_known_tuple_reports_nothing():
+    report = analyze("isinstance_branch.py")
+    assert [f.code for f in report.findings if f.code == "DL105"] == []
+    assert sorted((s.line, s.argument) for s in report.sites) == [
+        (12, "dropout"), (12, "recurrent_dropout")]
+
+
+def test_rank_changing_fix_refused_for_a_dropout_applied_to_3d_and_2d(fixed):
+    assert fixed["dropout_applied_twice_fix.py"].read_bytes() == (
+        HERE / "dropout_applied_twice_fix.py").read_bytes()
+    report = analyze("dropout_applied_twice_fix.py")
+    assert [(f.code, f.line, f.column) for f in report.findings] == [("DL102", 13, 21)]
+
+
+def test_timedistributed_unwrap_keeps_the_name(fixed):
+    text = fixed["timedistributed_dropout_name.py"].read_text()
+    assert 'x = Dropout(0.5, name="shared_dropout")(x)' in text
+
+
+def test_fix_imports_from_the_public_path_not_tensorflow_python(fixed):
+    text = fixed["private_import_path.py"].read_text()
+    assert "from tensorflow.keras.layers import SpatialDropout1D" in text
+    private = [line for line in text.splitlines() if "tensorflow.python.keras.layers" in line]
+    assert private and not any("SpatialDropout1D" in line or "Dropout," in line
+                               for line in private)
+
+
+def test_unused_cudnn_import_fix_leaves_one_lstm(fixed):
+    text = fixed["cudnn_unused_import.py"].read_text()
+    imports = [line for line in text.splitlines() if line.startswith("from tensorflow.keras.layers")]
+    assert len(imports) == 1
+    names = [n.strip() for n in imports[0].split("import", 1)[1].split(",")]
+    assert names.count("LSTM") == 1 and "CuDNNLSTM" not in names
+
+
+def test_builder_method_reached_twice_is_each_site_once():
+    report = analyze("method_builder_called_by_fit.py")
+    assert [(s.line, s.column, s.argument) for s in report.sites] == [
+        (18, 24, None), (19, 39, "dropout"), (19, 52, "recurrent_dropout")]
+    assert Counter(f.code for f in report.findings) == Counter({"DL301": 1, "DL305": 1})
 
 
 def test_notebook_reduction_still_reports_the_model_cell():
