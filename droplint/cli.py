@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -196,6 +197,8 @@ def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
         except KerasVersionError as exc:
             raise CliError(f"--keras-version: {exc}") from None
     fail_on = opts.get("fail_on")
+    if opts.get("min_severity"):
+        overrides["min_severity"] = parse_severity(opts["min_severity"], "", "--min-severity")
     from .config import BUDGET_KEYS, budget_value
 
     for key, (name, _kind, _unit) in BUDGET_KEYS.items():
@@ -203,6 +206,15 @@ def load_settings(paths: tuple[str, ...], opts: dict) -> Settings:
             overrides[name] = budget_value(key, opts[name], f"--{key}")
     return settings.with_overrides(
         keras_version=keras, fail_on=parse_severity(fail_on) if fail_on else None, **overrides)
+
+
+def shown(report: Report, settings: Settings) -> Report:
+    """The report as --min-severity shows it: findings below the threshold left out (so a
+    hidden finding never makes the exit status 1, whatever --fail-on says)."""
+    low = settings.min_severity.rank
+    if low == 0:
+        return report
+    return replace(report, findings=[f for f in report.findings if f.severity.rank >= low])
 
 
 def exit_status(report: Report, fail_on: Severity, exit_zero: bool = False) -> int:
@@ -256,6 +268,9 @@ CHECK_OPTIONS = [
     codes_option("--ignore", "Rules to leave out (codes, prefixes or names)."),
     click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
                  help="Lowest severity that makes the exit status 1 [default: warning]."),
+    click.option("--min-severity", type=click.Choice([s.value for s in Severity]), default=None,
+                 help="Show only findings at or above this severity [default: info; or "
+                      "min-severity in pyproject.toml]. Hidden findings never fail the run."),
     click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported."),
     click.option("--statistics", is_flag=True, help="Count findings per rule instead."),
     click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
@@ -370,6 +385,7 @@ def check(paths: tuple[str, ...], **opts) -> int:
         report, fixed, status = apply_fixes(paths, report, opts)
         if opts["diff"]:
             return status
+    report = shown(report, opts["settings"])
     options = RenderOptions(statistics=opts["statistics"])
     output = FORMATS[opts["output_format"]](report, options)
     emit(output, make_console(opts["no_color"]), opts["output_file"])
@@ -443,7 +459,7 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
         result, data = done.result, done.after
     else:
         result = check_document(doc, settings)
-    report = assemble([result], settings)
+    report = shown(assemble([result], settings), settings)
     text = decode_text(data, python=not doc.is_notebook)
     output = FORMATS[opts["output_format"]](
         report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"]))

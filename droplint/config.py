@@ -12,7 +12,7 @@ DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__py
                    "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache",
                    ".ruff_cache", "site-packages", ".eggs", "*.egg-info")
 KEYS = {"select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude",
-        "fail-on", "keras-version", "respect-gitignore", "cache-dir", "max-file-size",
+        "fail-on", "min-severity", "keras-version", "respect-gitignore", "cache-dir", "max-file-size",
         "file-timeout", "max-depth", "max-nodes"}
 # Budgets (budgets.py): key -> (Settings field, type, unit for messages)
 BUDGET_KEYS = {"max-file-size": ("max_file_size", float, "MB"),
@@ -34,6 +34,8 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
+    # display threshold: findings below it are not shown, and so never fail the run either
+    min_severity: Severity = Severity.INFO
     keras_version: str = "auto"
     respect_gitignore: bool = True
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
@@ -52,6 +54,9 @@ class Settings:
             object.__setattr__(self, name, string_tuple(getattr(self, name), name))
         if not isinstance(self.fail_on, Severity):
             object.__setattr__(self, "fail_on", parse_severity(self.fail_on, "fail_on"))
+        if not isinstance(self.min_severity, Severity):
+            object.__setattr__(self, "min_severity",
+                               parse_severity(self.min_severity, "min_severity", "min_severity"))
         if not isinstance(self.keras_version, str):
             raise TypeError(f"keras_version must be a string such as 'auto', '2' or '3.10', "
                             f"not {type(self.keras_version).__name__}")
@@ -126,6 +131,8 @@ def load(pyproject: Path | None) -> Settings:
                                   for g, v in pfi.items()}
     if "fail-on" in table:
         kw["fail_on"] = parse_severity(table["fail-on"], pyproject)
+    if "min-severity" in table:
+        kw["min_severity"] = parse_severity(table["min-severity"], pyproject, "min-severity")
     if "keras-version" in table:
         if isinstance(table["keras-version"], float):  # TOML 3.10 is the number 3.1
             raise ConfigError(f"{pyproject}: keras-version must be in quotes, e.g. "
@@ -179,9 +186,9 @@ def budget_value(key: str, value, where: str = "") -> float | int:
     return kind(value)
 
 
-def parse_severity(value, where="") -> Severity:
+def parse_severity(value, where="", key="fail-on") -> Severity:
     try:
         return Severity(str(value).lower())
     except ValueError:
-        raise ConfigError(f"{where}{': ' if where else ''}fail-on must be error, warning or info, "
+        raise ConfigError(f"{where}{': ' if where else ''}{key} must be error, warning or info, "
                           f"not {value!r}") from None

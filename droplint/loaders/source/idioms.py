@@ -5,15 +5,16 @@ shows TF1 code was likely a keep probability ported as it was."""
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 
-WORDS = ("keep_prob", "compat", "contrib", "placeholder")
+WORDS = re.compile(r"keep_prob|compat|contrib|placeholder", re.IGNORECASE)
 
 
 def tf1_idioms(text: str) -> frozenset[str]:
     """Which idioms the code uses: a subset of {'keep_prob', 'tf.compat.v1', 'tf.contrib',
     'tf.placeholder'}."""
-    if not any(w in text for w in WORDS):
+    if not WORDS.search(text):
         return frozenset()
     found: set[str] = set()
     names: list[str] = []  # the NAME/OP tokens so far, to read `compat . v1`
@@ -23,7 +24,7 @@ def tf1_idioms(text: str) -> frozenset[str]:
                 continue
             word = tok.string
             if tok.type == tokenize.NAME:
-                if "keep_prob" in word:
+                if "keep_prob" in word.lower():  # keep_prob, input_keep_prob, KEEP_PROB
                     found.add("keep_prob")
                 elif word == "v1" and names[-2:] == ["compat", "."]:
                     found.add("tf.compat.v1")
