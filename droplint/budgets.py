@@ -206,6 +206,19 @@ def is_risky(shape: Shape, max_depth: int, max_nodes: int) -> bool:
         shape.weight > RISKY * min(max_nodes, MAX_NODES)
 
 
+# Large texts are counted in tokens first: a 1 MB list literal is 500,000 nodes, and the stdlib
+# parser would take ~500 MB before the node budget could refuse it. Real code has 1-2 tokens
+# per node (keras/src/ops/numpy_test.py: 125,000 tokens, 111,000 nodes).
+TOKENS_PER_NODE = 3
+_COUNT_TOKENS_FROM = 200_000  # characters
+_TOKEN = re.compile(r"\w+|[^\s\w]")
+
+
+def estimate_tokens(text: str) -> int:
+    """Words and punctuation characters: about the tokenizer's count, at regex speed."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
 def parse_stdlib(text: str) -> ast.AST:
     """ast.parse with the cyclic GC paused (it walks every new node: ~40% of the time)."""
     enabled = gc.isenabled()
@@ -241,6 +254,11 @@ def precheck(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) 
     Python refusing the nesting (MemoryError / RecursionError, "too many nested parentheses")
     is a reason: the file cannot run either. A plain SyntaxError is not decided here (libcst
     may know syntax newer than this Python): the file is only marked risky."""
+    tokens = estimate_tokens(text) if len(text) > _COUNT_TOKENS_FROM else 0
+    if tokens > TOKENS_PER_NODE * max_nodes:  # the stdlib parser alone would need ~1 KB each
+        return Verdict(f"not analyzed: {tokens:,} tokens, over {TOKENS_PER_NODE} x the limit "
+                       f"of {max_nodes:,} syntax nodes (raise max-nodes in [tool.droplint] or "
+                       "--max-nodes)")
     try:
         tree = parse_stdlib(text)
     except SyntaxError as err:
