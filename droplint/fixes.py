@@ -17,6 +17,66 @@ from .report import Edit, Fix
 
 Edits = tuple[Edit, ...]
 
+# A fix that is refused carries this applicability and the reason as its description; it has
+# no edits, so nothing applies it, and fixcheck.finalize turns it into `fix=None` with the
+# finding's `fix_refused` reason (and "No automatic fix: ..." in its help).
+REFUSED = "refused"
+
+
+def refuse(reason: str) -> Fix:
+    return Fix(REFUSED, reason, ())
+
+
+def refused(value) -> bool:
+    return isinstance(value, Fix) and value.applicability == REFUSED
+
+
+# A rename of a name at every use in the file (`CuDNNLSTM` -> `LSTM`) is one marker edit at line
+# 0 (outside any text, so applying it unexpanded fails); fixcheck.complete expands it, with the
+# text, into an edit at each use, or refuses the fix when a use cannot be reached.
+_MARK = "\x00rename:"
+
+
+def rename_everywhere(old: str, new: str) -> Edit:
+    return Edit(0, 0, 0, 0, f"{_MARK}{old}:{new}")
+
+
+def rename_marker(edit: Edit) -> tuple[str, str] | None:
+    if edit.line != 0 or not edit.content.startswith(_MARK):
+        return None
+    old, new = edit.content[len(_MARK):].split(":")
+    return old, new
+
+
+# The public module each Keras family's layers are imported from; a fix writes only these.
+# tests/test_fix_harness.py checks each name a fix writes exists there (Keras 3, tf_keras 2).
+PUBLIC_LAYERS = {"keras": "keras.layers", "tensorflow": "tensorflow.keras.layers",
+                 "tf_keras": "tf_keras.layers"}
+
+
+def is_private_module(module: str) -> bool:
+    """`tensorflow.python.keras...` (gone in TF 2.16+), `keras.src...`: not to be imported."""
+    parts = module.split(".")
+    return (parts[0] == "tensorflow" and len(parts) > 1 and parts[1] == "python") \
+        or "src" in parts[1:2]
+
+
+def public_layers_module(module: str) -> str | None:
+    """Where a fix imports a new layer class for a file importing layers from `module`."""
+    if module in PUBLIC_LAYERS.values():
+        return module
+    return PUBLIC_LAYERS.get(module.split(".")[0])
+
+
+def parses_cst(text: str) -> bool:
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except (libcst.ParserSyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
 
 # --- where a layer class name comes from -----------------------------------------------------
 
@@ -57,32 +117,61 @@ def _between(start: tuple[int, int], end: tuple[int, int], content: str = "") ->
 
 # --- builders -------------------------------------------------------------------------------
 
-def rename_layer(graph: Graph, layer: Layer, new: str) -> Edits | None:
+def _bound_elsewhere(graph: Graph, name: str) -> bool:
+    """Is `name` bound by an import other than `from <keras layers> import name`?"""
+    return any((i.asname or i.name) == name and not (i.asname is None
+                                                     and is_layers_module(i.module))
+               for i in graph.imports)
+
+
+def import_edits(graph: Graph, like: ImportedName | None, new: str) -> Edits | Fix:
+    """Edits that make the layer class `new` importable by its bare name, next to `like` (the
+    import of the name it replaces): none when imported already; added to `like`'s statement
+    when that is a public layers module, else a new statement from the public module of the
+    same family (`tensorflow.python.keras.layers` -> `tensorflow.keras.layers`)."""
+    if any(i.asname is None for i in _layer_imports(graph, new)):
+        return ()
+    if _bound_elsewhere(graph, new):
+        return refuse(f"the name {new} is already bound to something else")
+    if like is None:
+        if _star_import(graph):
+            return ()
+        return refuse("droplint cannot tell where the layer class is imported from")
+    target = public_layers_module(like.module)
+    if target is None:
+        return refuse(f"no public module to import {new} from next to {like.module}")
+    if target == like.module:
+        return (Edit.insert(like.span.line, like.span.column, f"{new}, "),)
+    st = like.statement
+    return (Edit.insert(st.line, st.column, f"from {target} import {new}\n{' ' * (st.column - 1)}"),)
+
+
+def rename_layer(graph: Graph, layer: Layer, new: str) -> Edits | Fix | None:
     """`Dropout(0.3)` -> `SpatialDropout1D(0.3)` keeping the arguments as written.
 
     `layers.Dropout` renames the attribute. A bare `Dropout` imported with
-    `from keras.layers import Dropout` also gets `SpatialDropout1D` added to that import
-    statement (identical edits from several fixes are applied once by `apply_fixes`)."""
+    `from keras.layers import Dropout` also gets `SpatialDropout1D` imported (import_edits;
+    identical edits from several fixes are applied once); an import left unused is removed
+    when the fix is completed (fixcheck.complete)."""
     o = layer.origin
     if graph.built or o.span is None or o.name_span is None:
         return None
     edits = [Edit.replace(o.name_span, new)]
     if is_bare_name(layer):
-        if any(i.asname is None for i in _layer_imports(graph, new)):
-            pass  # already imported
-        else:
-            sources = _layer_imports(graph, layer.kind)
-            if sources:
-                first = min(sources, key=lambda i: _start(i.span))
-                edits.append(Edit.insert(first.span.line, first.span.column, f"{new}, "))
-            elif not _star_import(graph):
-                return None  # cannot tell where the bare name comes from
+        sources = _layer_imports(graph, layer.kind)
+        first = min(sources, key=lambda i: _start(i.span)) if sources else None
+        extra = import_edits(graph, first, new)
+        if refused(extra):
+            return extra
+        edits += extra
     return tuple(edits)
 
 
-def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str) -> Edits | None:
-    """Rename a class that no longer exists (`CuDNNLSTM` -> `LSTM`) at the call and in its
-    import, so that the removed name is not imported any more."""
+def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str
+                             ) -> Edits | Fix | None:
+    """Rename a class that no longer exists (`CuDNNLSTM` -> `LSTM`) at every use of its name in
+    the file (the marker `rename_everywhere`, expanded with the text by fixcheck) and in its
+    import, so that the removed name is not imported any more: all uses or none."""
     o = layer.origin
     if graph.built or o.span is None or o.name_span is None:
         return None
@@ -90,23 +179,38 @@ def replace_class_everywhere(graph: Graph, layer: Layer, old: str, new: str) -> 
         return _tf_keras_callee(graph, layer, new) or (Edit.replace(o.name_span, new),)
     imports = _layer_imports(graph, old)
     if not imports:
-        return None
-    edits = []
-    aliased = False
+        return refuse(f"droplint cannot tell where {old} is imported from")
+    edits: list[Edit] = []
+    plain = [i for i in imports if i.asname is None]
+    if plain:
+        if _bound_elsewhere(graph, new):
+            return refuse(f"the name {new} is already bound to something else")
+        edits.append(rename_everywhere(old, new))
+    have = any(i.asname is None for i in _layer_imports(graph, new))
     for imp in imports:
-        aliased = aliased or imp.asname is not None
         if "compat" in imp.module.split("."):
             # tf.compat.v1.keras.layers.LSTM is the v1 LSTM, without cuDNN: import from
             # tensorflow.keras.layers instead. Only when the statement imports this name alone.
             if sum(i.statement == imp.statement for i in graph.imports) != 1:
-                return None
+                return refuse(f"{old} is imported from tf.compat.v1 with other names")
             alias = f" as {imp.asname}" if imp.asname else ""
+            if have and not alias:
+                continue  # the import of `old` is removed once unused
             edits.append(Edit.replace(imp.statement,
                                       f"from tensorflow.keras.layers import {new}{alias}"))
-        else:
+        elif imp.asname is None and have:
+            continue  # `new` is imported already: `old` is removed from its import once unused
+        elif public_layers_module(imp.module) == imp.module:
             edits.append(Edit.replace(imp.span, new))
-    if not aliased:
-        edits.append(Edit.replace(o.name_span, new))
+        elif imp.asname is None:
+            extra = import_edits(graph, imp, new)
+            if refused(extra):
+                return extra
+            edits += extra
+            have = True
+        else:
+            return refuse(f"{old} is imported as {imp.asname} from {imp.module}, "
+                          "which has no public equivalent droplint can write")
     return tuple(sorted(set(edits), key=lambda e: (e.line, e.column)))
 
 
@@ -125,6 +229,36 @@ def _tf_keras_callee(graph: Graph, layer: Layer, new: str) -> Edits | None:
     return (Edit.replace(o.callee_span, f"{head}.keras.layers.{new}"),)
 
 
+def rank_precondition(graph: Graph, layer: Layer, rank: int, new: str) -> str | None:
+    """Why `layer` cannot become `new`, a layer that needs inputs of `rank` (a rank-changing
+    replacement: Dropout -> SpatialDropout1D), or None: every application of the layer object
+    built at this place in the source must be known, one per object, on a tensor of `rank`."""
+    from .semantics import fmt_shape
+
+    span = layer.origin.span
+    same = [ly for ly in graph.layers if ly is layer or (
+        span is not None and ly.origin.span == span and ly.origin.path == layer.origin.path)]
+    ids = {id(ly) for ly in same}
+    nodes = [n for n in graph.nodes if id(n.layer) in ids]
+    if not nodes:
+        return f"droplint does not see where this {layer.kind} is applied"
+    calls: dict[int, set] = {}
+    for n in nodes:  # the loader may record one application twice (a builder reached twice)
+        calls.setdefault(id(n.layer), set()).add(
+            (tuple(n.input_shape) if n.input_shape is not None else None,
+             tuple(id(i) for i in n.inputs)))
+    if any(len(c) > 1 for c in calls.values()):
+        return (f"the same {layer.kind} object is applied more than once, and {new} "
+                "would replace it in every call")
+    for n in nodes:
+        if n.input_shape is None:
+            return f"the rank of its input is not known ({new} needs rank {rank})"
+        if len(n.input_shape) != rank:
+            return (f"it is applied to {fmt_shape(n.input_shape)}, and {new} needs a "
+                    f"{rank}-D input")
+    return None
+
+
 def remove_argument(layer: Layer, argument: str) -> Edits | None:
     """Delete `argument=value` with one adjacent comma: `LSTM(8, implementation=1)` -> `LSTM(8)`."""
     span = layer.origin.arg_removal_spans.get(argument)
@@ -140,17 +274,45 @@ def replace_span(span: Span | None, content: str) -> Edits | None:
     return None if span is None else (Edit.replace(span, content),)
 
 
-def unwrap(layer: Layer) -> Edits | None:
+# Arguments of a wrapper that a fix may move onto the wrapped layer (base Layer keywords).
+MOVABLE_WRAPPER_ARGS = frozenset({"name", "trainable", "dtype"})
+
+
+def unwrap(layer: Layer) -> Edits | Fix | None:
     """`TimeDistributed(Dropout(0.3))` -> `Dropout(0.3)`: delete the wrapper's text around the
-    wrapped call (its name, parentheses and other arguments)."""
+    wrapped call (its name and parentheses). The wrapper's own keywords (`name=`, `trainable=`,
+    `dtype=`) move onto the wrapped layer: `TimeDistributed(Dropout(0.3), name="d")` ->
+    `Dropout(0.3, name="d")` (the wrapper's text after the wrapped call is kept and the
+    wrapped call's closing parenthesis deleted); refused when the wrapped layer sets the same
+    keyword, or the wrapper has other arguments."""
     o = layer.origin
     if o.span is None or o.inner_span is None:
         return None
-    return (_between(_start(o.span), _start(o.inner_span)),
-            _between(_end(o.inner_span), _end(o.span)))
+    own = set(o.arg_spans) - {"layer"}
+    if not own:
+        return (_between(_start(o.span), _start(o.inner_span)),
+                _between(_end(o.inner_span), _end(o.span)))
+    if "layer" in o.arg_spans:
+        return refuse("the wrapped layer is passed as layer=")
+    other = own - MOVABLE_WRAPPER_ARGS
+    if other:
+        return refuse(f"the wrapper also sets {', '.join(sorted(other))}=")
+    inner = layer.inner
+    clash = sorted(k for k in own if inner is not None and k in inner.args)
+    if clash or inner is None:
+        return refuse(f"both the wrapper and {inner.kind if inner else 'the wrapped layer'} "
+                      f"set {', '.join(clash) or 'arguments'}=")
+    first = min((o.arg_spans[k] for k in own), key=_start)
+    if _start(first) < _end(o.inner_span):
+        return refuse("the wrapper's arguments come before the wrapped layer")
+    inner_end = _end(o.inner_span)
+    close = (inner_end[0], inner_end[1] - 1)
+    return (_between(_start(o.span), _start(o.inner_span)), _between(close, inner_end))
 
 
-def fix(applicability: str, description: str, edits: Edits | None) -> Fix | None:
+def fix(applicability: str, description: str, edits: Edits | Fix | None) -> Fix | None:
+    if refused(edits):
+        return edits
     return None if not edits else Fix(applicability, description, tuple(edits))
 
 

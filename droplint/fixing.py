@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import difflib
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import fixes
+from . import fixcheck, fixes
 from .config import Settings
 from .document import Document, DocumentError
 from .pipeline import FileResult, check_document, check_text, loader_finding
 from .report import Edit, Finding
 
-MAX_PASSES = 10
+MAX_PASSES = 100  # a pass per fix sharing an import edit with another
 
 
 def wanted(finding: Finding, unsafe: bool) -> bool:
@@ -57,33 +58,48 @@ def _apply(text: str, chosen: list[Finding]) -> str | None:
         return None
 
 
-def _select(findings: list[Finding], unsafe: bool) -> list[Finding]:
-    """The wanted fixes in report order, skipping any that overlaps one already taken (it is
-    tried again on the next pass, after the text has been linted anew)."""
+def _select(findings: list[Finding], unsafe: bool, skip: set) -> list[Finding]:
+    """The wanted fixes in report order, skipping any that overlaps or shares an edit with one
+    already taken (it is tried again on the next pass, after the text has been linted anew,
+    so that its import clean-up sees the text the others left). Fixes with the same edits (a
+    class renamed everywhere, reported at each use) go together."""
     taken: list[Finding] = []
     edits: list = []
+    sets: set = set()
     for f in sorted(findings, key=Finding.sort_key):
-        if not wanted(f, unsafe):
+        if not wanted(f, unsafe) or _key(f) in skip:
             continue
-        if any(fixes.overlaps(e, a) for e in f.fix.edits for a in edits):
+        mine = frozenset(f.fix.edits)
+        if mine not in sets and any(fixes.overlaps(e, a) or e == a
+                                    for e in f.fix.edits for a in edits):
             continue
         taken.append(f)
+        sets.add(mine)
         edits.extend(f.fix.edits)
     return taken
 
 
-def _one_pass(text: str, chosen: list[Finding]) -> tuple[str, list[Finding]]:
-    """Apply `chosen` together if the result parses; otherwise as many as keep it parsing,
-    one at a time in order."""
-    new = _apply(text, chosen)
-    if new is not None and parses(new):
-        return new, chosen
-    kept: list[Finding] = []
-    for f in chosen:
-        new = _apply(text, kept + [f])
-        if new is not None and parses(new):
-            kept.append(f)
-    return (_apply(text, kept) if kept else text), kept
+def _key(f: Finding) -> tuple:
+    return (f.code, f.message, f.fix.description if f.fix else None)
+
+
+def _errors(result) -> Counter:
+    return Counter(f.code for f in result.findings if f.severity.value == "error")
+
+
+def _why_not(before_result, after_result, base_names, text: str) -> str | None:
+    """Why the fixed `text` (linted: `after_result`) must be rolled back, or None: a new
+    droplint error, a new undefined/duplicate/unused name (pyflakes), or it does not parse."""
+    if not parses(text):
+        return "the result does not parse"
+    new = _errors(after_result) - _errors(before_result)
+    if new:
+        return f"it adds droplint error {sorted(new)[0]}"
+    if base_names is not None:
+        names = fixcheck.name_problems(text) - base_names
+        if names:
+            return f"it adds pyflakes {sorted(names)[0][0]} {sorted(names)[0][1]}"
+    return None
 
 
 @dataclass
@@ -91,6 +107,7 @@ class FixOutcome:
     text: str  # the fixed text (the input when nothing was applied)
     fixed: list[Finding]  # the findings whose fixes were applied, in the order applied
     result: object  # the lint of `text` (what remains), as returned by `lint`
+    rolled_back: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, why)
 
     @property
     def findings(self) -> list[Finding]:
@@ -99,39 +116,43 @@ class FixOutcome:
 
 def fix_text(text: str, lint: Callable[[str], object], *, unsafe: bool = False,
              max_passes: int = MAX_PASSES) -> FixOutcome:
-    """`lint(text)` returns an object with `.findings` (pipeline.FileResult)."""
+    """`lint(text)` returns an object with `.findings` (pipeline.FileResult). Each pass applies
+    the selected fixes together, lints the result and keeps it only when it passes `_why_not`;
+    otherwise the fixes are tried one at a time and each that fails alone is rolled back
+    (reported in `rolled_back`, never tried again)."""
     result = lint(text)
     fixed: list[Finding] = []
+    rolled: list[tuple[Finding, str]] = []
     if any(f.code == "DL900" for f in result.findings) or not parses(text):
         return FixOutcome(text, fixed, result)
-    original, replaced = text, set()
+    base_names = fixcheck.name_problems(text)
+    skip: set = set()
     for _ in range(max_passes):
-        chosen = _select(result.findings, unsafe)
+        chosen = _select(result.findings, unsafe, skip)
         if not chosen:
             break
-        new, applied = _one_pass(text, chosen)
-        if not applied or new == text:
+        new = _apply(text, chosen)
+        after = lint(new) if new is not None and new != text else None
+        if after is not None and _why_not(result, after, base_names, new) is None:
+            text, result = new, after
+            fixed.extend(chosen)
+            continue
+        progressed = False
+        for f in chosen:  # one at a time: keep the first that passes, retry the rest anew
+            new = _apply(text, [f])
+            after = lint(new) if new is not None and new != text else None
+            why = "its edits do not apply" if after is None else \
+                _why_not(result, after, base_names, new)
+            if why is None:
+                text, result = new, after
+                fixed.append(f)
+                progressed = True
+                break
+            skip.add(_key(f))
+            rolled.append((f, why))
+        if not progressed and not _select(result.findings, unsafe, skip):
             break
-        replaced |= fixes.replaced_words(text, [e for f in applied for e in f.fix.edits])
-        text = new
-        fixed.extend(applied)
-        result = lint(text)
-    pruned = _prune_imports(original, text, replaced)
-    if pruned != text:
-        text, result = pruned, lint(pruned)
-    return FixOutcome(text, fixed, result)
-
-
-def _prune_imports(original: str, text: str, replaced: set[str]) -> str:
-    """The fixed text without the keras names whose last use the fixes replaced
-    (fixes.prune_imports), when the result parses. Not in a notebook program with IPython
-    lines: those are masked here, and could mention the name."""
-    from .loaders.notebook import PLACEHOLDER
-
-    if not replaced or PLACEHOLDER in text:
-        return text
-    pruned = fixes.prune_imports(original, text, replaced)
-    return pruned if pruned != text and parses(pruned) else text
+    return FixOutcome(text, fixed, result, rolled)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -147,6 +168,7 @@ class FileFix:
     fixed: list[Finding] = field(default_factory=list)
     result: object = None
     diff: str = ""
+    rolled_back: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, why)
 
     @property
     def changed(self) -> bool:
@@ -167,12 +189,13 @@ def fix_document(doc: Document, settings: Settings, *, unsafe: bool = False) -> 
     edited = doc.with_text(outcome.text)
     if not doc.is_notebook:
         return FileFix(doc.path, before, edited.to_bytes(), outcome.fixed, outcome.result,
-                       unified_diff(doc.path, doc.text, outcome.text))
+                       unified_diff(doc.path, doc.text, outcome.text), outcome.rolled_back)
     after = edited.to_bytes() if edited.changes else before
     diff = "".join(unified_diff(doc.path, old, new, label=f"{doc.path}:cell {n}")
                    for n, old, new in edited.changes)
     return FileFix(doc.path, before, after, outcome.fixed if edited.changes else [],
-                   check_document(Document.from_bytes(doc.path, after), settings), diff)
+                   check_document(Document.from_bytes(doc.path, after), settings), diff,
+                   outcome.rolled_back)
 
 
 def fix_data(data: bytes, path: str, settings: Settings, *, unsafe: bool = False,
@@ -235,8 +258,10 @@ def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> 
 
     changed = [d for d in done if d.changed]
     total = sum(len(d.fixed) for d in changed)
+    rolled = [f"droplint: warning: {d.path}:{f.line}:{f.column}: {f.code} fix not applied: {why}"
+              for d in done for f, why in d.rolled_back]
     if not total:
-        return "" if verb == "Fixed" else "No fixes to apply."
+        return "\n".join(rolled + ([] if verb == "Fixed" else ["No fixes to apply."]))
     lines = [f"{verb} {total} finding{'s' if total != 1 else ''} in {len(changed)} "
              f"file{'s' if len(changed) != 1 else ''}" + (":" if show else ".")]
     if show:
@@ -244,4 +269,4 @@ def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> 
             lines.append(f"- {d.path}:")
             counts = Counter((f.code, f.name) for f in d.fixed)
             lines += [f"    {n} × {code} ({name})" for (code, name), n in sorted(counts.items())]
-    return "\n".join(lines)
+    return "\n".join(rolled + lines)

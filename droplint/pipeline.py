@@ -16,7 +16,6 @@ disagreement) are made here with `Rule.finding_at`, like every other finding.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,28 +88,6 @@ def lint_graph(graph: Graph, settings: Settings, path: str | None = None
 
 # --- Python text ------------------------------------------------------------------------------
 
-# 200 brackets opened in a row (empty pairs and other text between them allowed): nesting that
-# Python itself refuses (its limit is 200) and that crashes libcst's native parser (a stack
-# overflow kills the process) from about 1,500 levels. Searched in the brackets alone (fast).
-_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
-_DEEP = re.compile(r"(?:[(\[{](?:\(\)|\[\]|\{\})*){200}")
-
-
-def python_rejects_nesting(text: str) -> tuple[str, int, int] | None:
-    """(message, line, column) when `text` nests brackets deeper than Python compiles."""
-    if not _DEEP.search(_NOT_BRACKETS.sub("", text)):
-        return None
-    import ast
-
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
-        return f"SyntaxError: {err.msg}", err.lineno or 1, err.offset or 1
-    except (ValueError, MemoryError, RecursionError) as err:
-        return f"SyntaxError: too deeply nested ({type(err).__name__} in Python's parser)", 1, 1
-    return None
-
-
 def check_text(text: str, path: str, settings: Settings) -> FileResult:
     """Check one Python source text (already decoded): parse, rules, suppressions, DL910.
     The budgets (budgets.py) are checked first; a crash, MemoryError or RecursionError is a
@@ -139,6 +116,7 @@ def failed(path: str, failure: isolate.Failure, settings: Settings, text: str | 
 
 def _check_text(text: str, path: str, settings: Settings) -> FileResult:
     from .loaders.source import load
+    from . import fixcheck
     from .unused_noqa import unused_noqa
 
     result = FileResult(path, text=text)
@@ -152,6 +130,7 @@ def _check_text(text: str, path: str, settings: Settings) -> FileResult:
     result.suppressions = sup
     result.findings = [f for f in findings if not sup.match(f.line, f.code, f.name)]
     result.findings += unused_noqa(sup, findings, text, path, settings)
+    result.findings = fixcheck.finalize(text, result.findings, path)  # complete, checked fixes
     result.sites = sites
     return result
 

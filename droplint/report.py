@@ -114,6 +114,7 @@ class Finding:
     layer_name: str | None = None
     cell: int | None = None
     help: str | None = None  # the why and the alternatives; `message` says what is wrong here
+    fix_refused: str | None = None  # why there is no automatic fix (JSON key only when set)
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.line or 0, self.column or 0, self.code,
@@ -129,6 +130,8 @@ class Finding:
             d["layer_name"] = self.layer_name
         if self.cell is not None:
             d["cell"] = self.cell
+        if self.fix_refused is not None:
+            d["fix_refused"] = self.fix_refused
         return d
 
 

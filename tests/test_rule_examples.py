@@ -185,7 +185,7 @@ FIX_TEXT = [
         "import keras\n\n"
         "inputs = keras.Input(shape=(30, 8))\n"
         "x = keras.layers.TimeDistributed(\n"
-        "    keras.layers.Dropout(rate=0.3),  # per step\n"
+        "    keras.layers.Dropout(rate=0.3),\n"
         ")(inputs)\n",
         "import keras\n\n"
         "inputs = keras.Input(shape=(30, 8))\n"
