@@ -67,8 +67,9 @@ def diagnostic(f: Finding, rng: lsp.Range) -> lsp.Diagnostic:
     data = {"name": f.name}
     if f.fix is not None:
         data["fix"] = f.fix.applicability
+    message = f"{f.message}\n{f.help}" if f.help else f.message  # the editor shows both
     return lsp.Diagnostic(
-        range=rng, message=f.message, severity=SEVERITY[f.severity.value], code=f.code,
+        range=rng, message=message, severity=SEVERITY[f.severity.value], code=f.code,
         code_description=lsp.CodeDescription(href=url) if url else None, source=SOURCE,
         tags=[lsp.DiagnosticTag.Unnecessary] if f.code in UNNECESSARY else None, data=data)
 
