@@ -25,7 +25,7 @@ import random
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -223,17 +223,34 @@ def _input_shape(layer) -> tuple:
         return tuple(layer.input_shape)
 
 
-def _assumed_longer(site: dict, real_shape: tuple) -> bool:
-    """The claim took an unknown size as longer than 1 (semantics' convention) where the real
-    size is 1: the claim was conditional, counted as an unknown."""
-    said = site.get("input_shape")
-    if said is None or len(said) != len(real_shape):
-        return False
-    return any(s is None and r == 1 for s, r in list(zip(said, real_shape))[1:])
+def _as_run(site: dict, measured) -> dict | None:
+    """The claim with each size it left unknown that ran as 1 set to 1, and what follows by
+    the size-1 convention (constant along that axis; a 1-step sequence is same-every-step);
+    None when no unknown size ran as 1. The claim for an unknown size is conditional
+    (README: "a size droplint cannot know is taken as longer than 1"), so a difference that
+    this explains is counted as an unknown, never as an agreement; any other difference
+    still disagrees."""
+    from droplint.semantics import _drops_from_shape
+
+    said, ran, mask = site.get("input_shape"), measured.input_shape, site["mask_shape"]
+    if said is None or mask is None or not len(said) == len(ran) == len(mask):
+        return None
+    ones = {i for i in range(1, len(ran)) if said[i] is None and ran[i] == 1}
+    if not ones:
+        return None
+    shape = tuple(1 if i in ones else d for i, d in enumerate(said))
+    mask = tuple(1 if i in ones else d for i, d in enumerate(mask))
+    drops = site["drops"]
+    if drops not in ("none", "noise", "unknown"):
+        drops = _drops_from_shape(mask, shape)
+    over_time = site["over_time"]
+    if 1 in ones and len(ran) >= 3 and over_time is not None:
+        over_time = "same-every-step"
+    return dict(site, input_shape=list(shape), mask_shape=list(mask), drops=drops,
+                over_time=over_time)
 
 
-def _verdict(site: dict | None, measured, failure: str | None,
-             real_shape: tuple = ()) -> tuple[str, str]:
+def _verdict(site: dict | None, measured, failure: str | None) -> tuple[str, str]:
     """("agree" | "unknown" | "disagree", why) for one side's claim about one site."""
     from droplint import probe
 
@@ -245,14 +262,13 @@ def _verdict(site: dict | None, measured, failure: str | None,
         return "disagree", f"droplint explains a mask but Keras fails in training: {failure}"
     if site["drops"] == "unknown":
         return "unknown", ""
-    if len(real_shape) >= 3 and real_shape[1] == 1 and measured.over_time is not None:
-        # one step: the probe reads a state mask over a longer run of its own; by the size-1
-        # convention a 1-step sequence is same-every-step
-        measured = replace(measured, over_time="same-every-step")
     problems = probe.compare(_claim(site), measured)
-    if problems and _assumed_longer(site, real_shape):
-        return "unknown", "an unknown size assumed > 1 is 1"
-    return ("disagree", "; ".join(problems)) if problems else ("agree", "")
+    if not problems:
+        return "agree", ""
+    conditional = _as_run(site, measured)
+    if conditional is not None and not probe.compare(_claim(conditional), measured):
+        return "unknown", "a size droplint could not know (taken as > 1) is 1"
+    return "disagree", "; ".join(problems)
 
 
 def run_model(model: Model, keras_version: str) -> dict:
@@ -290,9 +306,8 @@ def run_model(model: Model, keras_version: str) -> dict:
                                      draws=24)
         except probe.ProbeError as exc:
             failure = str(exc)[:160]
-        real = _input_shape(layer)
-        src_verdict = _verdict(s, measured, failure, real)
-        built_verdict = _verdict(b, measured, failure, real)
+        src_verdict = _verdict(s, measured, failure)
+        built_verdict = _verdict(b, measured, failure)
         result["sites"].append({
             "layer": b["layer"], "argument": b["argument"],
             "source": src_verdict[0], "built": built_verdict[0],

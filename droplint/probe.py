@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # probe.compare and probe.Measured, as callers know them:
 from .probe_certainty import draws_to_see_a_drop, likeliest_masks
@@ -221,7 +221,9 @@ def _measure_layer(setup: _Setup, layer, shape) -> Measured:
         draws = lambda: _output_draws(setup, layer, shape)  # noqa: E731
     else:
         x = setup.tf.ones(shape, _dtype(layer))
-        draws = lambda: _gradient_draws(setup, layer, x, x, rate=rate)  # noqa: E731
+        zeroes = "Gaussian" not in kind  # Gaussian layers add noise, never zero an entry
+        draws = lambda: _gradient_draws(setup, layer, x, x,  # noqa: E731
+                                        rate=rate if zeroes else None)
     patterns, outputs = _run(f"{kind} fails in training on {shape}", draws)
     out_shape = tuple(outputs[0].shape)
     time_axis = 1 if (len(shape) == 3 or inner is not None) else None
@@ -253,7 +255,16 @@ def _measure_rnn_input(setup: _Setup, layer, shape) -> Measured:
     read = lambda runs: [summarize(  # noqa: E731
         kind, "dropout", shape, patterns, rate=rate, time_axis=1, channel_axis=channel,
         output_shape=tuple(outputs[0].shape), notes=[INPUT_NOTE]) for patterns, outputs in runs]
-    return _gate_by_gate(setup, layer, x, x, state, "kernel", rate, read)
+    # Every step's output counts: each input then reaches the output without passing a state
+    # mask (a dropped unit of a 1-unit state would otherwise hide all earlier inputs).
+    sequences = getattr(layer, "return_sequences", None)
+    if sequences is False:
+        layer.return_sequences = True
+    try:
+        return _gate_by_gate(setup, layer, x, x, state, "kernel", rate, read)
+    finally:
+        if sequences is False:
+            layer.return_sequences = False
 
 
 INPUT_NOTE = ("dropped input entries: those whose gradient is zero; each gate was run on its "
@@ -280,13 +291,14 @@ def _gate_runs(setup: _Setup, layer, draw, weight: str, rate) -> list:
     original = np.array(var.numpy())
     gates = _gate_count(layer.cell, weight)
     width = original.shape[-1] // gates
+    each = replace(setup, draws=max(6, -(-setup.draws // gates)))  # the draws shared out
     runs = []
     try:
         for g in range(gates):
             only = np.zeros_like(original)
             only[..., g * width:(g + 1) * width] = original[..., g * width:(g + 1) * width]
             var.assign(only)
-            runs.append(_more_draws(setup, draw, rate))
+            runs.append(_more_draws(each, draw, rate))
     finally:
         var.assign(original)
     return runs

@@ -311,7 +311,8 @@ def test_the_verdict_sees_a_wrong_claim(measured_models):
                 m = s["measured"]
                 measured = probe.Measured(s["layer"], s["argument"], tuple(
                     4 if d is None else d for d in shape), None,
-                    tuple(m[0]) if m[0] else None, m[1], m[2], m[3], m[4], 0.5, 24)
+                    tuple(m[0]) if m[0] else None, m[1], m[2], m[3], m[4], 0.5, 24,
+                    rate=0.5)
                 assert GEN._verdict(wrong, measured, None)[0] == "disagree"
                 assert GEN._verdict(wrong, None, "TypeError")[0] == "disagree"
                 return
@@ -346,3 +347,72 @@ def test_partial_shapes_hold_on_the_built_models():
             assert consistent(s["input_shape"], b["input_shape"]), (name, s, b)
             for f in ("drops", "per_sample", "over_time"):
                 assert consistent(s[f], b[f]), (name, f, s, b)
+
+
+# --- the probe is statistically sound (issue 11) ---------------------------------------------
+
+PROBE_RARE_MASKS = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+    import tf_keras as keras
+else:
+    import keras
+import droplint
+for kind in ("LSTM",):
+    for rate in (0.1, 0.05):
+        layer = getattr(keras.layers, kind)(10, recurrent_dropout=rate)
+        model = keras.Sequential([keras.Input((7, 4)), layer])
+        report = droplint.analyze(model, probe=True)
+        codes = [f.code for f in report.findings]
+        probed = [s.probe for s in report.sites]
+        print(kind, rate, "DL902" in codes, probed[0]["drops"], probed[0]["masks"])
+"""
+
+
+@pytest.mark.parametrize("legacy", ["0", "1"], ids=["keras3", "tf_keras"])
+def test_rare_gate_masks_are_measured_not_called_missing(legacy):
+    """LSTM(recurrent_dropout=0.1 or 0.05): an entry is cut from every gate only with
+    chance rate**4, so the probe measures each gate's mask alone and reports nothing it is
+    not statistically certain of: no DL902, each gate's mask seen dropping units."""
+    import subprocess
+
+    env = dict(os.environ, TF_USE_LEGACY_KERAS=legacy, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", PROBE_RARE_MASKS], env=env, text=True,
+                         capture_output=True, check=True, cwd=ROOT).stdout.split("\n")
+    rows = [line.split() for line in out if line.startswith("LSTM")]
+    assert len(rows) == 2
+    for kind, rate, dl902, drops, masks in rows:
+        assert dl902 == "False", (kind, rate)
+        assert drops == "units", (kind, rate)
+        assert masks == "4", (kind, rate)  # one per gate, from the fraction all four cut
+
+
+def test_probe_reports_only_certain_differences_and_says_how_certain():
+    """probe.compare: a difference whose chance under the claim is not below 1e-6 is not
+    reported; a reported one says how unlikely it would be if droplint were right."""
+    from droplint import probe
+    from droplint.semantics import Mask
+
+    claim = Mask((None, 10), "units", True, "same-every-step", 1)
+
+    def seen(drops, fraction, draws, mask_shape=(4, 10)):
+        return probe.Measured("LSTM", "recurrent_dropout", (4, 10), None, mask_shape, drops,
+                              mask_shape[0] != 1 if drops != "none" else None,
+                              None if drops == "none" else "same-every-step", None,
+                              fraction, draws, rate=0.05)
+
+    # 0.95**(40 * 8) = 7e-8: certain; 0.95**(40 * 2) = 0.017: not certain
+    assert probe.compare(claim, seen("none", 0.0, 2)) == []
+    certain = probe.compare(claim, seen("none", 0.0, 8))
+    assert len(certain) == 1 and "dropped nothing" in certain[0]
+    assert "chance below 1e-7 if droplint were right" in certain[0]
+    # constant across the batch in 3 draws is likely for rate 0.05; in 200 draws it is not
+    shared = (1, 10)
+    assert probe.compare(claim, seen("units", 0.05, 3, shared)) == []
+    assert any("per sample" in d for d in probe.compare(claim, seen("units", 0.05, 200,
+                                                                    shared)))
+    # what a claim rules out is impossible, however few the draws
+    wrong = Mask((None, 1), "samples", True, "same-every-step", 1)
+    assert any("impossible if droplint were right" in d
+               for d in probe.compare(wrong, seen("units", 0.05, 1)))

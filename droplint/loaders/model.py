@@ -47,6 +47,12 @@ def _builtin_class(obj) -> type | None:
     return None
 
 
+def _layer_api(obj, api: str) -> str:
+    """A Keras 3 model's layer from keras.src.legacy (tf.keras' own classes, e.g. its
+    AlphaDropout) behaves as tf.keras 2's: its api is "tf.keras"."""
+    return "tf.keras" if type(obj).__module__.startswith("keras.src.legacy.") else api
+
+
 def keras_flavor(model) -> tuple[str, KerasVersion]:
     """("keras" | "tf_keras", the version of the Keras package the model object comes from)."""
     cls = _builtin_class(model)
@@ -286,7 +292,7 @@ class _Walker:
             inner = self.layer(wrapped, name + "/", wrapped=True)
             if _own_backward_layer(obj):
                 args["backward_layer"] = type(obj.backward_layer).__name__
-        return Layer(kind=kind, args=args, inner=inner, api=self.api,
+        return Layer(kind=kind, args=args, inner=inner, api=_layer_api(obj, self.api),
                      origin=Origin(path=self.path, layer_name=name))
 
     # nodes --------------------------------------------------------------------------------
