@@ -7,8 +7,12 @@ findings are printed with the text renderer, and `raise_on` ("error", "warning" 
 stops training with `DroplintError` when a finding is at or above that severity. The report
 is kept in `callback.report`.
 
-Keras 3 is used, or tf.keras 2 (tf_keras) when `TF_USE_LEGACY_KERAS` is set, as `tf.keras`
-itself does; importing this module imports that Keras.
+The same callback object works in `fit` of a Keras 3 model and of a tf.keras 2 (tf_keras)
+model, with or without `TF_USE_LEGACY_KERAS`: its base class is the Callback of Keras 3 (of
+tf_keras when `TF_USE_LEGACY_KERAS` is set, as `tf.keras` itself does, or when only tf_keras is
+installed), and it also speaks the other Keras' callback protocol (tf_keras' CallbackList asks
+every callback `_implements_train_batch_hooks()` and friends, which Keras 3 callbacks lack).
+Importing this module imports that Keras.
 """
 from __future__ import annotations
 
@@ -27,9 +31,31 @@ def _callback_base() -> type:
             return tf_keras.callbacks.Callback
         except ImportError:
             pass
-    import keras
+    try:
+        import keras
+    except ImportError:  # only tf_keras here
+        import tf_keras
 
+        return tf_keras.callbacks.Callback
     return keras.callbacks.Callback
+
+
+class _BothKeras:
+    """What tf_keras 2's CallbackList and fit() read from a callback beyond the hooks Keras 3
+    has too: this callback uses no batch hooks, takes NumPy logs, and runs on every worker.
+    (Keras 3 reads none of these; a tf_keras base class already has them.)"""
+
+    _supports_tf_logs = False
+    _chief_worker_only = None
+
+    def _implements_train_batch_hooks(self) -> bool:
+        return False
+
+    def _implements_test_batch_hooks(self) -> bool:
+        return False
+
+    def _implements_predict_batch_hooks(self) -> bool:
+        return False
 
 
 class DroplintError(RuntimeError):
@@ -47,7 +73,7 @@ def format_report(report: Report) -> str:
     return render_full(report).plain.rstrip("\n")
 
 
-class DroplintCallback(_callback_base()):
+class DroplintCallback(_BothKeras, _callback_base()):
     """Analyze the model with droplint when training starts.
 
     Args:
