@@ -159,11 +159,11 @@ def test_statistics_text_and_json():
     opts = RenderOptions(statistics=True)
     rows = json.loads(render(report(fs), "json", opts))
     assert rows[0] == {"code": "DL101", "name": "dropout-on-sequence-input",
-                       "severity": "info", "count": 2, "fixable": 2}
+                       "severity": "info", "count": 2, "fixable": 0, "unsafe_fixable": 2}
     assert rows[1]["code"] == "DL404" and rows[1]["count"] == 1
     lines = render_statistics(report(fs)).plain.splitlines()
     assert lines[0].split() == ["2", "DL101", "[info]", "dropout-on-sequence-input", "(2",
-                                "fixable)"]
+                                "fixable", "with", "--unsafe-fixes)"]  # unsafe apart (issue 8)
     assert lines[1].split()[:2] == ["1", "DL404"]
 
 

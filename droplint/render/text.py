@@ -212,13 +212,15 @@ def render_concise(report: Report) -> Text:
 
 
 def statistics(report: Report) -> list[dict]:
-    """Per rule: code, name, severity, count, fixable count; most frequent first."""
+    """Per rule: code, name, severity, count, fixable (safe fixes: --fix) and unsafe_fixable
+    (--fix --unsafe-fixes) counts; most frequent first."""
     rows: dict[str, dict] = {}
     for f in report.findings:
         row = rows.setdefault(f.code, {"code": f.code, "name": f.name, "severity": _sev(f),
-                                       "count": 0, "fixable": 0})
+                                       "count": 0, "fixable": 0, "unsafe_fixable": 0})
         row["count"] += 1
-        row["fixable"] += f.fix is not None
+        if f.fix is not None and f.fix.edits:
+            row["fixable" if f.fix.applicability == "safe" else "unsafe_fixable"] += 1
     return sorted(rows.values(), key=lambda r: (-r["count"], r["code"]))
 
 
@@ -236,8 +238,10 @@ def render_statistics(report: Report) -> Text:
         line.append(f"{'[' + r['severity'] + ']':<{sev_width}}",
                     style=SEVERITY_STYLE.get(r["severity"], ""))
         line.append(f"\t{r['name']}")
-        if r["fixable"]:
-            line.append(f" ({r['fixable']} fixable)")
+        fixable = ([f"{r['fixable']} fixable"] if r["fixable"] else []) + \
+            ([f"{r['unsafe_fixable']} fixable with --unsafe-fixes"] if r["unsafe_fixable"] else [])
+        if fixable:
+            line.append(f" ({', '.join(fixable)})")
         out.append(line)
     out.append(summary(report))
     return Text("\n").join(out)
