@@ -253,6 +253,34 @@ def verify(before: str, after: str, base_names: Counter | None, path: str = "<fi
 
 # --- one fix, complete and checked ------------------------------------------------------------
 
+def _keras_bound(text: str) -> set[str]:
+    """Names bound by `from <keras module> import ...` in `text` (ast: fast)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {a.asname or a.name for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            and any(p in ("keras", "tf_keras") for p in node.module.split(".")) for a in node.names}
+
+
+def _loads(text: str) -> set[str]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _may_prune(text: str, applied: str, words: set[str]) -> bool:
+    """Could `fixes.prune_imports` remove something (a keras name a fix replaced that the
+    code no longer uses)? A fast test before its libcst pass."""
+    if not words or "\x00" in applied:
+        return False
+    candidates = words & _keras_bound(text)
+    return bool(candidates - _loads(applied))
+
+
 @dataclasses.dataclass
 class Completed:
     ranges: list[Range] | None  # on the original text; None when refused
@@ -285,7 +313,7 @@ def complete(text: str, fix: Fix, base_names: Counter | None = None, path: str =
     for s, e, _c in ranges:
         words.update(re.findall(r"\w+", text[s:e]))
     pruned = applied
-    if words and "\x00" not in applied:
+    if _may_prune(text, applied, words):
         try:
             pruned = fixes.prune_imports(text, applied, words)
         except Exception:  # noqa: BLE001 - libcst on odd text: keep the fix without pruning
