@@ -153,3 +153,18 @@ class Report:
 
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
+
+    # No import cycle: render/plain.py and render/html.py read a report only through its
+    # attributes and never import this module, so importing them here, inside the methods, keeps
+    # the one direction report <- render (import-cycles.py counts 0).
+    def __str__(self) -> str:
+        """The concise text: one line per finding, the notes, the summary (no colour)."""
+        from .render.plain import concise
+
+        return concise(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the findings as a table and each dropout site's mask as an SVG figure."""
+        from .render.html import fragment
+
+        return fragment(self)

@@ -433,7 +433,7 @@ def test_explain_shows_site_facts_and_picture(project):
     result = run("explain", "m.py")
     assert result.exit_code == 0
     out = result.stdout
-    assert "m.py:4:5: Dropout(0.3)  [site 0]" in out
+    assert "m.py:4:5: line 4 · site 0 · Dropout(0.3)" in out
     assert "input (None, 30, 8) -> mask (None, 30, 8)" in out
     assert "drops: elements" in out and "over time: fresh-each-step" in out
     grid = [line for line in out.splitlines() if "│" in line]
@@ -459,7 +459,7 @@ def test_explain_missing_path(project):
     project("m.py", INFO_SRC)
     result = run("explain", "m.py", "nope.py")
     assert result.exit_code == 2 and "nope.py" in one_error_line(result)
-    assert "[site 0]" in result.stdout
+    assert "· site 0 ·" in result.stdout
 
 
 def test_explain_reports_a_file_it_cannot_parse(project):
@@ -470,7 +470,7 @@ def test_explain_reports_a_file_it_cannot_parse(project):
         assert result.exit_code == 1
         assert one_error_line(result).startswith("droplint: error: bad.py:")
         assert " DL900 " in result.stderr
-    assert "[site 0]" in run("explain", "bad.py", "m.py").stdout
+    assert "· site 0 ·" in run("explain", "bad.py", "m.py").stdout
 
 
 # ------------------------------------------------------------------------------ rule / rules

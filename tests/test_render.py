@@ -27,13 +27,13 @@ x = layers.LSTM(10)(x)
 """
 
 
-def site_for(kind, args, input_shape, argument=None, keras=K3, sid=0, path="m.py"):
+def site_for(kind, args, input_shape, argument=None, keras=K3, sid=0, path="m.py", line=4):
     layer = Layer(kind, dict(args), Origin(path))
     mask = mask_of(layer, input_shape, keras, argument)
     rate = args.get(argument or "rate")
     if argument == "recurrent_dropout":
         input_shape = mask.mask_shape
-    return Site(sid, path, 4, 5, kind, argument, rate,
+    return Site(sid, path, line, 5, kind, argument, rate,
                 None if input_shape is None else list(input_shape),
                 None if mask.mask_shape is None else list(mask.mask_shape),
                 mask.drops, mask.per_sample, mask.over_time, mask.masks,
@@ -251,9 +251,9 @@ def test_render_explain_text_and_json():
     sites = [site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=0),
              site_for("SpatialDropout1D", {"rate": 0.3}, (None, 30, 8), sid=1)]
     r = report([finding()], sites)
-    text = ex.render_explain(r)
+    text = ex.render_explain(r, width=80)
     plain = text.plain
-    assert "m.py:4:5: Dropout(0.3)  [site 0]" in plain
+    assert "m.py:4:5: line 4 · site 0 · Dropout(0.3)" in plain
     assert "input (None, 30, 8) -> mask (None, 1, 8)" in plain
     assert "findings: DL101" in plain
     assert plain.splitlines()[-1] == \
@@ -263,6 +263,7 @@ def test_render_explain_text_and_json():
     assert [s["id"] for s in data["sites"]] == [0, 1]
     assert data["sites"][0]["findings"] == ["DL101"] and data["sites"][1]["findings"] == []
     assert data["sites"][1]["picture"] == ex.picture(sites[1])
+    assert data["sites"][1]["label"] == "line 4 · site 1 · SpatialDropout1D(0.3)"
     assert "findings" not in data
 
 
@@ -296,11 +297,11 @@ def test_gallery_puts_pictures_side_by_side_with_distinct_draws():
     ]
     lines = ex.gallery(sites, seed=0, width=200)
     assert lines[0].startswith("side by side")
-    titles = lines[1]
-    for title in ("[0] Dropout(0.3)", "[1] SpatialDropout1D(0.3)", "[2] Dropout(0.3)",
-                  "[3] LSTM(dropout=0.3)"):
-        assert title in titles
-    rows = lines[2:2 + ex.GALLERY_ROWS]
+    for i, title in enumerate(("Dropout(0.3)", "SpatialDropout1D(0.3)", "Dropout(0.3)",
+                               "LSTM(dropout=0.3)")):
+        assert f"line 4 · site {i}" in lines[1]  # the line and the site id tell them apart
+        assert title in lines[2]
+    rows = lines[3:3 + ex.GALLERY_ROWS]
     panels = [[cell for cell in row.strip().split("   ") if cell] for row in rows]
     assert all(len(p) == 4 for p in panels)  # four panels on every row
     columns = list(zip(*panels))
@@ -320,5 +321,5 @@ def test_gallery_wraps_to_the_width_and_needs_two_pictures():
     assert ex.gallery(one) == []
     many = [site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=i) for i in range(4)]
     lines = ex.gallery(many, width=60)
-    assert all(len(line) <= 60 + 2 for line in lines[1:])
-    assert sum(1 for line in lines if line.lstrip().startswith("[")) >= 2  # two bands
+    assert all(len(line) <= 60 for line in lines)
+    assert sum(1 for line in lines if line.lstrip().startswith("line 4 · site")) >= 2  # bands

@@ -1,157 +1,72 @@
 """`droplint explain`: every dropout site with its mask, and a picture of one sample's mask.
 
 The pictures are pure functions, site -> list of plain strings, drawn from a seeded
-`random.Random` (no numpy), so the same site always gives the same picture. `to_text` adds
-colour; an HTML/SVG exporter prints the same Text to `Console(record=True)`.
-
-How a picture reads (rows down, features across, KEEP kept, DROP dropped):
-  element-wise Dropout        speckle: a new pattern in every row
-  SpatialDropout1D            vertical stripes: whole features, the same in every row
-  noise_shape=(None, T, 1)    horizontal bands: whole timesteps
-  LSTM(dropout=r), Keras 3    vertical stripes: one mask reused at every step
-  rank-2 input (units)        a single row
+`random.Random` (no numpy) in render/figures.py, so the same site always gives the same
+picture; `to_text` adds colour. Every line fits the terminal's width (80 columns and up): long
+sentences are wrapped, pictures and the side-by-side block lose columns before they overflow.
+`--html` / `--svg` are real figures (render/figures.py, render/html.py), not a terminal dump.
 """
 from __future__ import annotations
 
-import math
-import random
-from dataclasses import dataclass, field
+import shutil
+import textwrap
 
 from rich.text import Text
 
 from ..report import Report, Site
 from .escape import safe_rich
+from .figures import (  # noqa: F401 - the picture API, re-exported for its users
+    DEFAULT_COLS, DEFAULT_RATE, DEFAULT_ROWS, DROP, KEEP, MAX_COLS, MAX_ROWS, SHADES, Axes,
+    axes, fmt_shape, mask_grid, notes, ordered_sites, rate_of, site_label, site_title,
+    size_words)
 from .text import location
 
-KEEP, DROP = "█", "·"
-SHADES = "░▒▓█"  # noise layers: nothing is zeroed, only scaled/shifted
-MAX_ROWS, MAX_COLS = 20, 24
-DEFAULT_ROWS, DEFAULT_COLS = 12, 16  # illustrative size when a size is unknown statically
-DEFAULT_RATE = 0.5
-TRIES = 16  # seeds tried for a picture that shows both kept and dropped cells
 STYLES = {KEEP: "green", DROP: "red", "░": "yellow", "▒": "yellow", "▓": "yellow"}
+MIN_WIDTH, MAX_WIDTH = 40, 120
 
 
-@dataclass
-class Axes:
-    """The two axes a picture is drawn on, from the site's input shape."""
-
-    rows: int  # full size (before the display cap)
-    cols: int
-    row_word: str  # "timestep", "position" or "" (a single row)
-    col_word: str  # "feature", "unit", "channel", "entry"
-    notes: list[str] = field(default_factory=list)
-
-
-def _size(value, default: int, word: str, notes: list[str]) -> int:
-    if isinstance(value, int) and value > 0:
-        return value
-    notes.append(f"number of {word}s unknown statically: {default} shown for illustration")
-    return default
-
-
-def axes(site: Site) -> Axes:
-    """Rows and columns of the picture for a site (illustrative sizes when unknown)."""
-    notes: list[str] = []
-    shape = site.input_shape
-    if shape is None:
-        if site.drops == "units":
-            return Axes(1, _size(None, DEFAULT_COLS, "unit", notes), "", "unit", notes)
-        notes.append("input shape unknown statically: the picture is illustrative")
-        return Axes(DEFAULT_ROWS, DEFAULT_COLS, "timestep", "feature", notes)
-    rank = len(shape)
-    if rank <= 2:
-        word = "unit" if site.drops in ("units", "none") or rank == 2 else "feature"
-        return Axes(1, _size(shape[-1] if rank == 2 else None, DEFAULT_COLS, word, notes),
-                    "", word, notes)
-    if rank == 3:
-        return Axes(_size(shape[1], DEFAULT_ROWS, "timestep", notes),
-                    _size(shape[2], DEFAULT_COLS, "feature", notes),
-                    "timestep", "feature", notes)
-    if site.over_time is not None:  # ConvLSTM: (B, T, *spatial, C), one step flattened
-        rest = shape[2:]
-        cols = math.prod(rest) if all(isinstance(d, int) for d in rest) else None
-        return Axes(_size(shape[1], DEFAULT_ROWS, "timestep", notes),
-                    _size(cols, DEFAULT_COLS, "entry", notes), "timestep", "entry", notes)
-    mask = site.mask_shape
-    channels_first = bool(mask) and mask[-1] == 1 and mask[1] not in (1, None)
-    channels = shape[1] if channels_first else shape[-1]
-    spatial = shape[2:] if channels_first else shape[1:-1]
-    positions = math.prod(spatial) if all(isinstance(d, int) for d in spatial) else None
-    return Axes(_size(positions, DEFAULT_ROWS, "position", notes),
-                _size(channels, DEFAULT_COLS, "channel", notes), "position", "channel", notes)
-
-
-def _key(drops: str, over_time: str | None, row: int, col: int):
-    """Which random draw decides cell (row, col): cells with the same key share it."""
-    if drops in ("features", "channels", "units"):
-        return col
-    if drops == "timesteps":
-        return ("t", row)
-    if drops == "samples":
-        return "sample"
-    if drops == "elements" and over_time == "same-every-step":
-        return col
-    return (row, col)
-
-
-def _draw(site: Site, ax: Axes, rng: random.Random) -> list[list[str]]:
-    rate = site.rate if isinstance(site.rate, (int, float)) else DEFAULT_RATE
-    draws: dict = {}
-    rows = []
-    for r in range(min(ax.rows, MAX_ROWS)):
-        row = []
-        for c in range(min(ax.cols, MAX_COLS)):
-            if site.drops == "none":
-                row.append(KEEP)
-            elif site.drops == "noise":
-                row.append(SHADES[min(3, max(0, int(rng.gauss(2.5, 0.9))))])
-            else:
-                key = _key(site.drops, site.over_time, r, c)
-                if key not in draws:
-                    draws[key] = rng.random() >= rate
-                row.append(KEEP if draws[key] else DROP)
-        rows.append(row)
-    return rows
-
-
-def mask_grid(site: Site, seed: int = 0) -> tuple[list[str], Axes] | None:
-    """One sample's mask as rows of characters, each cell two characters wide (capped at
-    MAX_ROWS x MAX_COLS), or None when the pattern is unknown. A draw that happens to keep or
-    drop everything shows nothing, so up to TRIES seeds from `seed` on are tried for one with
-    both (all-or-nothing masks, `drops: samples`, keep the first draw)."""
-    if site.drops == "unknown":
-        return None
-    ax = axes(site)
-    rows: list[list[str]] = []
-    for attempt in range(TRIES):
-        # each site its own draws: equal pictures would suggest shared masks (DL409)
-        rows = _draw(site, ax, random.Random(f"{seed}:{site.id}:{attempt}"))
-        cells = {ch for row in rows for ch in row}
-        if site.drops in ("none", "noise", "samples") or {KEEP, DROP} <= cells:
-            break
-    return ["".join(ch * 2 for ch in row) for row in rows], ax
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else 80; between MIN_WIDTH and MAX_WIDTH."""
+    return max(MIN_WIDTH, min(MAX_WIDTH, shutil.get_terminal_size((80, 24)).columns))
 
 
 def _caption(site: Site, ax: Axes) -> str:
-    rate = site.rate if isinstance(site.rate, (int, float)) else None
-    size = (f"{ax.rows} {ax.row_word}{'s' * (ax.rows != 1)} x " if ax.row_word else "") \
-        + f"{ax.cols} {ax.col_word}{'s' * (ax.cols != 1)}"
+    rate = rate_of(site)
     legend = (f"{SHADES} noise, nothing zeroed" if site.drops == "noise"
               else f"{KEEP} kept, {DROP} dropped")
     rate_s = f"rate {rate:g}" if rate is not None else f"rate unknown, {DEFAULT_RATE:g} shown"
-    return f"one sample's mask, {size} ({legend}; {rate_s}):"
+    return f"one sample's mask, {size_words(ax)} ({legend}; {rate_s}):"
 
 
-def picture(site: Site, seed: int = 0) -> list[str]:
-    """The picture of a site as plain lines: caption, grid with row labels, notes."""
+def _wrapped(line: str, width: int) -> list[str]:
+    """A sentence wrapped to `width`, continuation lines indented under its text."""
+    if len(line) <= width:
+        return [line]
+    lead = len(line) - len(line.lstrip(" "))
+    indent = " " * (lead + 2)
+    return textwrap.wrap(line, width, initial_indent=" " * lead, subsequent_indent=indent,
+                         break_long_words=True, break_on_hyphens=False) or [line]
+
+
+def grid_columns(width: int, label_w: int, indent: int = 2) -> int:
+    """How many 2-character cells fit in `width` after the indent, row label and borders."""
+    return max(1, min(MAX_COLS, (width - indent - label_w - 3) // 2))
+
+
+def picture(site: Site, seed: int = 0, width: int | None = None) -> list[str]:
+    """The picture of a site as plain lines: caption, grid with row labels, notes. With
+    `width`, every line fits in it once indented by two spaces (columns are dropped from the
+    grid, sentences wrapped)."""
     drawn = mask_grid(site, seed)
     if drawn is None:
         return ["(no picture: what this mask drops is not known statically)"]
     grid, ax = drawn
-    lines = [_caption(site, ax)]
     prefix = "t" if ax.row_word == "timestep" else "p" if ax.row_word == "position" else ""
     label_w = len(f"{prefix}{len(grid) - 1}") if ax.row_word else 0
+    if width is not None:
+        keep = grid_columns(width, label_w)
+        grid = [row[:2 * keep] for row in grid]
+    lines = [_caption(site, ax)]
     lines.append(" " * (label_w + 2) + f"{ax.col_word}s →")
     for i, row in enumerate(grid):
         label = f"{prefix}{i}" if ax.row_word else ""
@@ -164,87 +79,74 @@ def picture(site: Site, seed: int = 0) -> list[str]:
         if shown_c < ax.cols:
             cut.append(f"first {shown_c} of {ax.cols} {ax.col_word}s")
         lines.append("truncated: showing the " + " and ".join(cut))
-    notes = list(ax.notes)
-    if (site.masks or 0) > 1:
-        notes.append(f"one of {site.masks} masks shown (one per gate)")
-    if site.argument == "recurrent_dropout":
-        notes.append("applied to the recurrent state at every step: the same mask each step")
-    elif site.over_time == "same-every-step" and ax.row_word == "timestep":
-        notes.append("drawn once per call: every timestep sees the same mask")
-    if site.per_sample is False:
-        notes.append("the same pattern for every sample of the batch")
-    elif site.drops == "samples":
-        notes.append("all or nothing per sample: another sample may be dropped entirely")
-    lines.extend(f"note: {n}" for n in notes)
-    return lines
+    lines.extend(f"note: {n}" for n in notes(site, ax))
+    if width is None:
+        return lines
+    return [w for line in lines for w in
+            ([line] if "│" in line else _wrapped(line, width - 2))]
 
 
-def _fmt_shape(shape) -> str:
-    if shape is None:
-        return "unknown"
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
-def site_title(site: Site) -> str:
-    """`Dropout(0.3)` or `LSTM(dropout=0.2)`."""
-    rate = f"{site.rate:g}" if isinstance(site.rate, (int, float)) else "?"
-    if site.argument:
-        return f"{site.layer}({site.argument}={rate})"
-    return f"{site.layer}({rate})"
-
-
-def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0) -> list[str]:
-    """Everything `explain` says about one site, as plain lines (the first is the heading)."""
+def site_lines(site: Site, codes: list[str] | None = None, seed: int = 0,
+               width: int | None = None) -> list[str]:
+    """Everything `explain` says about one site, as plain lines (the first is the heading:
+    `path:line:col: line 7 · site 0 · Dropout(0.3)`)."""
     yes_no = {True: "yes", False: "no", None: "unknown"}
+    over = site.over_time or ("unknown" if site.drops == "unknown" else "no time axis")
     facts = [f"drops: {site.drops}", f"per sample: {yes_no[site.per_sample]}",
-             f"over time: {site.over_time or ('unknown' if site.drops == 'unknown' else 'no time axis')}",
-             f"masks: {'unknown' if site.masks is None else site.masks}"]
+             f"over time: {over}", f"masks: {'unknown' if site.masks is None else site.masks}"]
     lines = [
-        f"{location(site)}: {site_title(site)}  [site {site.id}]",
-        f"  input {_fmt_shape(site.input_shape)} -> mask {_fmt_shape(site.mask_shape)}"
-        + (f"   Keras {site.keras}" if site.keras else ""),
+        f"{location(site)}: {site_label(site)}",
+        f"  input {fmt_shape(site.input_shape)} -> mask {fmt_shape(site.mask_shape)}"
+        + (f", Keras {site.keras}" if site.keras else ""),
         "  " + ", ".join(facts),
     ]
     if site.description:
         lines.append(f"  what is dropped: {site.description}")
     if codes:
         lines.append(f"  findings: {', '.join(codes)} (see `droplint check`)")
-    lines.extend("  " + p for p in picture(site, seed))
+    if width is not None:
+        lines = [w for line in lines for w in _wrapped(line, width)]
+    lines.extend("  " + p for p in picture(site, seed, width))
     return lines
 
 
 GALLERY_ROWS = 12
-GALLERY_WIDTH = 100
+GALLERY_COLS = 16  # cells per panel at most: several panels fit in 80 columns
 
 
-def gallery(sites: list[Site], seed: int = 0, width: int = GALLERY_WIDTH) -> list[str]:
+def _panel(site: Site, seed: int, cols: int) -> list[str] | None:
+    """A site's picture for the side-by-side block: two title lines (`line 7 · site 0`,
+    `Dropout(0.3)`) over the first GALLERY_ROWS rows and `cols` columns of its grid."""
+    drawn = mask_grid(site, seed)
+    if drawn is None:
+        return None
+    grid, _ = drawn
+    body = [f"│{row[:2 * cols]}│" for row in grid[:GALLERY_ROWS]]
+    titles = [site_label(site).rsplit(" · ", 1)[0], site_title(site)]
+    w = max(*(len(t) for t in titles), *(len(b) for b in body))
+    return [t.ljust(w) for t in titles] + [b.ljust(w) for b in body]
+
+
+def gallery(sites: list[Site], seed: int = 0, width: int = 80) -> list[str]:
     """The sites' mask pictures next to each other (first GALLERY_ROWS rows, same seed), so
-    that element speckle, feature stripes and timestep rows can be compared at a glance.
-    Empty when fewer than two sites have a picture."""
-    panels: list[list[str]] = []
-    for site in sites:
-        drawn = mask_grid(site, seed)
-        if drawn is None:
-            continue
-        grid, _ = drawn
-        title = f"[{site.id}] {site_title(site)}"
-        body = [f"│{row}│" for row in grid[:GALLERY_ROWS]]
-        w = max(len(title), *(len(b) for b in body))
-        panels.append([title.ljust(w)] + [b.ljust(w) for b in body])
+    that element speckle, feature stripes and timestep rows can be compared at a glance; in
+    bands that fit in `width` columns. Empty when fewer than two sites have a picture."""
+    cols = max(1, min(GALLERY_COLS, (width - 2) // 2 - 1))
+    panels = [p for p in (_panel(s, seed, cols) for s in sites) if p is not None]
     if len(panels) < 2:
         return []
     bands: list[list[list[str]]] = [[]]
-    used = 0
+    used = 2
     for panel in panels:
-        w = len(panel[0]) + 3
+        w = len(panel[0]) + (3 if bands[-1] else 0)
         if bands[-1] and used + w > width:
             bands.append([])
-            used = 0
+            used, w = 2, len(panel[0])
         bands[-1].append(panel)
         used += w
-    lines = [f"side by side (one sample each, first {GALLERY_ROWS} rows; "
-             f"{KEEP * 2} kept, {DROP * 2} dropped):"]
+    head = (f"side by side (one sample each, first {GALLERY_ROWS} rows; "
+            f"{KEEP * 2} kept, {DROP * 2} dropped):")
+    lines = _wrapped(head, width)
     for band in bands:
         height = max(len(p) for p in band)
         for i in range(height):
@@ -270,9 +172,9 @@ def codes_by_site(report: Report) -> dict[int, list[str]]:
     return out
 
 
-def summary(report: Report) -> str:
+def summary(report: Report, shown: int | None = None) -> str:
     files = report.files_checked
-    n = len(report.sites)
+    n = len(report.sites) if shown is None else shown
     where = f"{files} file{'s' * (files != 1)}"
     keras = f"Keras {report.keras} ({report.keras_source})"
     if not n:
@@ -280,27 +182,46 @@ def summary(report: Report) -> str:
     return f"{n} dropout site{'s' * (n != 1)} in {where}; explanations assume {keras}."
 
 
-def render_explain(report: Report, seed: int = 0) -> Text:
+def _styled(lines: list[str], bold_first: bool = True) -> Text:
+    head = Text(lines[0], style="bold") if bold_first else to_text(lines[0])
+    return Text("\n").join([head, *(to_text(line) for line in lines[1:])])
+
+
+def render_explain(report: Report, seed: int = 0, width: int | None = None) -> Text:
+    """Every site in line order, then per file the pictures side by side, then a summary;
+    every line at most `width` (default: the terminal's) columns."""
+    width = width or terminal_width()
     codes = codes_by_site(report)
+    sites = ordered_sites(report.sites)
     blocks = []
-    for site in report.sites:
-        lines = site_lines(site, codes.get(site.id), seed)
-        head = Text(lines[0], style="bold")
-        blocks.append(Text("\n").join([head, *(to_text(line) for line in lines[1:])]))
-    side = gallery(report.sites, seed)
-    if side:
-        blocks.append(Text("\n").join([Text(side[0], style="bold"),
-                                       *(to_text(line) for line in side[1:])]))
-    blocks.append(Text(summary(report), style="bold"))
+    by_file: dict[str, list[Site]] = {}
+    for site in sites:
+        by_file.setdefault(site.path, []).append(site)
+    for path, group in by_file.items():
+        for site in group:
+            blocks.append(_styled(site_lines(site, codes.get(site.id), seed, width)))
+        side = gallery(group, seed, width)
+        if side:
+            if len(by_file) > 1:
+                side = _wrapped(f"{path}: " + side[0], width) + side[len(_wrapped(side[0],
+                                                                                  width)):]
+            blocks.append(_styled(side))
+    blocks.append(Text("\n").join(Text(line, style="bold") for line in
+                                  _wrapped(summary(report, len(sites)), width)))
     return safe_rich(Text("\n\n").join(blocks))
 
 
 def explain_dict(report: Report, seed: int = 0) -> dict:
+    """The JSON of `explain --format json`: the report's keys without findings, the sites in
+    line order and each once, each with its finding codes and its picture."""
     data = report.to_dict()
     codes = codes_by_site(report)
     data.pop("findings", None)
-    for site, d in zip(report.sites, data["sites"]):
+    sites = ordered_sites(report.sites)
+    data["sites"] = [site.to_dict() for site in sites]
+    for site, d in zip(sites, data["sites"]):
         d["findings"] = codes.get(site.id, [])
+        d["label"] = site_label(site)
         d["picture"] = picture(site, seed)
     return data
 

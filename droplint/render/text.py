@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections import Counter
 
 from rich.text import Text
 
 from ..report import Finding, Report, Severity, Site
+from . import plain
 from .escape import safe_rich
 from .sources import Sources
 
@@ -25,11 +25,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def location(f: Finding | Site) -> str:
     """`path:line:col`, `path:cell N:line:col` (notebooks) or `path [layer_name]` (models),
-    for a finding or a site."""
-    if f.line is None:
-        return f"{f.path} [{f.layer_name}]" if f.layer_name else f.path
-    cell = f"cell {f.cell}:" if f.cell is not None else ""
-    return f"{f.path}:{cell}{f.line}:{f.column or 1}"
+    for a finding or a site (render/plain.py: the same words as `str(report)`)."""
+    return plain.location(f)
 
 
 def _sev(f: Finding) -> str:
@@ -158,30 +155,12 @@ def repeats(findings: list[Finding]) -> dict[int, Finding]:
 
 
 def summary(report: Report) -> Text:
-    findings = report.findings
-    if not findings:
-        if report.files_checked == 0:
-            return Text("No files checked: no Python files, notebooks or models found.")
-        return Text.assemble(
-            ("All checks passed!", "bold green"),
-            f" ({plural(report.files_checked, 'file')}, "
-            f"{plural(len(report.sites), 'dropout site')})")
-    counts = Counter(_sev(f) for f in findings)
-    by_sev = ", ".join(f"{counts[s]} {s}{'s' if s != 'info' and counts[s] != 1 else ''}"
-                       for s in ("error", "warning", "info") if counts[s])
-    files = len({f.path for f in findings})
-    checked = max(report.files_checked, files)
-    where = plural(files, "file") if files == checked else f"{files} of {plural(checked, 'file')}"
-    text = f"Found {plural(len(findings), 'finding')} ({by_sev}) in {where}"
-    safe = sum(1 for f in findings if f.fix and f.fix.applicability == "safe")
-    unsafe = sum(1 for f in findings if f.fix and f.fix.applicability != "safe")
-    if safe:
-        text += f"; {safe} fixable with --fix"
-        if unsafe:
-            text += f" ({unsafe} more with --unsafe-fixes)"
-    elif unsafe:
-        text += f"; {unsafe} fixable with --fix --unsafe-fixes"
-    return Text(text + ".", style="bold")
+    """The last line (render/plain.py's sentence, the one `str(report)` ends with)."""
+    sentence = plain.summary_sentence(report)
+    head = "All checks passed!"
+    if sentence.startswith(head):
+        return Text.assemble((head, "bold green"), sentence[len(head):])
+    return Text(sentence, style="" if not report.findings else "bold")
 
 
 def notes(report: Report) -> Text:
