@@ -9,12 +9,12 @@ bytes) and, once `decoded()`, the text rules and fixes work on:
   masked, a marker line between cells), with the mapping back to cells (`program`).
 
 `with_text(new_text)` is the same document with its text edited and `to_bytes()` its content:
-the file re-encoded for Python, only the changed cells' `source` replaced for a notebook. The
+the file re-encoded for Python; for a notebook, only the bytes of the changed cells' `source`
+values replaced (the rest of the file byte for byte: loaders/notebook_splice.py). The
 fixer and `--add-noqa` edit every kind of text document through these two.
 """
 from __future__ import annotations
 
-import copy
 import io
 import tokenize
 from dataclasses import dataclass, replace
@@ -162,8 +162,7 @@ class Document:
             return replace(doc, changes=())
         if not doc.is_notebook:
             return replace(doc, text=new_text, raw=new_text.encode(doc.encoding or "utf-8"))
-        nb = nbformat.Notebook(copy.deepcopy(doc.notebook.data), doc.notebook.raw)
-        data, changes = nbformat.rewrite(nb, doc.program, new_text)
+        data, changes = nbformat.rewrite(doc.raw, doc.notebook, doc.program, new_text)
         if not changes:
             return replace(doc, changes=())
         return replace(doc, raw=data, text=None, notebook=None, program=None,

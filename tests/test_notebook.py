@@ -105,7 +105,7 @@ def test_fix_rewrites_only_the_changed_sources(notebook: Path):
         ("-", '"source": "%matplotlib inline\\nimport keras\\nfrom keras.layers import Input, '
               'Dropout, LSTM, Dense"'),
         ("+", '"source": "%matplotlib inline\\nimport keras\\nfrom keras.layers import Input, '
-              'SpatialDropout1D, Dropout, LSTM, Dense"'),
+              'SpatialDropout1D, LSTM, Dense"'),  # Dropout no longer used: import removed
         ("-", '"x = Dropout(0.3)(inputs)\\n",'),
         ("+", '"x = SpatialDropout1D(0.3)(inputs)\\n",'),
     ]
@@ -188,3 +188,99 @@ def test_notebook_findings_in_sarif_and_github(notebook: Path):
     run = droplint("check", "--format", "github", *KERAS, notebook.name, cwd=notebook.parent)
     assert run.stdout.startswith("::notice file=forecast.ipynb,title=DL101 "
                                  "dropout-on-sequence-input::cell 5, line 1: Dropout(0.3)")
+
+
+# --- --fix / --add-noqa change only the bytes of the edited sources -------------------------
+
+CELL_LINES = ["from keras.layers import Input, Dropout, LSTM\n", "inputs = Input(shape=(30, 8))\n",
+              "x = Dropout(0.3)(inputs)  # caf\u00e9 a/b\n", "x = LSTM(10)(x)"]
+
+
+def _string(text: str, ascii_only: bool, slash: bool) -> str:
+    out = json.dumps(text, ensure_ascii=ascii_only)
+    return out.replace("/", "\\/") if slash else out
+
+
+def hand_written(style: str) -> bytes:
+    """One notebook in a given writing style, with a markdown cell (non-ASCII, a slash), the
+    model cell (to be edited), metadata with odd number spellings, and a BOM or CRLF."""
+    ascii_only = style in ("ascii", "compact")
+    slash = style == "slash"
+    nl = "\r\n" if style == "crlf" else "\n"
+    md = _string("# R\u00e9sum\u00e9 of a/b\n", ascii_only, slash)
+    if style == "compact":
+        src = _string("".join(CELL_LINES), ascii_only, slash)
+        text = ('{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ' + md + '}, '
+                '{"cell_type": "code", "execution_count": 1E100, "metadata": {"w": 1.00}, '
+                '"outputs": [], "source": ' + src + '}], "metadata": {"x": 1e-7}, '
+                '"nbformat": 4, "nbformat_minor": 5}')
+        return text.encode("utf-8")
+    items = ("," + nl + "    ").join(_string(line, ascii_only, slash) for line in CELL_LINES)
+    text = nl.join([
+        "{", ' "cells": [', "  {", '   "cell_type": "markdown",', '   "metadata": {},',
+        f'   "source": [{nl}    {md}{nl}   ]', "  },", "  {", '   "cell_type": "code",',
+        '   "execution_count": 1,', '   "metadata": {"scale": 1.00, "big": 1E100},',
+        '   "outputs": [],', f'   "source": [{nl}    {items}{nl}   ]', "  }", " ],",
+        ' "metadata": {"language_info": {"name": "python"}},', ' "nbformat": 4,',
+        ' "nbformat_minor": 5', "}", ""])
+    data = text.encode("utf-8")
+    return b"\xef\xbb\xbf" + data if style == "bom" else data
+
+
+def _outside_source_value(data: bytes) -> tuple[bytes, bytes]:
+    """The bytes before and after the model cell's source value."""
+    from droplint.loaders.notebook_splice import source_spans
+
+    _key, start, end = source_spans(data)[1]
+    return data[:start], data[end:]
+
+
+STYLES = ["jupyter", "crlf", "ascii", "slash", "compact", "bom"]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_add_noqa_changes_only_the_edited_source_bytes(style: str):
+    from droplint.add_noqa import add_noqa_data
+    from droplint.config import Settings
+
+    before = hand_written(style)
+    after, count = add_noqa_data(before, "nb.ipynb", Settings(keras_version="3.15"))
+    assert count == 1
+    assert _outside_source_value(after) == _outside_source_value(before)
+    source = json.loads(after.decode("utf-8-sig"))["cells"][1]["source"]
+    expected = CELL_LINES[:2] + [CELL_LINES[2].replace("\n", "  # noqa: DL101\n")] \
+        + CELL_LINES[3:]
+    assert source == ("".join(expected) if style == "compact" else expected)
+    value = after[len(_outside_source_value(after)[0]):-len(_outside_source_value(after)[1])]
+    assert (b"\\u00e9" in value) == (style in ("ascii", "compact"))
+    assert (b"\\/" in value) == (style == "slash")
+    if style not in ("compact",):  # one line per item, with the file's own line ending
+        nl = b"\r\n" if style == "crlf" else b"\n"
+        assert value.count(b"," + nl + b"    ") == len(expected) - 1
+        assert b"\r" not in value if style != "crlf" else value.count(b"\n") == value.count(b"\r\n")
+
+
+@pytest.mark.parametrize("style", ["jupyter", "crlf", "compact"])
+def test_fix_through_the_command_line_keeps_every_other_byte(tmp_path: Path, style: str):
+    path = tmp_path / "nb.ipynb"
+    before = hand_written(style)
+    path.write_bytes(before)
+    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    after = path.read_bytes()
+    assert "Fixed 1 finding" in run.stdout + run.stderr, run.stdout + run.stderr
+    assert _outside_source_value(after) == _outside_source_value(before)
+    source = "".join(json.loads(after)["cells"][1]["source"])
+    assert "SpatialDropout1D(0.3)(inputs)" in source and b"1E100" in after
+
+
+def test_splice_writes_an_empty_list_in_the_files_list_style():
+    from droplint.loaders.notebook_splice import splice_sources
+
+    raw = (b'{\n "cells": [\n  {\n   "cell_type": "code",\n   "source": [\n    "a = 1\\n",\n'
+           b'    "b = 2"\n   ]\n  },\n  {\n   "cell_type": "code",\n   "source": []\n  }\n ]\n}\n')
+    out = splice_sources(raw, {1: "c = 3\nd = 4", 0: ""})
+    assert out == (b'{\n "cells": [\n  {\n   "cell_type": "code",\n   "source": []\n  },\n'
+                   b'  {\n   "cell_type": "code",\n   "source": [\n    "c = 3\\n",\n'
+                   b'    "d = 4"\n   ]\n  }\n ]\n}\n')
+    assert splice_sources(b'{"cells": [{"source": 5}]', {0: "x"}) is None  # not readable back
+    assert splice_sources(b'{"cells": []}', {0: "x"}) is None  # no such cell

@@ -9,8 +9,8 @@ cells, markdown included, as Jupyter shows them.
 
 Fixes and `--add-noqa` edit the Program's text (through document.Document.with_text);
 `Program.cell_sources` splits it back into cells and puts the IPython lines back, and only the
-changed cells' `source` is replaced in the notebook JSON (outputs, metadata, other cells
-untouched; Jupyter's JSON style kept).
+bytes of the changed cells' `source` values are replaced in the file (notebook_splice.py: the
+rest of the JSON, its layout, escapes, line endings and number spellings, byte for byte).
 
 This module is the notebook format only: it checks nothing (droplint/pipeline.py checks the
 program and maps the findings back with `finding_to_cells`).
@@ -163,25 +163,6 @@ def read(data: bytes) -> Notebook:
     return Notebook(doc, raw)
 
 
-def dump(nb: Notebook) -> bytes:
-    """The JSON text in the style the file was written in (Jupyter: indent 1, non-ASCII kept,
-    trailing newline); key order is kept as read."""
-    m = re.match(r"\{\r?\n([ \t]+)\S", nb.raw)
-    indent: int | str | None = None
-    if m:
-        indent = len(m.group(1)) if m.group(1).strip(" ") == "" else m.group(1)
-    ascii_only = nb.raw.isascii() and "\\u" in nb.raw
-    text = json.dumps(nb.data, indent=indent, ensure_ascii=ascii_only)
-    if nb.raw.endswith("\n"):
-        text += "\n"
-    return text.encode("utf-8")
-
-
-def set_source(cell: dict, text: str) -> None:
-    """Replace a cell's source keeping its shape (a list of lines, or one string)."""
-    cell["source"] = _LINE.findall(text) if isinstance(cell.get("source"), list) else text
-
-
 # --- the program: code cells as one text ----------------------------------------------------
 
 @dataclass
@@ -285,10 +266,14 @@ def site_to_cells(s: Site, prog: Program) -> Site:
 
 # --- rewriting (fixes, --add-noqa) ----------------------------------------------------------
 
-def rewrite(nb: Notebook, prog: Program, new_text: str) -> tuple[bytes, list[tuple[int, str, str]]]:
-    """Write an edited program text back into the notebook. Returns the new file bytes and
-    (cell, before, after) for each changed cell; unchanged bytes when nothing changed or the
-    edit cannot be mapped back."""
+def rewrite(raw: bytes, nb: Notebook, prog: Program,
+            new_text: str) -> tuple[bytes, list[tuple[int, str, str]]]:
+    """Write an edited program text back into the notebook file `raw` (its bytes as read).
+    Returns the new file bytes and (cell, before, after) for each changed cell; `raw` itself
+    when nothing changed or the edit cannot be mapped back. Only the bytes of the changed
+    cells' `source` values change (notebook_splice.py); the rest of the file stays as it was."""
+    from .notebook_splice import splice_sources
+
     sources = prog.cell_sources(new_text)
     changes = []
     if sources is not None:
@@ -297,7 +282,8 @@ def rewrite(nb: Notebook, prog: Program, new_text: str) -> tuple[bytes, list[tup
             if new != old:
                 changes.append((n, old, new))
     if not changes:
-        return nb.raw.encode("utf-8"), []
-    for n, _old, new in changes:
-        set_source(nb.cells[n - 1], new)
-    return dump(nb), changes
+        return raw, []
+    data = splice_sources(raw, {n - 1: new for n, _old, new in changes})
+    if data is None:
+        return raw, []
+    return data, changes
