@@ -114,7 +114,7 @@ def _cudnn_caveat(kind: str, keras: KerasVersion) -> str:
 def brief(mask) -> str:
     """What a mask drops, in a few words for a one-sentence message (semantics.describe has
     the full description, for the help text)."""
-    what = {"elements": ("single entries, new at every timestep"
+    what = {"elements": ("single entries, new each step"
                          if mask.over_time == "fresh-each-step" else "single entries"),
             "features": "whole features", "timesteps": "whole timesteps",
             "samples": "whole samples", "units": "single units", "channels": "whole channels",

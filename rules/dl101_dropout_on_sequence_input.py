@@ -55,7 +55,7 @@ class DropoutOnSequenceInput(Rule):
             "outputs = layers.Dense(1)(x)\n"
             "model = keras.Model(inputs, outputs)\n",
             line=5,
-            message="Dropout(0.3) on (None, 30, 8) drops single entries, new at every timestep",
+            message="Dropout(0.3) on (None, 30, 8) drops single entries, new each step",
             fixed=(
                 "import keras\n"
                 "from keras import layers\n\n"
@@ -76,7 +76,7 @@ class DropoutOnSequenceInput(Rule):
             "    Dense(1),\n"
             "])\n",
             line=6,
-            message="Dropout(0.2) on (None, 50, 4) drops single entries, new at every timestep",
+            message="Dropout(0.2) on (None, 50, 4) drops single entries, new each step",
             fixed=(
                 "from keras.models import Sequential\n"
                 "from keras.layers import Input, SpatialDropout1D, BatchNormalization, GRU, Dense\n\n"
@@ -96,7 +96,7 @@ class DropoutOnSequenceInput(Rule):
             "model.add(tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(32)))\n"
             "model.add(tf.keras.layers.Dense(3, activation='softmax'))\n",
             line=5,
-            message="Dropout(0.25) on (None, None, 12) drops single entries, new at every timestep",
+            message="Dropout(0.25) on (None, None, 12) drops single entries, new each step",
             fixed=(
                 "import tensorflow as tf\n\n"
                 "model = tf.keras.Sequential()\n"

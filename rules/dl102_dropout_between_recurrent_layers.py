@@ -47,8 +47,7 @@ class DropoutBetweenRecurrentLayers(Rule):
             "x = layers.LSTM(32)(x)\n"
             "model = keras.Model(inputs, layers.Dense(1)(x))\n",
             line=6,
-            message=("Dropout(0.2) between LSTM(64) and LSTM(32) drops single entries, new "
-                     "at every timestep"),
+            message="Dropout(0.2) between LSTM(64) and LSTM(32) drops single entries, new each step",
             fixed=(
                 "import keras\n"
                 "from keras import layers\n\n"
@@ -67,8 +66,7 @@ class DropoutBetweenRecurrentLayers(Rule):
             "model.add(keras.layers.GRU(16))\n"
             "model.add(keras.layers.Dense(1))\n",
             line=6,
-            message=("Dropout(0.3) between GRU(16) and GRU(16) drops single entries, new at "
-                     "every timestep"),
+            message="Dropout(0.3) between GRU(16) and GRU(16) drops single entries, new each step",
             fixed=(
                 "import keras\n\n"
                 "model = keras.Sequential()\n"

@@ -50,7 +50,7 @@ class DropoutAfterEmbedding(Rule):
             "model = keras.Model(inputs, layers.Dense(1, activation='sigmoid')(x))\n",
             line=6,
             message=("Dropout(0.2) on the Embedding output (None, 100, 128) drops single "
-                     "entries, new at every timestep"),
+                     "entries, new each step"),
             fixed=(
                 "import keras\n"
                 "from keras import layers\n\n"
@@ -72,7 +72,7 @@ class DropoutAfterEmbedding(Rule):
             "])\n",
             line=7,
             message=("Dropout(0.25) on the Embedding output (None, 80, 64) drops single "
-                     "entries, new at every timestep"),
+                     "entries, new each step"),
             fixed=(
                 "from keras import Sequential, Input\n"
                 "from keras.layers import Embedding, SpatialDropout1D, GlobalAveragePooling1D, Dense\n\n"
