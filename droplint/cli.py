@@ -21,6 +21,7 @@ from .version import __version__
 from .config import ConfigError, Settings, find_pyproject, load, parse_severity
 from .keras_version import KerasVersionError, resolve
 from .keras_version import parse as parse_keras_version
+from .cli_output import CliError, export, quiet_level, quieted
 from .render import FORMATS, Output, RenderOptions
 from .report import Report, Severity
 
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
     from rich.console import Console  # imported where a console is first used
 
 PROG = "droplint"
-
-
-class CliError(Exception):
-    """A user-facing error of the command line: printed as one line, exit status 2. (The
-    training callback's DroplintError, droplint/callback.py, is another thing.)"""
 
 
 # ---------------------------------------------------------------------------------- plumbing
@@ -99,14 +95,20 @@ def split_codes(values) -> tuple[str, ...]:
     return tuple(c.strip() for v in values or () for c in v.split(",") if c.strip())
 
 
-def wants_color(no_color: bool) -> bool:
-    return not no_color and not os.environ.get("NO_COLOR")
+def wants_color(no_color: bool, color: str | None = "auto") -> bool:
+    """--color always: colour even into a pipe or file; never (or --no-color): none; auto: on
+    a terminal unless NO_COLOR is set."""
+    if no_color or color == "never":
+        return False
+    return color == "always" or not os.environ.get("NO_COLOR")
 
 
-def make_console(no_color: bool = False) -> Console:
-    """stdout console; rich itself drops colour when stdout is not a terminal."""
-    color = wants_color(no_color)
-    return LazyConsole(no_color=not color, color_system="auto" if color else None,
+def make_console(no_color: bool = False, color: str | None = "auto") -> Console:
+    """stdout console; with --color auto rich itself drops colour when stdout is not a
+    terminal."""
+    on = wants_color(no_color, color)
+    forced = {"force_terminal": True} if on and color == "always" else {}
+    return LazyConsole(no_color=not on, color_system="auto" if on else None, **forced,
                        highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
@@ -239,6 +241,15 @@ COMMON_OPTIONS = [
     click.option("--config", type=click.Path(dir_okay=False, path_type=str), default=None,
                  help="Use this pyproject.toml instead of the nearest one above the first path."),
     click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR, or not a tty)."),
+    click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                 show_default=True, help="Colour: auto (on a terminal, unless NO_COLOR), "
+                                         "always, never."),
+    click.option("--verbose", "-v", is_flag=True,
+                 help="Also say (on stderr) which pyproject.toml is used and which Keras each "
+                      "file is explained for, and why."),
+    click.option("--show-settings", is_flag=True,
+                 help="Print the settings in effect, the pyproject.toml they come from and "
+                      "each file's Keras version (and why); check nothing."),
     click.option("--unsafe-load", is_flag=True,
                  help="Allow loading model files that may run code (Lambda layers)."),
     click.option("--force-exclude", is_flag=True,
@@ -260,8 +271,13 @@ COMMON_OPTIONS = [
 ]
 CHECK_OPTIONS = [
     PATHS,
-    click.option("--format", "output_format", type=click.Choice(list(FORMATS)),
-                 default="text", show_default=True, help="Output format."),
+    click.option("--format", "--output-format", "output_format",
+                 type=click.Choice(list(FORMATS)), default="text", show_default=True,
+                 help="Output format (--output-format: the same, as ruff spells it)."),
+    click.option("--quiet", "-q", count=True,
+                 help="Only the findings, no summary line; -qq (or --silent): print nothing "
+                      "(the exit status still says whether there were findings)."),
+    click.option("--silent", is_flag=True, help="Print nothing (as -qq)."),
     codes_option("--select", "Only these rules (codes, prefixes like DL1, names, or ALL); "
                              "comma-separated, repeatable. Replaces the config's selection."),
     codes_option("--extend-select", "Rules to add to the selection."),
@@ -309,14 +325,18 @@ EXPLAIN_FORMATS: dict[str, Callable[[Report, dict], Output]] = {
 }
 EXPLAIN_OPTIONS = [
     PATHS,
-    click.option("--format", "output_format", type=click.Choice(list(EXPLAIN_FORMATS)),
-                 default="text", show_default=True, help="Output format."),
+    click.option("--format", "--output-format", "output_format",
+                 type=click.Choice(list(EXPLAIN_FORMATS)), default="text", show_default=True,
+                 help="Output format."),
+    click.option("--stdin-filename", metavar="PATH", default=None,
+                 help="With `-` (read stdin): the file's name, for config and the output."),
     click.option("--seed", type=int, default=0, show_default=True,
                  help="Seed of the random masks drawn in the pictures."),
     click.option("--html", type=click.Path(dir_okay=False, path_type=str), default=None,
-                 help="Also save the output, pictures in colour, as an HTML page."),
+                 help="Also save an HTML page: findings and a figure of every site's mask."),
     click.option("--svg", type=click.Path(dir_okay=False, path_type=str), default=None,
-                 help="Also save the output, pictures in colour, as an SVG image."),
+                 help="Also save an SVG image: a figure of every site's mask (grid, axes, "
+                      "legend)."),
     click.option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=str),
                  default=None, help="Write the output to this file instead of stdout."),
     *COMMON_OPTIONS,
@@ -328,10 +348,18 @@ EXPLAIN_OPTIONS = [
 def _print_version(ctx: click.Context, _param, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    keras = resolve("auto")
+    pyproject, setting = None, "auto"
+    try:  # the keras-version of the nearest [tool.droplint], as `check .` would read it
+        pyproject = find_pyproject(Path("."))
+        setting = load(pyproject).keras_version
+        keras = resolve(setting)
+    except (ConfigError, KerasVersionError) as exc:
+        click.echo(fail_line(str(exc)), err=True)
+        keras = resolve("auto")
     how = {"installed": "read from the installed packages",
            "default": "no Keras installed: the newest Keras 3 droplint knows",
-           "config": "configured"}.get(keras.source, keras.source)
+           "config": f"keras-version = {setting!r} in {pyproject}"}.get(keras.source,
+                                                                       keras.source)
     click.echo(f"{PROG} {__version__}\nassumes Keras {keras} ({how}; "
                f"change with --keras-version or keras-version in [tool.droplint])")
     ctx.exit(0)
@@ -375,6 +403,8 @@ def cache_dir(settings: Settings, opts: dict) -> str | None:
 def check(paths: tuple[str, ...], **opts) -> int:
     """Check Python files, notebooks and model files (directories are walked).
     `-` reads one file from stdin (name it with --stdin-filename)."""
+    if show_settings(paths, opts):
+        return 0
     if "-" in paths:
         return check_stdin(paths, opts)
     report = run_check(paths, opts)
@@ -387,9 +417,10 @@ def check(paths: tuple[str, ...], **opts) -> int:
             return status
     report = shown(report, opts["settings"])
     options = RenderOptions(statistics=opts["statistics"])
-    output = FORMATS[opts["output_format"]](report, options)
-    emit(output, make_console(opts["no_color"]), opts["output_file"])
-    if fixed:
+    output = quieted(FORMATS[opts["output_format"]](report, options), report, opts)
+    if output is not None:
+        emit(output, make_console(opts["no_color"], opts["color"]), opts["output_file"])
+    if fixed and not quiet_level(opts):
         click.echo(fixed, err=opts["output_format"] not in ("text", "concise")
                    or bool(opts["output_file"]))
     print_errors(report)
@@ -397,6 +428,35 @@ def check(paths: tuple[str, ...], **opts) -> int:
 
 
 # ---------------------------------------------- fixes, --add-noqa, stdin (fixing.py, add_noqa.py)
+
+def settings_lines(paths: tuple[str, ...], opts: dict) -> list[str]:
+    """--show-settings / --verbose: the config file, the settings, each file's Keras and why."""
+    from . import settings_report
+
+    named = opts.get("stdin_filename") if "-" in paths else None
+    files = [p for p in paths if p != "-"] or ([] if named else ["."])
+    settings = load_settings(tuple(files) or (named,), opts)
+    pyproject = Path(opts["config"]) if opts.get("config") else \
+        find_pyproject(Path(files[0] if files else named or "."))
+    keras_flag = bool(opts.get("keras_version")) and opts["keras_version"] != "auto"
+    return settings_report.report(files, settings, pyproject, keras_flag,
+                                  opts.get("force_exclude", False))
+
+
+def show_settings(paths: tuple[str, ...], opts: dict) -> bool:
+    """--show-settings: print the settings and each file's Keras, and say the run is done;
+    --verbose: the config file and each file's Keras on stderr, then the run goes on."""
+    if not (opts["show_settings"] or opts["verbose"]):
+        return False
+    lines = settings_lines(paths, opts)
+    if opts["show_settings"]:
+        click.echo("\n".join(lines))
+        return True
+    files = lines[lines.index("files:") + 1:]
+    for line in [lines[0], *(f.strip() for f in files)]:
+        click.echo(f"{PROG}: {line}", err=True)
+    return False
+
 
 def apply_fixes(paths: tuple[str, ...], report: Report, opts: dict) -> tuple[Report, str, int]:
     """--fix / --diff: returns the report after fixing, the summary line(s) and, for --diff,
@@ -461,10 +521,13 @@ def check_stdin(paths: tuple[str, ...], opts: dict) -> int:
         result = check_document(doc, settings)
     report = shown(assemble([result], settings), settings)
     text = decode_text(data, python=not doc.is_notebook)
-    output = FORMATS[opts["output_format"]](
-        report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"]))
-    console = make_console(opts["no_color"])
-    if fix_wanted and not opts["output_file"]:  # stdout holds the fixed file
+    output = quieted(FORMATS[opts["output_format"]](
+        report, RenderOptions(sources=Sources({name: text}), statistics=opts["statistics"])),
+        report, opts)
+    console = make_console(opts["no_color"], opts["color"])
+    if output is None:
+        pass
+    elif fix_wanted and not opts["output_file"]:  # stdout holds the fixed file
         console.stderr = True
         console.print(output) if is_rich(output) else click.echo(output, err=True)
     else:
@@ -479,10 +542,12 @@ def explain(paths: tuple[str, ...], **opts) -> int:
     be parsed or loaded (DL900, DL901) is one error line on stderr and exit status 1."""
     from .render.text import location
 
-    report = run_check(paths, opts)
+    if show_settings(paths, opts):
+        return 0
+    report = explain_stdin(paths, opts) if "-" in paths else run_check(paths, opts)
     output = EXPLAIN_FORMATS[opts["output_format"]](report, opts)
-    emit(output, make_console(opts["no_color"]), opts["output_file"])
-    export(output, html=opts["html"], svg=opts["svg"])
+    emit(output, make_console(opts["no_color"], opts["color"]), opts["output_file"])
+    export(report, opts["seed"], html=opts["html"], svg=opts["svg"])
     unreadable = [f for f in report.findings if f.code in ("DL900", "DL901")]
     for f in unreadable:
         click.echo(fail_line(f"{location(f)}: {f.code} {f.message}"), err=True)
@@ -490,26 +555,18 @@ def explain(paths: tuple[str, ...], **opts) -> int:
     return 2 if report.errors else int(bool(unreadable))
 
 
-def export(output: Output, html: str | None = None, svg: str | None = None) -> None:
-    """--html / --svg: the same output, in colour, through rich's recording console."""
-    if not html and not svg:
-        return
-    import io
+def explain_stdin(paths: tuple[str, ...], opts: dict) -> Report:
+    """`droplint explain -`: one file from stdin, named by --stdin-filename (as `check -`)."""
+    from .document import Document
+    from .pipeline import assemble, check_document
 
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(record=True, file=io.StringIO(), width=110, color_system="truecolor",
-                      highlight=False, soft_wrap=True, markup=False, emoji=False)
-    console.print(output if is_rich(output) else Text(output))
-    savers = ((html, lambda p: console.save_html(p, clear=False)),
-              (svg, lambda p: console.save_svg(p, title="droplint explain", clear=False)))
-    for path, save in savers:
-        if path:
-            try:
-                save(path)
-            except OSError as exc:
-                raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if paths != ("-",):
+        raise CliError("`-` (read stdin) cannot be combined with other paths")
+    name = opts["stdin_filename"] or "-"
+    settings = load_settings((name,) if opts["stdin_filename"] else (), opts)
+    opts["settings"] = settings
+    doc = Document.from_bytes(name, sys.stdin.buffer.read(), stdin=True)
+    return assemble([check_document(doc, settings)], settings)
 
 
 @cli.command(short_help="Show one rule's documentation.")
@@ -543,8 +600,10 @@ def rules_table() -> list[dict]:
 @cli.command(name="rules", short_help="List every rule.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--no-color", is_flag=True, help="Plain text, no table borders or colour.")
-def rules_command(output_format: str, no_color: bool) -> int:
+@click.option("--no-color", is_flag=True, help="No colour.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour: auto, always, never.")
+def rules_command(output_format: str, no_color: bool, color: str) -> int:
     """List every rule: code, name, severity, fix, summary."""
     rows = rules_table()
     if output_format == "json":
@@ -552,24 +611,19 @@ def rules_command(output_format: str, no_color: bool) -> int:
 
         click.echo(dumps(rows))
         return 0
-    console = make_console(no_color)
-    if console.is_terminal and wants_color(no_color):
-        from rich.table import Table
+    from .render.plain import rules_lines
+
+    text = "\n".join(rules_lines(rows))
+    if wants_color(no_color, color) and (color == "always" or sys.stdout.isatty()):
         from rich.text import Text
 
-        from .render.text import SEVERITY_STYLE
-
-        table = Table("code", "name", "severity", "fix", "summary", show_lines=False)
-        for r in rows:
-            table.add_row(r["code"], r["name"],
-                          Text(r["severity"], style=SEVERITY_STYLE[r["severity"]]),
-                          r["fix"], r["summary"])
-        console.print(table)
+        styled = Text(text)
+        for sev, style in (("error", "bold red"), ("warning", "bold yellow"),
+                           ("info", "bold cyan")):
+            styled.highlight_regex(rf"(?<=  ){sev}\b", style)
+        make_console(no_color, color).print(styled)
     else:
-        columns = ("code", "name", "severity", "fix")
-        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in columns}
-        for r in [{k: k for k in ("code", "name", "severity", "fix", "summary")}, *rows]:
-            click.echo("  ".join(f"{r[k]:<{widths[k]}}" for k in widths) + "  " + r["summary"])
+        click.echo(text)
     return 0
 
 

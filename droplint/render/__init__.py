@@ -60,12 +60,26 @@ def _github(report: Report, options: RenderOptions) -> Output:
     return github.render(report)
 
 
+def _gitlab(report: Report, options: RenderOptions) -> Output:
+    from . import gitlab
+
+    return gitlab.render(report, options.sources)
+
+
+def _junit(report: Report, options: RenderOptions) -> Output:
+    from . import junit
+
+    return junit.render(report)
+
+
 FORMATS: dict[str, Callable[[Report, RenderOptions], Output]] = {
     "text": _text,
     "concise": _concise,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
+    "gitlab": _gitlab,
+    "junit": _junit,
 }
 
 

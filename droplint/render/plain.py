@@ -8,6 +8,8 @@ say the same thing.
 """
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections import Counter
 
 from .escape import safe_text
@@ -69,3 +71,23 @@ def concise(report) -> str:
     lines += [f"note: {n}" for n in report.notes]
     lines.append(summary_sentence(report))
     return safe_text("\n".join(lines))
+
+
+def width() -> int:
+    """COLUMNS, else the terminal's width, else 80; between 40 and 120."""
+    return max(40, min(120, shutil.get_terminal_size((80, 24)).columns))
+
+
+def rules_lines(rows: list[dict], columns: int | None = None) -> list[str]:
+    """`droplint rules`: `code  name  severity  fix` on one line, the summary wrapped under it,
+    indented; fits in `columns` (default: the terminal's width, 80 when not a terminal)."""
+    columns = columns or width()
+    keys = ("code", "name", "severity", "fix")
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in keys}
+    indent = " " * (widths["code"] + 2)
+    out = ["  ".join(f"{k:<{widths[k]}}" for k in keys).rstrip()]
+    for r in rows:
+        out.append("  ".join(f"{r[k]:<{widths[k]}}" for k in keys).rstrip())
+        out += textwrap.wrap(r["summary"], columns, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+    return out
