@@ -105,6 +105,10 @@ def settings_key(settings: Settings) -> str:
         "per_file_ignores": sorted((k, list(v)) for k, v in settings.per_file_ignores.items()),
         "root": str(settings.root) if settings.root is not None else None,
         "keras": keras, "cwd": os.getcwd(),
+        # budgets that turn a file into DL900 (file-timeout is not here: a timed-out or
+        # crashed analysis is never cached, FileResult.transient)
+        "budgets": [getattr(settings, name, None)
+                    for name in ("max_file_size", "max_depth", "max_nodes")],
     }, sort_keys=True)
 
 

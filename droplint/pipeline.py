@@ -17,14 +17,13 @@ disagreement) are made here with `Rule.finding_at`, like every other finding.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import budgets, engine, isolate, prefilter, suppress
 from .config import Settings
 from .document import BUILT_MODEL, MODEL_FILE, NOTEBOOK, Document, DocumentError, kind_of
 from .graph import Graph, Span
 from .keras_version import KerasVersion, newer_than_known, resolve
-from .loaders import SourceError
+from .loaders import NOTEBOOK_SUFFIXES, SourceError
 from .loaders import notebook as nbformat
 from .report import Finding, Report, Site
 from .selection import selected_rules
@@ -53,6 +52,7 @@ class FileResult:
     text: str | None = None
     notes: list[str] = field(default_factory=list)  # what could not be known (built models)
     keras: object = None  # built models: the KerasVersion the model runs under
+    transient: bool = False  # the analysis crashed or timed out: never cached (cache.py)
 
 
 def loader_finding(code: str, path: str, message: str, line: int | None = 1,
@@ -111,7 +111,8 @@ def failed(path: str, failure: isolate.Failure, settings: Settings, text: str | 
     """The result of a file whose analysis crashed, ran out of time or memory: DL900."""
     message = budgets.timeout_reason(settings.file_timeout) if failure.kind == "timeout" \
         else failure.message
-    return FileResult(path, [loader_finding("DL900", path, message)], text=text)
+    return FileResult(path, [loader_finding("DL900", path, message)], text=text,
+                      transient=True)
 
 
 def _check_text(text: str, path: str, settings: Settings) -> FileResult:
@@ -374,40 +375,48 @@ def _check_cached(texts: list[str], settings: Settings, options: CheckOptions, s
     empty; only the others are checked (`_check_texts`), and stored when their bytes did not
     change meanwhile."""
     from .cache import digest
+    from .discover import ReadError, read_source
 
     done: dict[str, FileResult] = {}
     todo: dict[str, str] = {}  # path -> digest of the bytes read here
     for path in texts:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
+        try:  # as check_path reads: regular files only, within max-file-size
+            data = read_source(path, settings.max_file_size, prefilter.NAMES.search)
+        except ReadError:
             todo[path] = ""  # check_path reports it; nothing is cached
+            continue
+        if data is None:  # over the size limit, with nothing droplint could find
+            done[path] = FileResult(path)
             continue
         key = digest(data)
         hit = store.get(path, key)
         if hit is not None:
             done[path] = FileResult(path, findings=hit[0], sites=hit[1], notes=hit[2])
-        elif not prefilter.relevant(data, path) and not budgets.decode_first(data):
-            done[path] = FileResult(path)
+        elif not path.endswith(NOTEBOOK_SUFFIXES) and not budgets.decode_first(data) \
+                and not prefilter.relevant(data, path, notebook=False):
+            done[path] = FileResult(path)  # (notebooks are decoded first: bad JSON is DL900)
             store.put(path, key, [], [], [])
         else:
             todo[path] = key
     for result in _check_texts(list(todo), settings, options):
         done[result.path] = result
         key = todo.get(result.path)
-        if key and _digest_of(result.path) == key:
+        if key and not result.transient \
+                and _digest_of(result.path, settings.max_file_size) == key:
             store.put(result.path, key, result.findings, result.sites, result.notes)
     store.save()
     return [done[p] for p in texts]
 
 
-def _digest_of(path: str) -> str | None:
+def _digest_of(path: str, max_mb: float) -> str | None:
     from .cache import digest
+    from .discover import ReadError, read_source
 
     try:
-        return digest(Path(path).read_bytes())
-    except OSError:
+        data = read_source(path, max_mb)
+    except ReadError:
         return None
+    return digest(data) if data is not None else None
 
 
 # --- results -> a report ----------------------------------------------------------------------

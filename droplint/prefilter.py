@@ -11,9 +11,12 @@ A Python file is kept when all of these hold:
      such an import, so without one no call resolves to a Keras layer;
    - and one of the names is *used in code*: outside comments and string literals
      (docstrings included), not the name of a `def`/`class` being defined, not merely imported
-     (an import `... as alias` is a use: the alias is then called);
+     (an import `... as alias` is a use: the alias is then called; so is importing
+     CuDNNLSTM/CuDNNGRU, which DL303 reports);
 3. or a suppression comment names droplint codes or rule names (DL910 unused-noqa can fire
-   without any layer).
+   without any layer);
+4. or Python does not compile it (checked only for files that fail 2 and 3): a file that
+   does not parse is reported (DL900), whatever it names.
 
 The names are whole tokens (`LAYERS`: `Dropout`, `LSTM`, ...; `MyLSTM` or `CudnnRNNV3` are
 not). Lowercase `dropout` is a use only where it can be the functional dropout the rules know:
@@ -22,9 +25,8 @@ value); `self.dropout`, `dropout=0.2`, `recurrent_dropout` are not.
 
 Notebooks are decided on their code cells' text (the JSON is decoded; JSON that does not
 decode is kept: the pipeline reports it). Errs on the side of keeping: a file it keeps may
-still have nothing to report; a file it drops would have had no finding. The one behaviour
-change: a file that names a layer but neither imports Keras/TensorFlow nor uses a name is not
-parsed, so a syntax error in it is not reported (DL900) either.
+still have nothing to report; a file it drops would have had no finding (the one difference
+left: a file CPython compiles but libcst cannot parse, with no Keras use, is not reported).
 """
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ LAYERS = ("Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D GaussianDr
           "CuDNNLSTM CuDNNGRU LSTMCell GRUCell SimpleRNNCell StackedRNNCells LSTMV1 LSTMV2 "
           "GRUV1 GRUV2").split()
 _NAME = re.compile(rb"\b(?:" + b"|".join(n.encode() for n in LAYERS) + rb"|dropout)\b")
+# Names whose mere import is a finding (DL303: the removed cuDNN layers).
+_REPORTED_WHEN_IMPORTED = frozenset({b"CuDNNLSTM", b"CuDNNGRU"})
 _DEFINED = re.compile(rb"(?:^|[\s;:])(?:def|class)\s+$")
 _IMPORT_LINE = re.compile(rb"\s*(?:import|from)\s")
 _ALIAS_AFTER = re.compile(rb"\s+as\s")
@@ -75,8 +79,8 @@ def first_use(code: bytes) -> re.Match | None:
             continue  # `class LSTM(...)`, `def dropout(...)`: defined, not used
         on_import_line = _IMPORT_LINE.match(before) is not None
         if on_import_line:
-            if _ALIAS_AFTER.match(code, m.end()):
-                return m  # `LSTM as L`, `dropout as drop`: the alias is what gets called
+            if _ALIAS_AFTER.match(code, m.end()) or m.group() in _REPORTED_WHEN_IMPORTED:
+                return m  # `LSTM as L`: the alias is what gets called; DL303 flags the import
             continue
         if m.group() == b"dropout" and not _CALL_AFTER.match(code, m.end()) and not (
                 before.endswith(b".") and not _SELF_BEFORE.search(before)):
@@ -110,13 +114,34 @@ def relevant(data: bytes, path: str = "", *, notebook: bool | None = None) -> bo
     `notebook`, by default when `path` ends with .ipynb."""
     if not NAMES.search(data):
         return False
-    text = code_text(data, path.endswith(".ipynb") if notebook is None else notebook)
+    if b"\r" in data and b"\n" not in data:  # lone-CR line breaks: lines as Python reads them
+        data = data.replace(b"\r", b"\n")
+    notebook = path.endswith(".ipynb") if notebook is None else notebook
+    text = code_text(data, notebook)
     if text is None:
         return True
-    if not NAMES.search(text):
-        return False
-    if _DROPLINT_NOQA.search(text):
+    if NAMES.search(text) and (_DROPLINT_NOQA.search(text) or (
+            _IMPORT.search(text) and first_use(_NOT_CODE.sub(b" ", text)) is not None)):
         return True
-    if not _IMPORT.search(text):
+    return not _compiles(text, notebook)
+
+
+# IPython lines in notebooks (`%magic`, `!shell`): replaced before compiling. A line this
+# misses makes the compile fail, which only keeps the notebook.
+_IPYTHON_LINE = re.compile(rb"^([ \t]*)[%!].*$", re.M)
+
+
+def _compiles(text: bytes, notebook: bool) -> bool:
+    """Whether Python compiles `text` (CPython's parser, ~10x faster than libcst's). A file
+    that does not is kept: the pipeline reports why (DL900), as it did before this filter."""
+    import warnings
+
+    if notebook:
+        text = _IPYTHON_LINE.sub(rb"\1pass", text)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<prefilter>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return False
-    return first_use(_NOT_CODE.sub(b" ", text)) is not None
+    return True

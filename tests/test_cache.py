@@ -342,3 +342,20 @@ def test_fix_rechecks_the_fixed_bytes(tmp_path):
                                  "--no-cache", target, cwd=root).stdout)
     assert after == fresh
     assert "DL303" not in {f["code"] for f in after["findings"]}  # the safe fix was applied
+
+
+def test_a_timed_out_file_is_not_cached(tmp_path):
+    root = _project(tmp_path)
+    for i in range(20):  # enough files for worker processes (the per-file timeout is there)
+        (root / "pkg" / f"copy{i}.py").write_bytes(EXAMPLES[1].read_bytes())
+    args = ("check", "--format", "json", "--keras-version", "3", "pkg")
+    timed_out = json.loads(_droplint(*args, "--file-timeout", "0.001", cwd=root).stdout)
+    assert any("timeout" in f["message"] or "time" in f["message"]
+               for f in timed_out["findings"] if f["code"] == "DL900")
+    normal = json.loads(_droplint(*args, cwd=root).stdout)
+    fresh = json.loads(_droplint(*args, "--no-cache", cwd=root).stdout)
+    assert normal == fresh and "DL900" not in {f["code"] for f in normal["findings"]}
+
+
+def test_budgets_are_part_of_the_key():
+    assert cache.settings_key(Settings(max_nodes=10)) != cache.settings_key(Settings())

@@ -31,8 +31,9 @@ def _unfiltered(data: bytes, path: str):
     """The pipeline's result for a file as if the pre-filter kept it."""
     doc = Document.from_bytes(path, data)
     if doc.is_notebook:
-        doc = doc.decoded()
-        return pipeline._check_program(doc, SETTINGS)[1]
+        _, result, bad = pipeline._check_program(doc.decoded(), SETTINGS)
+        result.findings += bad  # DL900 of cells that do not parse, in cell coordinates
+        return result
     try:
         text = doc.decoded().text
     except Exception:  # noqa: BLE001 - undecodable: DL900 today only when the filter passes
@@ -132,6 +133,7 @@ KERAS = "import keras\nfrom keras import layers\n"
     (KERAS + "name = 'Dropout(0.5)'\ndoc = '''LSTM(3)\n GRU(2)'''\n", False),
     (KERAS + "class LSTM:\n    def dropout(self):\n        return self.dropout\n", False),
     ("from keras.src.layers.regularization.dropout import Dropout\n", False),
+    ("from keras.layers import CuDNNLSTM\n", True),  # DL303 reports the import itself
     (KERAS + "def f(dropout=0.2, recurrent_dropout=0.1):\n    return dropout\n", False),
     (KERAS + "x = layers.MultiHeadAttention(2, 4, dropout=0.1)\n", False),
     (KERAS + "x = tf.raw_ops.CudnnRNNV3(a)\nMyLSTM = 3\n", False),
@@ -139,6 +141,10 @@ KERAS = "import keras\nfrom keras import layers\n"
     ("x = 1  # noqa: DL101  (Dropout)\n", True),
     ("x = 1  # droplint: ignore[dropout-on-output] LSTM\n", True),
     ("x = 1  # noqa: E501 (LSTM)\n", False),
+    # a file that does not compile is kept, whatever it names: the pipeline reports DL900
+    ("from keras.layers import Dropout\nx = " + "[" * 5000 + "]" * 5000 + "\n", True),
+    ("# an LSTM, in Python 2\nprint 'hello'\n", True),
+    ("x = 'Dropout'\0\n", True),
 ])
 def test_decides_from_code(source, kept):
     assert prefilter.relevant(source.encode(), "a.py") is kept
@@ -155,8 +161,12 @@ def test_notebooks_are_decided_on_their_code_cells():
     assert prefilter.relevant(nb, "a.ipynb")
     result = _unfiltered(nb, "a.ipynb")
     assert result.sites  # and the pipeline does find the site there
-    quoted = _notebook("import keras\n", "s = \"Dropout(0.2)\"  # LSTM\n")
+    quoted = _notebook("%matplotlib inline\nimport keras\n", "s = \"Dropout(0.2)\"  # LSTM\n",
+                       "!pip install keras\n")
     assert not prefilter.relevant(quoted, "a.ipynb")
+    broken = _notebook("import keras\n", "print 'Dropout'\n")
+    assert prefilter.relevant(broken, "a.ipynb")
+    assert [f.code for f in _unfiltered(broken, "a.ipynb").findings] == ["DL900"]
 
 
 def test_a_notebook_that_is_not_json_is_kept_for_the_pipeline_to_report():

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..report import Report
 from .sources import Sources
 
-Output = str | Text
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    Output = str | Text
+else:  # rich is imported only where text is rendered (render/text.py, explain.py)
+    Output = object
 
 
 @dataclass
