@@ -151,6 +151,19 @@ def test_loop_over_known_sizes_reports_recurrent_dropout_once():
     assert inputs == [(None, 50, 32), (None, 50, 200)]
 
 
+def test_identical_layers_built_in_a_loop_are_one_site():
+    report = analyze("loop_same_layer_twice.py")
+    assert sorted((s.argument, tuple(s.input_shape)) for s in report.sites) == [
+        ("dropout", (None, 50, 32)), ("dropout", (None, 50, 200)),
+        ("recurrent_dropout", (None, 100))]
+
+
+def test_builder_called_in_a_range_loop_is_one_site():
+    report = analyze("builder_in_loop.py")
+    assert [(s.line, s.column, s.layer, s.input_shape, s.drops) for s in report.sites] == [
+        (15, 9, "SpatialDropout1D", [None, None, 300], "features")]
+
+
 def test_conv1d_after_partial_input_shape_is_known():
     report = analyze("conv1d_partial_shape.py")
     assert site_rows(report) == [
