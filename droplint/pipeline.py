@@ -30,8 +30,9 @@ from .selection import selected_rules
 
 PARALLEL_MIN_FILES = 16
 
-NO_KERAS = ("model files are loaded with Keras, which is not installed here: pip install "
-            "'droplint[keras]' (TensorFlow) to check them; source files need neither")
+NO_KERAS = ("model files are loaded with Keras, which is not installed here: install "
+            "Keras/TensorFlow in this environment (pip install tensorflow) to check them; "
+            "source files need neither")
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,7 @@ def test_sarif_file_is_valid_and_matches_the_findings(project: Path):
         assert entry["shortDescription"]["text"] == rule.summary
         assert entry["fullDescription"]["text"]
         assert entry["help"]["text"] == rule.doc()
-        assert entry["helpUri"].startswith(PROJECT_URL + "/blob/")
-        assert (REPO / entry["helpUri"].split("/blob/main/", 1)[1]).is_file()
+        assert ("helpUri" in entry) == bool(PROJECT_URL)  # no link to a nonexistent page
 
     findings = report["findings"]
     assert {f["code"] for f in findings} >= {"DL101", "DL304"}
@@ -184,19 +183,75 @@ def test_built_model_sarif_uses_layer_names():
     assert "fixes" not in result
 
 
-def test_explain_exports_html_and_svg_with_the_mask_pictures(project: Path):
+def test_explain_exports_html_and_svg_figures(project: Path):
+    """--html / --svg are figures, not a terminal dump: per site a grid of kept/dropped cells
+    (the same draws as the terminal picture), axis labels, a legend and a title; the SVG is
+    valid XML, the HTML page embeds the same SVG figures; no text line is cut off."""
+    import xml.etree.ElementTree as ET
+
+    from droplint.render.figures import text_width
+
     run = droplint("explain", "--keras-version", "3.15", "--html", "explain.html", "--svg",
                    "explain.svg", "pkg/model.py", cwd=project)
     assert run.returncode == 0, run.stderr.decode()
     terminal = run.stdout.decode()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    svg = ET.parse(project / "explain.svg").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert svg.find("s:title", ns).text == "droplint explain"
+    figures = svg.findall("s:g[@class='site']/s:svg", ns)
+    assert len(figures) == 2  # Dropout(0.3) and LSTM(dropout=1.5)'s site
+    first = figures[0]
+    texts = [t.text for t in first.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[0] == "pkg/model.py · line 5 · site 0 · Dropout(0.3)"  # the title
+    assert "features →" in texts and "timesteps ↓ (20 of 30)" in texts  # axis labels
+    assert "kept" in texts and "dropped (rate 0.3)" in texts  # the legend
+    cells = first.findall("s:g[@class='grid']/s:rect", ns)
+    assert len(cells) == 20 * 8  # first 20 of 30 timesteps x 8 features
+    assert {c.get("class") for c in cells} == {"kept", "dropped"}
+    # the terminal picture's first row, cell by cell
+    row0 = next(line for line in terminal.splitlines() if line.strip().startswith("t0 "))
+    cells_t0 = row0.split("│")[1][::2]
+    drawn = ["kept" if ch == "█" else "dropped" for ch in cells_t0]
+    assert [c.get("class") for c in cells[:8]] == drawn
+    # nothing cut off: every text of every figure ends inside the figure
+    for fig in figures:
+        width = float(fig.get("width"))
+        for t in fig.iter("{http://www.w3.org/2000/svg}text"):
+            if t.get("transform"):  # the rotated axis label runs along the grid's height
+                continue
+            x = float(t.get("x"))
+            extent = {"middle": text_width(t.text) / 2, "end": 0}.get(t.get("text-anchor"),
+                                                                      text_width(t.text))
+            assert x + extent <= width, (t.text, x, width)
     html = (project / "explain.html").read_text(encoding="utf-8")
-    svg = (project / "explain.svg").read_text(encoding="utf-8")
-    assert html.lstrip().lower().startswith("<!doctype html>")
-    assert "pkg/model.py:5:5" in html and "pkg/model.py:5:5" in terminal
-    picture_row = next(line for line in terminal.splitlines() if line.strip().startswith("t0 "))
-    html_text = re.sub(r"<[^>]+>", "", html)
-    assert picture_row.split("│")[1] in html_text  # the same mask picture, in colour
-    assert "color: #008000" in html  # kept entries are drawn green
-    svg_text = svg.replace("&#160;", " ")
-    assert svg.lstrip().startswith("<svg") and "droplint explain" in svg_text
-    assert "pkg/model.py:5:5" in svg_text
+    assert html.lower().startswith("<!doctype html>")
+    page = ET.fromstring(html.split("\n", 1)[1])  # well-formed: parsed as XML
+    assert page.find("head/title").text == "droplint explain"
+    rows = page.findall(".//table/tbody/tr")
+    assert [r.findall("td")[1].text for r in rows] == ["DL101", "DL304"]
+    html_figs = page.findall(".//figure/{http://www.w3.org/2000/svg}svg")
+    assert len(html_figs) == 2
+    assert [c.get("class") for c in html_figs[0].findall("s:g[@class='grid']/s:rect", ns)
+            ][:8] == drawn
+
+
+def test_sarif_help_uri_only_with_a_real_project_url(monkeypatch):
+    """No link to a repository that does not exist: without a configured PROJECT_URL the rules
+    carry their whole doc and no helpUri; with one, helpUri points at the rule's module."""
+    from droplint.render import sarif
+    from droplint.report import Report
+
+    doc = sarif.to_sarif(Report("3.15.1", "config"), root=REPO)
+    validate(doc)
+    driver = doc["runs"][0]["tool"]["driver"]
+    assert "informationUri" not in driver
+    for rule, entry in zip(ALL_RULES, driver["rules"]):
+        assert "helpUri" not in entry
+        assert entry["help"]["markdown"] == rule.doc()
+        assert Path(sarif.rule_doc_uri(rule).removeprefix("file://")).is_file()
+    monkeypatch.setattr(sarif, "PROJECT_URL", "https://example.org/droplint")
+    doc = sarif.to_sarif(Report("3.15.1", "config"), root=REPO)
+    validate(doc)
+    for entry in doc["runs"][0]["tool"]["driver"]["rules"]:
+        assert (REPO / entry["helpUri"].split("/blob/main/", 1)[1]).is_file()

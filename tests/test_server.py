@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 from pygls.workspace import TextDocument
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from droplint.render.sarif import rule_help_uri
+from droplint.render.sarif import rule_doc_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = (ROOT / "examples" / "question_forecaster.py").read_text(encoding="utf-8")
@@ -126,7 +126,7 @@ async def test_dl101_spatial_dropout_action_clears_it_and_hover_explains(client,
     assert d101.source == "droplint"
     assert d101.severity == lsp.DiagnosticSeverity.Information
     assert diags["DL303"].severity == lsp.DiagnosticSeverity.Error
-    assert d101.code_description.href == rule_help_uri(BY_CODE["DL101"])
+    assert d101.code_description.href == rule_doc_uri(BY_CODE["DL101"])
     # the range is `Dropout(0.3)` on line 9 (0-based 8), as `droplint check` reports 9:5
     assert (d101.range.start.line, d101.range.start.character) == (8, 4)
     assert QUESTION.splitlines()[8][4:d101.range.end.character] == "Dropout(0.3)"

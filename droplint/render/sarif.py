@@ -25,8 +25,20 @@ SRCROOT = "%SRCROOT%"
 FINGERPRINT = "droplint/v1"
 
 
-def rule_help_uri(rule) -> str:
+def rule_help_uri(rule) -> str | None:
+    """The rule's documentation on the project's public home; None while there is none
+    (version.PROJECT_URL): no link to a repository that does not exist."""
+    if not PROJECT_URL:
+        return None
     return f"{PROJECT_URL}/blob/main/rules/{rule.__module__.rsplit('.', 1)[-1]}.py"
+
+
+def rule_doc_uri(rule) -> str:
+    """Where an editor can open the rule's documentation: its public page, else the installed
+    rule module (a file:// URI; its docstring is the doc `droplint rule CODE` prints)."""
+    import sys
+
+    return rule_help_uri(rule) or Path(sys.modules[rule.__module__].__file__).resolve().as_uri()
 
 
 def _first_paragraph(rule) -> str:
@@ -38,16 +50,19 @@ def _first_paragraph(rule) -> str:
 
 def sarif_rule(rule) -> dict:
     doc = rule.doc()
-    return {
+    entry = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": _first_paragraph(rule)},
-        "help": {"text": doc, "markdown": doc},
-        "helpUri": rule_help_uri(rule),
+        "help": {"text": doc, "markdown": doc},  # the whole doc: no link needed to read it
         "defaultConfiguration": {"level": LEVEL[rule.severity.value]},
         "properties": {"fix": rule.fix_safety or "none", "tags": ["dropout", "keras"]},
     }
+    uri = rule_help_uri(rule)
+    if uri:
+        entry["helpUri"] = uri
+    return entry
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -165,7 +180,7 @@ def to_sarif(report: Report, sources: Sources | None = None, root: Path | None =
                 "name": "droplint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": PROJECT_URL,
+                **({"informationUri": PROJECT_URL} if PROJECT_URL else {}),
                 "rules": [sarif_rule(r) for r in ALL_RULES],
             }},
             "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri() + "/"}},

@@ -53,13 +53,14 @@ def edit_range(e: Edit, lines: list[str]) -> ServerTextRange:
 
 
 def rule_url(code: str) -> str | None:
-    """The rule's documentation: the same address SARIF gives as helpUri."""
+    """The rule's documentation: SARIF's helpUri when the project has a public home, else the
+    installed rule module (render/sarif.rule_doc_uri)."""
     from droplint.rules import BY_CODE
 
-    from ..render.sarif import rule_help_uri
+    from ..render.sarif import rule_doc_uri
 
     rule = BY_CODE.get(code)
-    return rule_help_uri(rule) if rule is not None else None
+    return rule_doc_uri(rule) if rule is not None else None
 
 
 def diagnostic(f: Finding, rng: lsp.Range) -> lsp.Diagnostic:
