@@ -476,13 +476,16 @@ def apply_fixes(paths: tuple[str, ...], report: Report, opts: dict) -> tuple[Rep
 
 
 def add_noqa(report: Report, opts: dict) -> int:
-    from .add_noqa import add_noqa_file
+    from .add_noqa import add_noqa_file, summary
 
     paths = sorted({f.path for f in report.findings if f.line is not None})
-    count = sum(add_noqa_file(p, opts["settings"]) for p in paths)
-    click.echo(f"Added {count} noqa directive{'s' if count != 1 else ''}.")
+    results = [add_noqa_file(p, opts["settings"]) for p in paths]
+    added, warnings = summary(results)
+    click.echo(added)
+    for line in warnings:  # findings left unsuppressed: never silently
+        click.echo(line, err=True)
     print_errors(report)
-    return 2 if report.errors else 0
+    return 2 if report.errors else int(bool(warnings))
 
 
 def check_stdin(paths: tuple[str, ...], opts: dict) -> int:

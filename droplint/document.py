@@ -4,7 +4,9 @@ The kind is decided here and nowhere else (`kind_of`): a Python file, a notebook
 from stdin, a model file, or a built model object. A document keeps what was read (the raw
 bytes) and, once `decoded()`, the text rules and fixes work on:
 
-- Python: the source decoded as Python reads it (PEP 263), and its encoding;
+- Python: the source decoded as Python reads it (PEP 263), and its encoding; a file whose
+  only line breaks are lone CRs gets "\n" in `text` (same lines and columns) and CRs back on
+  writing;
 - a notebook: its code cells joined into one program (loaders/notebook.py: IPython lines
   masked, a marker line between cells), with the mapping back to cells (`program`).
 
@@ -93,6 +95,7 @@ class Document:
     raw: bytes | None = None  # the content as read (None: a built model, or a model file)
     text: str | None = None  # once decoded: the Python text (a notebook: its program)
     encoding: str | None = None  # Python: how `text` is written back
+    newline: str | None = None  # "\r": a lone-CR file, whose `text` has "\n" line breaks
     notebook: nbformat.Notebook | None = None  # the notebook's JSON document
     program: nbformat.Program | None = None  # a notebook's code cells as one text
     model: object = None  # a built model object
@@ -149,7 +152,26 @@ class Document:
             prog = nbformat.program(nb)
             return replace(self, text=prog.text, notebook=nb, program=prog)
         text, encoding = decode_source(self.raw)
+        if "\r" in text and "\n" not in text:  # lone-CR line breaks: "\n" for rules and fixes
+            return replace(self, text=text.replace("\r", "\n"), encoding=encoding,
+                           newline="\r")
         return replace(self, text=text, encoding=encoding)
+
+    def write_problem(self) -> str | None:
+        """Why an edited text of this document could not be written back (its PEP 263
+        encoding does not round-trip: unicode_escape, raw_unicode_escape...), or None."""
+        if self.is_notebook or not self.is_text or self.encoding is None:
+            return None
+        from .safe_write import codec_round_trips
+
+        if codec_round_trips(self.encoding):
+            return None
+        return f"the file's encoding {self.encoding} does not round-trip"
+
+    def _encode(self, text: str) -> bytes:
+        if self.newline == "\r":
+            text = text.replace("\n", "\r")
+        return text.encode(self.encoding or "utf-8")
 
     # --- editing --------------------------------------------------------------------------
 
@@ -161,7 +183,7 @@ class Document:
         if new_text == doc.text:
             return replace(doc, changes=())
         if not doc.is_notebook:
-            return replace(doc, text=new_text, raw=new_text.encode(doc.encoding or "utf-8"))
+            return replace(doc, text=new_text, raw=doc._encode(new_text))
         data, changes = nbformat.rewrite(doc.raw, doc.notebook, doc.program, new_text)
         if not changes:
             return replace(doc, changes=())
@@ -173,5 +195,5 @@ class Document:
         if self.raw is not None:
             return self.raw
         if self.text is not None:
-            return self.text.encode(self.encoding or "utf-8")
+            return self._encode(self.text)
         raise ValueError(f"{self.kind} document {self.path} has no content to write")

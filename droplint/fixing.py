@@ -185,6 +185,8 @@ def fix_document(doc: Document, settings: Settings, *, unsafe: bool = False) -> 
         result = check_document(doc, settings) if doc.is_notebook else \
             FileResult(doc.path, [loader_finding("DL900", doc.path, exc.message)])
         return FileFix(doc.path, before, before, result=result)
+    if doc.write_problem():  # unicode_escape...: its findings say why they are not fixed
+        return FileFix(doc.path, before, before, result=check_document(doc, settings))
     outcome = fix_text(doc.text, lambda t: check_text(t, doc.path, settings), unsafe=unsafe)
     edited = doc.with_text(outcome.text)
     if not doc.is_notebook:

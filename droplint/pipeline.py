@@ -145,7 +145,13 @@ def _check_python(doc: Document, settings: Settings) -> FileResult:
         doc = doc.decoded()
     except DocumentError as exc:
         return _error_result(doc, exc)
-    return check_text(doc.text, doc.path, settings)
+    result = check_text(doc.text, doc.path, settings)
+    why = doc.write_problem()  # e.g. unicode_escape: never fixable, and the finding says why
+    if why:
+        from .fixcheck import refuse
+
+        result.findings = [refuse(f, why) if f.fix is not None else f for f in result.findings]
+    return result
 
 
 # --- notebooks --------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ since they were read left alone, encodings that do not round-trip refused; throu
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import stat
 from pathlib import Path
 
@@ -94,3 +96,27 @@ def test_unicode_escape_file_is_not_rewritten(tmp_path):
     with pytest.raises(WriteRefused, match="unicode_escape"):
         replace_file(str(f), "x = 1\ny = 3\n".encode("unicode_escape"), data)
     assert f.read_bytes() == data
+
+
+def test_unicode_escape_findings_are_not_advertised_as_fixable_and_say_why(cli, tmp_path):
+    import json
+
+    data = b"# -*- coding: unicode_escape -*-\n" + FIXABLE.encode()
+    (tmp_path / "esc.py").write_bytes(data)
+    report = cli("check", "--format", "json", "--keras-version", "3.15", "esc.py", cwd=tmp_path)
+    findings = json.loads(report.stdout)["findings"]
+    assert findings and all("fix" not in f or f["fix"] is None for f in findings)
+    assert {f["fix_refused"] for f in findings} == \
+        {"the file's encoding unicode_escape does not round-trip"}
+    text = cli("check", "--keras-version", "3.15", "esc.py", cwd=tmp_path)
+    assert "fixable" not in text.stdout
+    assert "No automatic fix: the file's encoding unicode_escape does not round-trip" \
+        in " ".join(text.stdout.split())
+    fixed = cli("check", "--fix", "--unsafe-fixes", "--keras-version", "3.15", "esc.py",
+                cwd=tmp_path)
+    assert (tmp_path / "esc.py").read_bytes() == data
+    assert "Fixed" not in fixed.stdout + fixed.stderr and fixed.returncode == text.returncode == 1
+    stdin = subprocess.run([sys.executable, "-m", "droplint", "check", "-", "--fix",
+                            "--stdin-filename", "esc.py", "--keras-version", "3.15"],
+                           input=data, capture_output=True, cwd=tmp_path, check=False)
+    assert stdin.stdout == data  # the file comes back unchanged, not re-encoded
