@@ -34,7 +34,11 @@ PROG = "droplint"
 # ---------------------------------------------------------------------------------- plumbing
 
 def fail_line(message: str) -> str:
-    return f"{PROG}: error: " + " ".join(str(message).split())
+    """`droplint: error: ...` on one line; control characters from file names and content
+    shown as visible ones (render/escape.py)."""
+    from .render.escape import safe_text
+
+    return f"{PROG}: error: " + safe_text(" ".join(str(message).split()), keep_newlines=False)
 
 
 class DefaultGroup(click.Group):
@@ -452,9 +456,11 @@ def show_settings(paths: tuple[str, ...], opts: dict) -> bool:
     if opts["show_settings"]:
         click.echo("\n".join(lines))
         return True
+    from .render.escape import safe_text
+
     files = lines[lines.index("files:") + 1:]
     for line in [lines[0], *(f.strip() for f in files)]:
-        click.echo(f"{PROG}: {line}", err=True)
+        click.echo(f"{PROG}: {safe_text(line, keep_newlines=False)}", err=True)
     return False
 
 
@@ -666,7 +672,7 @@ def probe(paths: tuple[str, ...], output_format: str, unsafe_load: bool, no_colo
 @cli.command(short_help="Language server for editors (LSP over stdio).")
 def server() -> int:
     """Run droplint's language server over stdin/stdout (pygls): diagnostics as you type,
-    fixes and noqa as code actions, what a dropout masks on hover. Needs droplint[server]."""
+    fixes and noqa as code actions, what a dropout masks on hover. Needs pygls (pip install 'pygls>=2')."""
     from .server import main as serve
 
     return serve()

@@ -1,9 +1,9 @@
 """droplint's language server (`droplint server`): see droplint/server/app.py. Needs pygls
-(`pip install 'droplint[server]'`); importing this package does not import it."""
+(`pip install 'pygls>=2'`, or `pip install '.[server]'` in a clone); importing this package does not import it."""
 from __future__ import annotations
 
 MISSING = ("`droplint server` needs pygls, which is not installed here: "
-           "pip install 'droplint[server]'")
+           "pip install 'pygls>=2' in this environment")
 
 
 def main() -> int:
