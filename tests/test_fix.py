@@ -44,12 +44,6 @@ LAYERS_MODULE = (
 )
 
 
-def droplint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "droplint", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
 def build(source: str):
     """Run the fixed source as the user would, and return its `model`."""
     namespace: dict = {}
@@ -62,11 +56,11 @@ def layer_classes(model) -> list[str]:
 
 
 @pytest.mark.keras
-def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
+def test_question_model_safe_then_unsafe_fixes(cli, tmp_path: Path):
     path = tmp_path / "forecast.py"
     path.write_text(QUESTION, encoding="utf-8")
 
-    run = droplint("check", "--fix", "--show-fixes", *KERAS, "forecast.py", cwd=tmp_path)
+    run = cli("check", "--fix", "--show-fixes", *KERAS, "forecast.py", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert "1 × DL303 (cudnn-layer-removed)" in run.stdout
     assert "from tensorflow.keras.layers import LSTM\n" in fixed
@@ -76,8 +70,8 @@ def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
     assert run.returncode == 0  # DL101 is info, below the default --fail-on warning
     assert "DL101" in run.stdout  # still reported: its fix is unsafe
 
-    run = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
-                   cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
+              cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout
     assert fixed.splitlines()[0] == \
@@ -91,17 +85,17 @@ def test_question_model_safe_then_unsafe_fixes(tmp_path: Path):
     assert "DL101" not in codes and "DL303" not in codes
 
     before = path.read_bytes()
-    again = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
-                     cwd=tmp_path)
+    again = cli("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, "forecast.py",
+                cwd=tmp_path)
     assert path.read_bytes() == before
     assert "Fixed" not in again.stdout
 
 
-def test_fix_keeps_line_endings_bom_mode_and_comments(tmp_path: Path):
+def test_fix_keeps_line_endings_bom_mode_and_comments(cli, tmp_path: Path):
     path = tmp_path / "model.py"
     path.write_bytes(b"\xef\xbb\xbf" + LAYERS_MODULE.replace("\n", "\r\n").encode())
     path.chmod(0o640)
-    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -116,12 +110,12 @@ def test_fix_keeps_line_endings_bom_mode_and_comments(tmp_path: Path):
     assert "DL101" not in analyze(model).codes()
 
 
-def test_diff_shows_and_writes_nothing(tmp_path: Path):
+def test_diff_shows_and_writes_nothing(cli, tmp_path: Path):
     path = tmp_path / "model.py"
     path.write_text(LAYERS_MODULE, encoding="utf-8")
-    run = droplint("check", "--diff", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--diff", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0 and run.stdout == ""  # the only fix is unsafe
-    run = droplint("check", "--diff", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--diff", "--unsafe-fixes", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 1
     assert run.stdout.splitlines()[:2] == ["--- a/model.py", "+++ b/model.py"]
     assert "-x = layers.Dropout(0.3)(inputs)  # the question's dropout" in run.stdout
@@ -130,13 +124,13 @@ def test_diff_shows_and_writes_nothing(tmp_path: Path):
     assert path.read_text(encoding="utf-8") == LAYERS_MODULE
 
 
-def test_file_with_syntax_error_is_never_touched(tmp_path: Path):
+def test_file_with_syntax_error_is_never_touched(cli, tmp_path: Path):
     broken = tmp_path / "broken.py"
     source = "from keras import layers\nx = layers.Dropout(0.3\nCuDNNLSTM(4)\n"
     broken.write_text(source, encoding="utf-8")
     good = tmp_path / "good.py"
     good.write_text(QUESTION, encoding="utf-8")
-    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, ".", cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", *KERAS, ".", cwd=tmp_path)
     assert run.returncode == 1
     assert "broken.py:2:" in run.stdout and "DL900" in run.stdout
     assert broken.read_text(encoding="utf-8") == source
@@ -158,7 +152,7 @@ def test_a_fix_that_would_break_the_syntax_is_not_applied():
     assert outcome.text == text and outcome.fixed == []
 
 
-def test_unused_noqa_reported_and_removed(tmp_path: Path):
+def test_unused_noqa_reported_and_removed(cli, tmp_path: Path):
     path = tmp_path / "model.py"
     path.write_text(
         "from keras import layers\n"
@@ -169,15 +163,15 @@ def test_unused_noqa_reported_and_removed(tmp_path: Path):
         "e = layers.Dropout(0.3)  # droplint: ignore[DL1O1]  # keep me\n"
         "f = layers.Dropout(0.3)  # noqa: E501\n",
         encoding="utf-8")
-    run = droplint("check", "--format", "concise", "--select", "DL404,DL910", *KERAS,
-                   "model.py", cwd=tmp_path)
+    run = cli("check", "--format", "concise", "--select", "DL404,DL910", *KERAS,
+              "model.py", cwd=tmp_path)
     lines = [line for line in run.stdout.splitlines() if "DL910" in line]
     assert [line.split(":")[1] for line in lines] == ["2", "3", "6"]
     assert "unknown: `DL1O1`" in lines[2]
     assert run.returncode == 1  # DL910 is a warning
 
-    run = droplint("check", "--fix", "--select", "DL404,DL910", *KERAS, "model.py",
-                   cwd=tmp_path)
+    run = cli("check", "--fix", "--select", "DL404,DL910", *KERAS, "model.py",
+              cwd=tmp_path)
     assert run.returncode == 0, run.stdout
     assert path.read_text(encoding="utf-8") == (
         "from keras import layers\n"
@@ -188,36 +182,36 @@ def test_unused_noqa_reported_and_removed(tmp_path: Path):
         "e = layers.Dropout(0.3)  # keep me\n"
         "f = layers.Dropout(0.3)  # noqa: E501\n")
     # a code of a rule that did not run says nothing: not reported
-    run = droplint("check", "--select", "DL910", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--select", "DL910", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0 and "DL910" not in run.stdout
 
 
-def test_add_noqa_then_everything_is_suppressed(tmp_path: Path):
+def test_add_noqa_then_everything_is_suppressed(cli, tmp_path: Path):
     path = tmp_path / "model.py"
     path.write_text(QUESTION.replace("## Dropout before LSTM.", "# noqa: E501"),
                     encoding="utf-8")
-    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0
     assert run.stdout.strip() == "Added 2 noqa directives."
     text = path.read_text(encoding="utf-8")
     assert "x     = Dropout(0.3)(ipt) # noqa: E501, DL101\n" in text
     assert "x     = CuDNNLSTM(10, return_sequences = False)(x)  # noqa: DL303\n" in text
-    run = droplint("check", "--fail-on", "info", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--fail-on", "info", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0, run.stdout  # nothing reported, no unused-noqa either
-    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
     assert run.stdout.strip() == "Added 0 noqa directives."
     assert path.read_text(encoding="utf-8") == text
 
 
-def test_suppressions_count_lines_like_python_despite_form_feeds(tmp_path: Path):
+def test_suppressions_count_lines_like_python_despite_form_feeds(cli, tmp_path: Path):
     path = tmp_path / "model.py"
     path.write_text("from keras import layers\n\x0c\nlayer = layers.Dropout(1.0)\n",
                     encoding="utf-8")
-    run = droplint("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", "--add-noqa", *KERAS, "model.py", cwd=tmp_path)
     assert run.stdout.strip() == "Added 1 noqa directive."
     assert path.read_text(encoding="utf-8").endswith(
         "\x0c\nlayer = layers.Dropout(1.0)  # noqa: DL404\n")
-    run = droplint("check", *KERAS, "model.py", cwd=tmp_path)
+    run = cli("check", *KERAS, "model.py", cwd=tmp_path)
     assert run.returncode == 0 and "All checks passed!" in run.stdout
 
 
@@ -234,11 +228,11 @@ def fix_in_process(source: str) -> str:
 
 
 @pytest.mark.keras
-def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
+def test_question_example_fix_drops_dropout_from_its_import(cli, tmp_path: Path):
     example = EXAMPLE.read_text(encoding="utf-8")
     path = tmp_path / "question_forecaster.py"
     path.write_text(example, encoding="utf-8")
-    droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    cli("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     # the docstring and a comment still say "Dropout": they are no use, the import goes
     assert "from keras.layers import LSTM, Dense, SpatialDropout1D, Input\n" in fixed
@@ -250,13 +244,13 @@ def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
         "  # Dropout before LSTM: what does it drop?", "")
     assert code.count("Dropout") == 2  # the import and the call
     path.write_text(code, encoding="utf-8")
-    diff = droplint("check", "--diff", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    diff = cli("check", "--diff", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     assert "-from keras.layers import CuDNNLSTM, Dense, Dropout, Input" in diff.stdout
     assert "+from keras.layers import LSTM, Dense, SpatialDropout1D, Input" in diff.stdout
     assert path.read_text(encoding="utf-8") == code
 
-    run = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, path.name,
-                   cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, path.name,
+              cwd=tmp_path)
     assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout
     assert "All checks passed!" in run.stdout
     fixed = path.read_text(encoding="utf-8")
@@ -272,7 +266,7 @@ def test_question_example_fix_drops_dropout_from_its_import(tmp_path: Path):
     codes = analyze(model).codes()
     assert "DL101" not in codes and "DL303" not in codes
 
-    again = droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    again = cli("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     assert path.read_text(encoding="utf-8") == fixed and "Fixed" not in again.stdout
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -18,12 +16,6 @@ from droplint import analyze
 
 KERAS = ("--keras-version", "3.15")
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
-
-
-def droplint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "droplint", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120,
-                          check=False)
 
 
 def make_notebook(model_cell: str = "x = Dropout(0.3)(inputs)\n"
@@ -66,8 +58,8 @@ def python_of(nb: nbformat.NotebookNode) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_findings_and_sites_are_located_by_cell_and_line(notebook: Path):
-    run = droplint("check", "--format", "json", *KERAS, notebook.name, cwd=notebook.parent)
+def test_findings_and_sites_are_located_by_cell_and_line(cli, notebook: Path):
+    run = cli("check", "--format", "json", *KERAS, notebook.name, cwd=notebook.parent)
     report = json.loads(run.stdout)
     [finding] = report["findings"]
     assert (finding["code"], finding["cell"], finding["line"], finding["column"],
@@ -77,13 +69,13 @@ def test_findings_and_sites_are_located_by_cell_and_line(notebook: Path):
     [site] = report["sites"]
     assert (site["cell"], site["line"], site["column"]) == (5, 1, 5)
 
-    text = droplint("check", *KERAS, notebook.name, cwd=notebook.parent).stdout
+    text = cli("check", *KERAS, notebook.name, cwd=notebook.parent).stdout
     assert text.startswith("forecast.ipynb:cell 5:1:5: DL101 [info]")
     assert "1 | x = Dropout(0.3)(inputs)" in text
 
 
 @pytest.mark.keras
-def test_fix_rewrites_only_the_changed_sources(notebook: Path):
+def test_fix_rewrites_only_the_changed_sources(cli, notebook: Path):
     raw = json.loads(notebook.read_text(encoding="utf-8"))
     raw["cells"][1]["source"] = "".join(raw["cells"][1]["source"])  # one string, not lines
     notebook.write_text(json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
@@ -91,8 +83,8 @@ def test_fix_rewrites_only_the_changed_sources(notebook: Path):
     before_text = notebook.read_text(encoding="utf-8")
     before = nbformat.reads(before_text, 4)
 
-    run = droplint("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, notebook.name,
-                   cwd=notebook.parent)
+    run = cli("check", "--fix", "--unsafe-fixes", "--show-fixes", *KERAS, notebook.name,
+              cwd=notebook.parent)
     assert "1 × DL101 (dropout-on-sequence-input)" in run.stdout, run.stdout + run.stderr
     after_text = notebook.read_text(encoding="utf-8")
     after = nbformat.reads(after_text, 4)
@@ -122,24 +114,24 @@ def test_fix_rewrites_only_the_changed_sources(notebook: Path):
     assert [type(layer).__name__ for layer in model.layers][1] == "SpatialDropout1D"
     assert "DL101" not in analyze(model).codes()
 
-    droplint("check", "--fix", "--unsafe-fixes", *KERAS, notebook.name, cwd=notebook.parent)
+    cli("check", "--fix", "--unsafe-fixes", *KERAS, notebook.name, cwd=notebook.parent)
     assert notebook.read_text(encoding="utf-8") == after_text  # a second --fix: no change
 
 
 @pytest.mark.parametrize("broken", ["def broken(:\n    pass", "values = (1,\n          2,"])
-def test_a_cell_that_does_not_parse_is_reported_and_the_rest_checked(
+def test_a_cell_that_does_not_parse_is_reported_and_the_rest_checked(cli, 
         tmp_path: Path, broken: str):
     nb = make_notebook()
     nb.cells.insert(3, new_code_cell(broken))
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
     data = path.read_bytes()
-    report = json.loads(droplint("check", "--format", "json", *KERAS, path.name,
-                                 cwd=tmp_path).stdout)
+    report = json.loads(cli("check", "--format", "json", *KERAS, path.name,
+                            cwd=tmp_path).stdout)
     by_code = {f["code"]: f for f in report["findings"]}
     assert by_code["DL900"]["cell"] == 4 and by_code["DL900"]["line"] in (1, 2)
     assert by_code["DL101"]["cell"] == 6
-    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     assert run.returncode == 1
     assert path.read_bytes() == data  # a notebook with a syntax error is never touched
 
@@ -150,42 +142,42 @@ def test_a_cell_that_does_not_parse_is_reported_and_the_rest_checked(
     (b'{"nbformat": 3, "worksheets": []}', "not a Jupyter notebook in nbformat 4"),
     (b'{"cells": [{"cell_type": "code", "source": 7}]}', "cell 1: `source` must be"),
 ])
-def test_invalid_notebook_files_give_dl900(tmp_path: Path, content: bytes, message: str):
+def test_invalid_notebook_files_give_dl900(cli, tmp_path: Path, content: bytes, message: str):
     (tmp_path / "bad.ipynb").write_bytes(content)
-    run = droplint("check", "--format", "json", *KERAS, "bad.ipynb", cwd=tmp_path)
+    run = cli("check", "--format", "json", *KERAS, "bad.ipynb", cwd=tmp_path)
     assert run.returncode == 1
     [finding] = json.loads(run.stdout)["findings"]
     assert finding["code"] == "DL900" and message in finding["message"]
 
 
-def test_add_noqa_in_a_notebook(notebook: Path):
-    run = droplint("check", "--add-noqa", *KERAS, notebook.name, cwd=notebook.parent)
+def test_add_noqa_in_a_notebook(cli, notebook: Path):
+    run = cli("check", "--add-noqa", *KERAS, notebook.name, cwd=notebook.parent)
     assert run.stdout.strip() == "Added 1 noqa directive."
     nb = nbformat.read(notebook, 4)
     assert nb.cells[4].source.splitlines()[0] == "x = Dropout(0.3)(inputs)  # noqa: DL101"
     assert nb.cells[4].source.endswith("model.summary?")
-    run = droplint("check", "--fail-on", "info", *KERAS, notebook.name, cwd=notebook.parent)
+    run = cli("check", "--fail-on", "info", *KERAS, notebook.name, cwd=notebook.parent)
     assert run.returncode == 0 and "All checks passed!" in run.stdout
 
 
-def test_notebook_of_another_language_is_skipped(tmp_path: Path):
+def test_notebook_of_another_language_is_skipped(cli, tmp_path: Path):
     nb = make_notebook("x <- Dropout(0.3)\n%>% LSTM(10)")
     nb.metadata["kernelspec"]["language"] = "R"
     nb.metadata["language_info"]["name"] = "R"
     nbformat.write(nb, tmp_path / "r.ipynb")
-    run = droplint("check", "--fail-on", "info", *KERAS, "r.ipynb", cwd=tmp_path)
+    run = cli("check", "--fail-on", "info", *KERAS, "r.ipynb", cwd=tmp_path)
     assert run.returncode == 0 and "All checks passed!" in run.stdout
 
 
-def test_notebook_findings_in_sarif_and_github(notebook: Path):
-    run = droplint("check", "--format", "sarif", *KERAS, notebook.name, cwd=notebook.parent)
+def test_notebook_findings_in_sarif_and_github(cli, notebook: Path):
+    run = cli("check", "--format", "sarif", *KERAS, notebook.name, cwd=notebook.parent)
     doc = json.loads(run.stdout)
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(doc)
     [result] = doc["runs"][0]["results"]
     assert result["properties"]["cell"] == 5 and result["properties"]["line"] == 1
     assert result["message"]["text"].startswith("cell 5, line 1: ")
     assert "region" not in result["locations"][0]["physicalLocation"]
-    run = droplint("check", "--format", "github", *KERAS, notebook.name, cwd=notebook.parent)
+    run = cli("check", "--format", "github", *KERAS, notebook.name, cwd=notebook.parent)
     assert run.stdout.startswith("::notice file=forecast.ipynb,title=DL101 "
                                  "dropout-on-sequence-input::cell 5, line 1: Dropout(0.3)")
 
@@ -261,11 +253,11 @@ def test_add_noqa_changes_only_the_edited_source_bytes(style: str):
 
 
 @pytest.mark.parametrize("style", ["jupyter", "crlf", "compact"])
-def test_fix_through_the_command_line_keeps_every_other_byte(tmp_path: Path, style: str):
+def test_fix_through_the_command_line_keeps_every_other_byte(cli, tmp_path: Path, style: str):
     path = tmp_path / "nb.ipynb"
     before = hand_written(style)
     path.write_bytes(before)
-    run = droplint("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
+    run = cli("check", "--fix", "--unsafe-fixes", *KERAS, path.name, cwd=tmp_path)
     after = path.read_bytes()
     assert "Fixed 1 finding" in run.stdout + run.stderr, run.stdout + run.stderr
     assert _outside_source_value(after) == _outside_source_value(before)
