@@ -253,6 +253,7 @@ def summary(results: list[NoqaResult]) -> tuple[str, list[str]]:
         if r.skipped:
             n = r.unsuppressed
             where = ", ".join(f"{w} ({why})" for w, why, _k in r.skipped)
-            warnings.append(f"droplint: warning: {safe_text(r.path, False)}: {n} finding"
-                            f"{'s' if n != 1 else ''} could not get a noqa comment: {where}")
+            warnings.append(safe_text(f"droplint: warning: {r.path}: {n} finding"
+                                      f"{'s' if n != 1 else ''} could not get a noqa comment: "
+                                      f"{where}", keep_newlines=False))
     return f"Added {count} noqa directive{'s' if count != 1 else ''}.", warnings

@@ -217,7 +217,10 @@ def fix_file(path: str, settings: Settings, *, unsafe: bool = False,
         try:
             write_atomic(path, result.after, doc.raw)
         except WriteRefused as exc:
-            print(f"droplint: warning: {path}: not fixed: {exc}", file=sys.stderr)
+            from .render.escape import safe_text
+
+            print(safe_text(f"droplint: warning: {path}: not fixed: {exc}", False),
+                  file=sys.stderr)
             result.after = result.before  # nothing changed on disk
     return result
 
@@ -262,8 +265,11 @@ def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> 
     total = sum(len(d.fixed) for d in changed)
     rolled = [f"droplint: warning: {d.path}:{f.line}:{f.column}: {f.code} fix not applied: {why}"
               for d in done for f, why in d.rolled_back]
+    from .render.escape import safe_text  # paths and reasons quote file names and content
+
     if not total:
-        return "\n".join(rolled + ([] if verb == "Fixed" else ["No fixes to apply."]))
+        none = [] if verb == "Fixed" else ["No fixes to apply."]
+        return safe_text("\n".join(rolled + none))
     lines = [f"{verb} {total} finding{'s' if total != 1 else ''} in {len(changed)} "
              f"file{'s' if len(changed) != 1 else ''}" + (":" if show else ".")]
     if show:
@@ -271,4 +277,4 @@ def summary(done: list[FileFix], *, verb: str = "Fixed", show: bool = False) -> 
             lines.append(f"- {d.path}:")
             counts = Counter((f.code, f.name) for f in d.fixed)
             lines += [f"    {n} × {code} ({name})" for (code, name), n in sorted(counts.items())]
-    return "\n".join(rolled + lines)
+    return safe_text("\n".join(rolled + lines))

@@ -271,7 +271,7 @@ def _check_model_file(doc: Document, settings: Settings, options: CheckOptions) 
         return FileResult(doc.path, [loader_finding("DL901", doc.path, str(exc), None, None)])
     result = _check_built(model, doc.path, settings, options.probe)
     result.notes.extend(notes)
-    saved_with = model_file._h5_saved_with(doc.path)
+    saved_with = model_file.h5_saved_with(doc.path)
     if saved_with and saved_with.startswith("2.") and result.keras.is_keras3:
         result.notes.append(
             f"saved by Keras {saved_with} and analyzed as Keras {result.keras} loads it; set "

@@ -45,3 +45,72 @@ def test_no_control_character_reaches_the_output(cli, evil, args):
     if args == ["check"]:
         assert "# ␛[2J \ufffdgnp.exe" in out  # the code frame line, escaped
         assert proc.returncode == 1
+
+
+# --- stderr lines, probe and model-file messages ---------------------------------------------
+
+BEL = "\x07"
+HOSTILE = f"\x1b]0;t{BEL}{C1}{BIDI}\x1b[2J"  # ESC, BEL, a C1 control, a bidi override
+
+
+def assert_clean(text: str) -> None:
+    for ch in ("\x1b", BEL, C1, BIDI):
+        assert ch not in text, (ch, text)
+
+
+def test_stderr_warning_and_error_lines_are_escaped(cli, tmp_path):
+    import os
+
+    fixable = tmp_path / f"ro{HOSTILE}.py"
+    fixable.write_text("from keras.layers import CuDNNLSTM\nl = CuDNNLSTM(4)\n", encoding="utf-8")
+    os.chmod(fixable, 0o444)
+    fixed = cli("check", "--fix", "--keras-version", "3.15", fixable.name, cwd=tmp_path)
+    assert "not fixed: read-only" in fixed.stderr and "ro␛]0;t␇" in fixed.stderr
+    assert_clean(fixed.stdout + fixed.stderr)
+
+    awkward = tmp_path / f"s{HOSTILE}.py"
+    awkward.write_text("from keras import layers\nd = layers.Dropout(1.5, name='''a\nb''')\n",
+                       encoding="utf-8")
+    noqa = cli("check", "--add-noqa", "--keras-version", "3.15", awkward.name, cwd=tmp_path)
+    assert "could not get a noqa comment: line 2 (inside a string)" in noqa.stderr
+    assert_clean(noqa.stdout + noqa.stderr)
+
+    broken = tmp_path / f"b{HOSTILE}.py"
+    broken.write_text(f"from keras import layers\nx = layers.Dropout(0.2\ny = '{HOSTILE}\n",
+                      encoding="utf-8")
+    explained = cli("explain", broken.name, cwd=tmp_path)
+    assert explained.stderr.startswith("droplint: error: b␛]0;t␇"), explained.stderr
+    assert_clean(explained.stdout + explained.stderr)
+
+    missing = cli("check", "--config", f"no{HOSTILE}.toml", "x.py", cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.startswith("droplint: error: ")
+    assert_clean(missing.stderr)
+
+
+def test_model_file_messages_and_probe_output_are_escaped(cli, tmp_path):
+    import warnings
+    import zipfile
+
+    name = f"m{HOSTILE}.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.writestr("config.json", "{}")
+            archive.writestr(f"w{HOSTILE}", "1")
+            archive.writestr(f"w{HOSTILE}", "2")
+    for args in (["check"], ["check", "--format", "json"], ["explain"], ["probe"]):
+        proc = cli(*args, name, cwd=tmp_path)
+        out = proc.stdout + proc.stderr
+        assert "two members named 'w␛]0;t␇" in out, (args, out)
+        assert_clean(out)
+        assert proc.returncode == 1
+
+
+def test_render_probe_escapes_notes_and_messages():
+    from droplint.render.probe import render_probe
+    from droplint.report import Report
+
+    report = Report("3.15.1", "default", notes=[f"layer {HOSTILE} not probed"])
+    text = render_probe(report).plain
+    assert "layer ␛]0;t␇\ufffd\ufffd␛[2J not probed" in text
+    assert_clean(text)

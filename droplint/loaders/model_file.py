@@ -56,12 +56,12 @@ class ModelFileError(Exception):
     """A model file cannot be loaded (DL901): the message says why and what to do."""
 
 
-ModelLoadError = ModelFileError  # old name, until model.py stops using it
-
-
 def short(text: str, limit: int = QUOTE_CHARS) -> str:
-    """One line of at most `limit` characters, for quoting a file or an exception."""
-    line = " ".join(str(text).split())
+    """One line of at most `limit` characters, for quoting a file or an exception (control
+    characters shown as visible ones: render/escape.py)."""
+    from ..render.escape import safe_text
+
+    line = safe_text(" ".join(str(text).split()), keep_newlines=False)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -483,7 +483,7 @@ def _load_inspected(copy: str, kind: str, unsafe_load: bool) -> tuple[object, li
     try:
         return _load(copy, legacy, unsafe_load), []
     except Exception as exc:  # noqa: BLE001 - Keras raises anything on a bad file
-        saved_with = _h5_saved_with(copy) if kind == "h5" else None
+        saved_with = h5_saved_with(copy) if kind == "h5" else None
         if legacy or not (saved_with or "").startswith("2.") or not _tf_keras_installed():
             raise ModelFileError(f"cannot load model: {_first_line(exc)}") from None
         first = exc
@@ -497,7 +497,7 @@ def _load_inspected(copy: str, kind: str, unsafe_load: bool) -> tuple[object, li
                    "as tf.keras 2 runs it"]
 
 
-def _h5_saved_with(path: str) -> str | None:
+def h5_saved_with(path: str) -> str | None:
     """The Keras version an HDF5 model file was saved by (its `keras_version` attribute)."""
     if Path(path).is_dir():
         return None

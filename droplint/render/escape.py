@@ -9,7 +9,11 @@ pass through.
 """
 from __future__ import annotations
 
-from rich.text import Text
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rich is imported only where text is rendered
+    from rich.text import Text
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _REPLACEMENT = 0xFFFD
@@ -39,3 +43,13 @@ def safe_rich(text: Text) -> Text:
     if escaped != plain:
         text.plain = escaped
     return text
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f" + _BIDI + "\u2028\u2029]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) with DEL, C1, bidi controls and
+    line/paragraph separators written as \\uXXXX escapes (JSON already escapes C0): the data
+    read back is unchanged, and none of them reaches a terminal that shows the JSON."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

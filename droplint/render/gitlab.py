@@ -52,4 +52,6 @@ def to_gitlab(report: Report, sources: Sources | None = None, root: Path | None 
 
 
 def render(report: Report, sources: Sources | None = None) -> str:
-    return json.dumps(to_gitlab(report, sources), indent=2, ensure_ascii=False)
+    from .escape import json_safe
+
+    return json_safe(json.dumps(to_gitlab(report, sources), indent=2, ensure_ascii=False))

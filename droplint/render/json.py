@@ -7,7 +7,9 @@ from ..report import Report
 
 
 def dumps(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    from .escape import json_safe  # no control character reaches a terminal showing it
+
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def render(report: Report) -> str:

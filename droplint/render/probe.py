@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..report import Report, Site
+from .escape import safe_text
 from .explain import site_title
 from .text import location
 
@@ -52,7 +53,8 @@ def render_probe(report: Report) -> Text:
     differ = disagreements(report)
     blocks = []
     for site in report.sites:
-        lines = site_lines(site, differ.get(site.id))
+        # escaped before rich sees them (rich drops BEL, BS and CR silently)
+        lines = [safe_text(line) for line in site_lines(site, differ.get(site.id))]
         style = "bold yellow" if site.id in differ else "green"
         block = Text(lines[0], style="bold")
         for line in lines[1:]:
@@ -61,8 +63,8 @@ def render_probe(report: Report) -> Text:
         blocks.append(block)
     for f in report.findings:
         if f.code == "DL901":
-            blocks.append(Text(f"{f.path}: DL901 {f.message}", style="bold red"))
-    blocks.extend(Text(f"note: {n}") for n in report.notes)
+            blocks.append(Text(safe_text(f"{f.path}: DL901 {f.message}"), style="bold red"))
+    blocks.extend(Text(safe_text(f"note: {n}")) for n in report.notes)
     probed = sum(1 for s in report.sites if s.probe is not None)
     blocks.append(Text(f"{probed} of {len(report.sites)} dropout sites probed, "
                        f"{len(differ)} disagree with droplint (Keras {report.keras}).",
