@@ -155,6 +155,7 @@ class ReadError(Exception):
 
 
 CHUNK = 1 << 20
+NOTEBOOK_SIZE_FACTOR = 32
 
 
 def read_source(path: str, max_mb: float, relevant=None) -> bytes | None:
@@ -165,6 +166,11 @@ def read_source(path: str, max_mb: float, relevant=None) -> bytes | None:
     FIFO: opened non-blocking and checked before reading."""
     from .budgets import size_reason
 
+    if path.endswith(NOTEBOOK_SUFFIXES):
+        # A notebook's bytes are mostly outputs (plots as base64), never analyzed: its raw size
+        # gets a larger allowance, and its code cells, joined, are held to max-file-size like
+        # any source text (budgets.precheck).
+        max_mb *= NOTEBOOK_SIZE_FACTOR
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)

@@ -175,8 +175,11 @@ def _check_program(doc: Document, settings: Settings):
     Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
     prog = doc.program
     result = check_text(prog.text, doc.path, settings)
-    if not any(f.code == "DL900" for f in result.findings):
+    errors = [f for f in result.findings if f.code == "DL900"]
+    if not errors:
         return prog, result, []
+    if errors[0].message.startswith("not analyzed"):  # a budget, not one cell's syntax
+        return prog, FileResult(doc.path), [nbformat.finding_to_cells(errors[0], prog)]
     bad = _cell_errors(doc.notebook, doc.path, settings)
     if bad:
         prog = nbformat.program(doc.notebook, frozenset(f.cell for f in bad))

@@ -342,3 +342,25 @@ def test_unreadable_files_and_folders_cost_only_themselves(tmp_path):
     assert rc == 2 and "ok.py:10:5: DL303" in out
     assert "secret.py:1:1: DL900 [error] cannot read file: Permission denied" in out
     assert "locked: cannot read folder: Permission denied" in err
+
+
+def _notebook(code: str, output_bytes: int) -> str:
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": code,
+            "outputs": [{"output_type": "display_data", "metadata": {},
+                         "data": {"image/png": "A" * output_bytes}}]}
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]})
+
+
+def test_notebook_size_budget_counts_code_not_outputs(tmp_path):
+    """A 2 MB notebook that is mostly a plot is analyzed (outputs get a larger allowance);
+    its code cells, joined, are held to max-file-size like any source text."""
+    code = ("from keras.layers import Input, Dropout, LSTM\n"
+            "x = Dropout(0.3)(Input((30, 8)))\ny = LSTM(4)(x)\n")
+    (tmp_path / "plots.ipynb").write_text(_notebook(code, 2_100_000))
+    big_code = code + "".join(f"v{i} = {i}\n" for i in range(120_000))  # > 1 MB of code
+    (tmp_path / "code.ipynb").write_text(_notebook(big_code, 10))
+    rc, out, err = run_cli("check", "--format", "concise", "plots.ipynb", "code.ipynb",
+                           cwd=tmp_path)
+    assert_clean(rc, err)
+    assert "plots.ipynb:cell 1:2:5: DL101" in out
+    assert out.count("code.ipynb:cell 1:1:1: DL900") == 1 and "> limit of 1 MB" in out
