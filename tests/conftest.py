@@ -2,7 +2,7 @@
 
 Tests that need TensorFlow/Keras (in-process or in a subprocess) are marked `keras`, so
 `python -m pytest -m "not keras"` is the fast, source-only suite. That suite checks itself: it
-fails if TensorFlow or Keras was imported into the test process.
+fails if TensorFlow, Keras, jax or torch was imported into the test process.
 """
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_droplint(*args: str, cwd: Path | str | None = None, stdin: bytes | str | None = None,
                  env: dict | None = None, timeout: float = 300
                  ) -> subprocess.CompletedProcess:
-    """`python -m droplint ARGS` in a fresh process; text output (bytes in if `stdin` is)."""
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    """`python -m droplint ARGS` in a fresh process; text output (bytes in if `stdin` is).
+    `env` adds to this process's environment; a value None removes that variable."""
+    full_env = {key: value for key, value in
+                {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}.items()
+                if value is not None}
     text = not isinstance(stdin, bytes)
     return subprocess.run([sys.executable, "-m", "droplint", *args], cwd=cwd or ROOT,
                           input=stdin, capture_output=True, text=text, env=full_env,
@@ -42,7 +45,7 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     markexpr = session.config.getoption("markexpr", "") or ""
     if "not keras" in markexpr.replace("  ", " "):
-        leaked = sorted({"tensorflow", "keras", "tf_keras"} & set(sys.modules))
+        leaked = sorted({"tensorflow", "keras", "tf_keras", "jax", "torch"} & set(sys.modules))
         if leaked:
             session.exitstatus = 1
             print(f"\n-m 'not keras' imported {', '.join(leaked)}: mark that test `keras`",
