@@ -30,9 +30,10 @@ def run_droplint(*args: str, cwd: Path | str | None = None, stdin: bytes | str |
                           timeout=timeout, check=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli():
-    """The droplint CLI in a subprocess: `cli("check", path, cwd=tmp_path)`."""
+    """The droplint CLI in a subprocess: `cli("check", path, cwd=tmp_path)` (session scope: module
+    fixtures may use it too)."""
     return run_droplint
 
 
