@@ -306,7 +306,7 @@ def test_undecodable_file_is_dl900(project):
     assert "UTF-8" in result.stdout
 
 
-def test_nesting_python_refuses_is_dl900_not_a_crash(project):
+def test_nesting_python_refuses_is_dl900_not_a_crash(cli, project):
     """5,000 nested brackets crash libcst's native parser (the process dies); Python refuses
     more than 200, so droplint reports what Python says, and checks the other files."""
     head = "from keras.layers import Dropout\nx = "
@@ -314,7 +314,7 @@ def test_nesting_python_refuses_is_dl900_not_a_crash(project):
     project("pairs.py", head + "[[], " * 3000 + "]" * 3000 + "\n")
     project("fine.py", head + "[" * 150 + "]" * 150 + "\n")
     project("err.py", ERROR_SRC)
-    result = _sub([sys.executable, "-m", "droplint", "--format", "concise", "."], project.root)
+    result = cli("--format", "concise", ".", cwd=project.root, env=NO_COLOR_ENV)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "deep.py:2:205: DL900 [error] SyntaxError: too many nested parentheses"
@@ -508,17 +508,20 @@ def test_version(project):
 
 # ------------------------------------------------------------------------------ subprocesses
 
+NO_COLOR_ENV = {"NO_COLOR": None, "FORCE_COLOR": None}  # for cli(env=): None removes it
+
+
 def _sub(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env = {k: v for k, v in os.environ.items() if k not in NO_COLOR_ENV}
     return subprocess.run(args, check=False, cwd=cwd, capture_output=True, text=True, env=env,
                           timeout=120, **kw)
 
 
-def test_python_dash_m_and_console_script(project):
+def test_python_dash_m_and_console_script(cli, project):
     project("m.py", INFO_SRC)
     project("err.py", ERROR_SRC)
-    mod = _sub([sys.executable, "-m", "droplint", "--format", "concise", "m.py", "err.py",
-                "gone.py"], project.root)
+    mod = cli("--format", "concise", "m.py", "err.py", "gone.py", cwd=project.root,
+              env=NO_COLOR_ENV)
     assert mod.returncode == 2
     assert mod.stderr.strip() == "droplint: error: gone.py: No such file or directory"
     assert mod.stdout.splitlines()[0].startswith("err.py:3:9: DL404 [error]")
@@ -598,7 +601,7 @@ def test_bare_droplint_prints_help(project):
     assert "Commands:" in result.stdout and "check" in result.stdout
 
 
-def test_source_is_never_executed(tmp_path):
+def test_source_is_never_executed(cli, tmp_path):
     """Code with side effects at import, in a function and in a class body: checking,
     explaining and fixing read it, and none of it runs."""
     marker = tmp_path / "ran.txt"
@@ -617,8 +620,7 @@ def test_source_is_never_executed(tmp_path):
     for args in (["check", str(src)], ["explain", str(src)],
                  ["check", "--fix", "--unsafe-fixes", str(src)]):
         run(*args)
-        proc = subprocess.run([sys.executable, "-m", "droplint", *args],
-                              capture_output=True, text=True)
+        proc = cli(*args)
         assert proc.returncode in (0, 1), proc.stderr
     assert "SpatialDropout1D" in src.read_text(encoding="utf-8")  # the fix did run
     assert not marker.exists()
