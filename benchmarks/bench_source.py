@@ -58,8 +58,10 @@ def timed(cmd: list[str], repeat: int, timeout: float) -> float | None:
 
 def tools(target: Path, tree: bool, pylint_tree: bool) -> dict[str, list[str]]:
     py = sys.executable
+    # --no-cache: every timed run does the whole work (benchmarks/bench_speed.py measures the
+    # cache, warm and cold, against ruff and flake8)
     out = {"droplint": [py, "-m", "droplint", "check", "--exit-zero", "--format", "concise",
-                        "--no-color", str(target)]}
+                        "--no-color", "--no-cache", str(target)]}
     if shutil.which("ruff") or _has("ruff"):
         out["ruff --select ALL"] = [py, "-m", "ruff", "check", "--select", "ALL", "--no-cache",
                                     "--exit-zero", "--quiet", "--isolated", str(target)]

@@ -220,7 +220,8 @@ class Cache:
         self.loaded_stat = self._stat()
         self.entries = self._read() if self.loaded_stat else {}
 
-    def get(self, path: str, file_digest: str) -> tuple[list[Finding], list[Site], list[str]] | None:
+    def get(self, path: str, file_digest: str
+            ) -> tuple[list[Finding], list[Site], list[str]] | None:
         """The cached result of `path` when its bytes still hash to `file_digest`."""
         entry = self.entries.get(path)
         if entry is None or entry[0] != file_digest:

@@ -50,7 +50,8 @@ def _inline_sources() -> list[tuple[str, bytes]]:
             continue
         for node in ast.walk(ast.parse(test.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and "\n" in node.value and ("keras" in node.value or "tensorflow" in node.value):
+                    and "\n" in node.value \
+                    and ("keras" in node.value or "tensorflow" in node.value):
                 try:
                     compile(node.value, "x", "exec", ast.PyCF_ONLY_AST)
                 except (SyntaxError, ValueError):
