@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -31,11 +30,6 @@ model = keras.Model(inputs, outputs)
 """
 
 
-def droplint(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "droplint", *args], cwd=cwd, input=stdin,
-                          capture_output=True, timeout=120, check=False)
-
-
 def schemas() -> list[dict]:
     """The committed copy, and the shared original where this checkout has one."""
     assert SCHEMA_COPY.is_file(), "tests/data must hold the SARIF schema"
@@ -57,18 +51,18 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def sarif_and_json(project: Path, *extra: str) -> tuple[dict, dict]:
+def sarif_and_json(cli, project: Path, *extra: str) -> tuple[dict, dict]:
     out = project / "out.sarif"
-    run = droplint("check", "--format", "sarif", "--output-file", str(out),
-                   "--keras-version", "3.15", *extra, "pkg/model.py", cwd=project)
-    assert run.returncode == 1, run.stderr.decode()
-    as_json = droplint("check", "--format", "json", "--keras-version", "3.15", *extra,
-                       "pkg/model.py", cwd=project)
+    run = cli("check", "--format", "sarif", "--output-file", str(out),
+              "--keras-version", "3.15", *extra, "pkg/model.py", cwd=project)
+    assert run.returncode == 1, run.stderr
+    as_json = cli("check", "--format", "json", "--keras-version", "3.15", *extra,
+                  "pkg/model.py", cwd=project)
     return json.loads(out.read_text(encoding="utf-8")), json.loads(as_json.stdout)
 
 
-def test_sarif_file_is_valid_and_matches_the_findings(project: Path):
-    sarif, report = sarif_and_json(project)
+def test_sarif_file_is_valid_and_matches_the_findings(cli, project: Path):
+    sarif, report = sarif_and_json(cli, project)
     validate(sarif)
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
@@ -102,8 +96,8 @@ def test_sarif_file_is_valid_and_matches_the_findings(project: Path):
     assert run["columnKind"] == "unicodeCodePoints"
 
 
-def test_sarif_fix_replacements_rewrite_the_file(project: Path):
-    sarif, _ = sarif_and_json(project)
+def test_sarif_fix_replacements_rewrite_the_file(cli, project: Path):
+    sarif, _ = sarif_and_json(cli, project)
     [dl101] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "DL101"]
     [fix] = dl101["fixes"]
     [change] = fix["artifactChanges"]
@@ -124,11 +118,11 @@ def test_sarif_fix_replacements_rewrite_the_file(project: Path):
     compile(fixed, "model.py", "exec")
 
 
-def test_fingerprints_survive_moved_lines_and_tell_findings_apart(project: Path):
-    before, _ = sarif_and_json(project)
+def test_fingerprints_survive_moved_lines_and_tell_findings_apart(cli, project: Path):
+    before, _ = sarif_and_json(cli, project)
     model = project / "pkg" / "model.py"
     model.write_text('"""A model."""\n\n# moved down by three lines\n' + MODEL, encoding="utf-8")
-    after, _ = sarif_and_json(project)
+    after, _ = sarif_and_json(cli, project)
 
     def prints(doc):
         return {r["ruleId"]: (r["partialFingerprints"],
@@ -144,13 +138,13 @@ def test_fingerprints_survive_moved_lines_and_tell_findings_apart(project: Path)
     assert len(set(values)) == len(values)
 
 
-def test_github_annotations(project: Path):
-    run = droplint("check", "--format", "github", "--keras-version", "3.15", "pkg/model.py",
-                   cwd=project)
+def test_github_annotations(cli, project: Path):
+    run = cli("check", "--format", "github", "--keras-version", "3.15", "pkg/model.py",
+              cwd=project)
     assert run.returncode == 1
-    lines = run.stdout.decode().splitlines()
-    report = json.loads(droplint("check", "--format", "json", "--keras-version", "3.15",
-                                 "pkg/model.py", cwd=project).stdout)
+    lines = run.stdout.splitlines()
+    report = json.loads(cli("check", "--format", "json", "--keras-version", "3.15",
+                            "pkg/model.py", cwd=project).stdout)
     assert len(lines) == len(report["findings"])
     kind = {"error": "::error ", "warning": "::warning ", "info": "::notice "}
     for line, f in zip(lines, report["findings"]):
@@ -183,7 +177,7 @@ def test_built_model_sarif_uses_layer_names():
     assert "fixes" not in result
 
 
-def test_explain_exports_html_and_svg_figures(project: Path):
+def test_explain_exports_html_and_svg_figures(cli, project: Path):
     """--html / --svg are figures, not a terminal dump: per site a grid of kept/dropped cells
     (the same draws as the terminal picture), axis labels, a legend and a title; the SVG is
     valid XML, the HTML page embeds the same SVG figures; no text line is cut off."""
@@ -191,10 +185,10 @@ def test_explain_exports_html_and_svg_figures(project: Path):
 
     from droplint.render.figures import text_width
 
-    run = droplint("explain", "--keras-version", "3.15", "--html", "explain.html", "--svg",
-                   "explain.svg", "pkg/model.py", cwd=project)
-    assert run.returncode == 0, run.stderr.decode()
-    terminal = run.stdout.decode()
+    run = cli("explain", "--keras-version", "3.15", "--html", "explain.html", "--svg",
+              "explain.svg", "pkg/model.py", cwd=project, env={"COLUMNS": None})  # 80 wide
+    assert run.returncode == 0, run.stderr
+    terminal = run.stdout
     ns = {"s": "http://www.w3.org/2000/svg"}
     svg = ET.parse(project / "explain.svg").getroot()
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
