@@ -95,7 +95,10 @@ def codec_problem(encoding: str) -> str | None:
     if not getattr(info, "_is_text_encoding", True):
         return f"encoding problem: {encoding} (not a text encoding)"
     try:
-        ascii_ok = "# coding: x = 1".encode(info.name) == b"# coding: x = 1"
+        encoded = "# coding: x = 1".encode(info.name)
+        if info.name == "utf-8-sig":  # a BOM is what the cookie or the file starts with
+            encoded = encoded.removeprefix(codecs.BOM_UTF8)
+        ascii_ok = encoded == b"# coding: x = 1"
     except Exception:  # noqa: BLE001 - a codec that cannot encode at all
         ascii_ok = False
     if not ascii_ok:
