@@ -37,20 +37,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench_source import keras_src  # the script's own folder is first on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 ONE_FILE = ROOT / "examples" / "question_forecaster.py"
 PY = sys.executable
-
-
-def keras_src() -> Path | None:
-    """The installed keras/src folder, found without importing keras (which takes seconds)."""
-    from importlib.util import find_spec
-
-    spec = find_spec("keras")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "src"
-    return path if path.is_dir() else None
 
 
 SNAPSHOT: Path | None = None  # a private copy of droplint/ and rules/ (see snapshot())
