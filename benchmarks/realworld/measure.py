@@ -170,6 +170,15 @@ def over_time_expected(site: dict) -> bool:
     return site["drops"] == "unknown" or shape is None or len(shape) == 3
 
 
+def duplicate_lines(title: str, counts: Counter) -> list[str]:
+    """A blank line, `title`, then each (path, cell, line, column, what) key counted more than
+    once: `name [cell N ]line:column what xN`; nothing when no key repeats."""
+    dups = [k for k, c in counts.items() if c > 1]
+    return ["", title] + [
+        f"  {Path(k[0]).name} {'cell ' + str(k[1]) + ' ' if k[1] else ''}{k[2]}:{k[3]} "
+        f"{k[4] or '-'} x{counts[k]}" for k in dups] if dups else []
+
+
 def summarize(results: list[dict], fixes: list[dict], text_lines: tuple | None) -> list[str]:
     out: list[str] = []
     sites = [s for r in results for s in r["sites"]]
@@ -243,18 +252,8 @@ def summarize(results: list[dict], fixes: list[dict], text_lines: tuple | None) 
         out.append("")
         out.append("CuDNN constructions without DL303 (file: regex/DL303):")
         out += [f"  {name}: {a}/{b}" for name, a, b in missed]
-    dups = [k for k, c in site_keys.items() if c > 1]
-    if dups:
-        out.append("")
-        out.append("duplicate sites (file line:column argument x copies):")
-        out += [f"  {Path(k[0]).name} {'cell ' + str(k[1]) + ' ' if k[1] else ''}{k[2]}:{k[3]} "
-                f"{k[4] or '-'} x{site_keys[k]}" for k in dups]
-    fdups = [k for k, c in f_keys.items() if c > 1]
-    if fdups:
-        out.append("")
-        out.append("duplicate findings (file line:column code x copies):")
-        out += [f"  {Path(k[0]).name} {'cell ' + str(k[1]) + ' ' if k[1] else ''}{k[2]}:{k[3]} "
-                f"{k[4]} x{f_keys[k]}" for k in fdups]
+    out += duplicate_lines("duplicate sites (file line:column argument x copies):", site_keys)
+    out += duplicate_lines("duplicate findings (file line:column code x copies):", f_keys)
     if fixes and any(x["problems"] for x in fixes):
         out.append("")
         out.append("fixes that broke a file:")
