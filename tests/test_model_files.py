@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,12 +19,8 @@ pytestmark = pytest.mark.keras  # needs TensorFlow/Keras (in-process or a subpro
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 ENV.pop("TF_USE_LEGACY_KERAS", None)
+CLI_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": None}  # ENV, for cli(env=)
 MARKER_VAR = "DROPLINT_TEST_MARKER"
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "droplint", *args], capture_output=True,
-                          text=True, cwd=cwd, env=ENV, timeout=300)
 
 
 def keyed(report) -> list[tuple]:
@@ -121,11 +116,12 @@ def test_broken_files_are_dl901_findings(files, name, words):
     assert report.errors == []
 
 
-def test_cli_mixes_python_and_model_files_and_never_imports_tensorflow_for_refusals(files):
+def test_cli_mixes_python_and_model_files_and_never_imports_tensorflow_for_refusals(cli, files):
     folder = files["folder"]
     (folder / "train.py").write_text(
         "from keras import layers\nlayer = layers.Dropout(1.0)\n", encoding="utf-8")
-    proc = run_cli("--format", "json", "train.py", "model.keras", "truncated.h5", cwd=folder)
+    proc = cli("--format", "json", "train.py", "model.keras", "truncated.h5", cwd=folder,
+               env=CLI_ENV)
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     by_path = {}
@@ -144,10 +140,10 @@ def test_cli_mixes_python_and_model_files_and_never_imports_tensorflow_for_refus
     assert out.stdout.split() == ["['DL901']", "False", "False"], out.stderr
 
 
-def test_cli_unsafe_load_flag(files):
+def test_cli_unsafe_load_flag(cli, files):
     try:
-        proc = run_cli("--format", "json", "--unsafe-load", "lambda.keras",
-                       cwd=files["folder"])
+        proc = cli("--format", "json", "--unsafe-load", "lambda.keras",
+                   cwd=files["folder"], env=CLI_ENV)
         data = json.loads(proc.stdout)
         assert "DL901" not in {f["code"] for f in data["findings"]}
         assert [s["layer_name"] for s in data["sites"]] == ["after_lambda"]
@@ -155,14 +151,14 @@ def test_cli_unsafe_load_flag(files):
         files["marker"].unlink(missing_ok=True)
 
 
-def test_cli_probe(files):
-    proc = run_cli("probe", "model.keras", cwd=files["folder"])
+def test_cli_probe(cli, files):
+    proc = cli("probe", "model.keras", cwd=files["folder"], env=CLI_ENV)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert out.count("claimed:") == out.count("measured:") == 4
     assert out.count("agrees") == 4 and "DL902" not in out
     assert "4 of 4 dropout sites probed, 0 disagree" in out
-    bad = run_cli("probe", "train.py", cwd=files["folder"])
+    bad = cli("probe", "train.py", cwd=files["folder"], env=CLI_ENV)
     assert bad.returncode == 2 and "probe takes model files" in bad.stderr
-    refused = run_cli("probe", "lambda.keras", cwd=files["folder"])
+    refused = cli("probe", "lambda.keras", cwd=files["folder"], env=CLI_ENV)
     assert refused.returncode == 1 and "--unsafe-load" in refused.stdout

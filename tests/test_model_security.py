@@ -62,11 +62,9 @@ plain.save(os.path.join(out, "savedmodel"), save_format="tf")
 
 
 def _env(legacy: bool, marker: Path) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", MARKER_VAR: str(marker)}
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    if legacy:
-        env["TF_USE_LEGACY_KERAS"] = "1"
-    return env
+    """What changes in os.environ (for `cli(env=)`: None removes the variable)."""
+    return {"TF_CPP_MIN_LOG_LEVEL": "2", MARKER_VAR: str(marker),
+            "TF_USE_LEGACY_KERAS": "1" if legacy else None}
 
 
 def harmless_keras_zip() -> bytes:
@@ -100,7 +98,7 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     marker = folder / "lambda_ran.txt"
     proc = subprocess.run([sys.executable, "-c", GENERATOR, str(folder)], capture_output=True,
-                          text=True, env=_env(True, marker), timeout=300)
+                          text=True, env={**os.environ, **_env(True, marker)}, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     marker.unlink()  # building and saving ran the Lambda; nothing after this may
     zip_bytes = harmless_keras_zip()
@@ -120,18 +118,13 @@ def files(tmp_path_factory):
     return {"folder": folder, "marker": marker}
 
 
-def run_cli(*args: str, cwd: Path, legacy: bool, marker: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "droplint", *args], capture_output=True,
-                          text=True, cwd=cwd, env=_env(legacy, marker), timeout=300)
-
-
-def test_the_payload_is_live(files):
+def test_the_payload_is_live(cli, files):
     """Control: loaded with --unsafe-load under tf_keras, the Lambda really writes the marker,
     so the marker's absence in the other tests means the refusal kept it from running."""
     marker = files["marker"]
     try:
-        proc = run_cli("check", "--unsafe-load", "lambda_ub1024.h5", cwd=files["folder"],
-                       legacy=True, marker=marker)
+        proc = cli("check", "--unsafe-load", "lambda_ub1024.h5", cwd=files["folder"],
+                   env=_env(True, marker))
         assert "DL901" not in proc.stdout, proc.stdout + proc.stderr
         assert marker.exists()
     finally:
@@ -140,9 +133,9 @@ def test_the_payload_is_live(files):
 
 @pytest.mark.parametrize("command", ["check", "explain", "probe"])
 @pytest.mark.parametrize("legacy", [True, False])
-def test_polyglot_is_refused_and_its_lambda_never_runs(files, command, legacy):
+def test_polyglot_is_refused_and_its_lambda_never_runs(cli, files, command, legacy):
     names = ["evil_ub512.h5", "evil_ub1024.h5", "evil_ub4096.h5", "evil.keras", "appended.h5"]
-    proc = run_cli(command, *names, cwd=files["folder"], legacy=legacy, marker=files["marker"])
+    proc = cli(command, *names, cwd=files["folder"], env=_env(legacy, files["marker"]))
     assert not files["marker"].exists()
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout + proc.stderr  # explain reports files it cannot read on stderr
@@ -151,9 +144,9 @@ def test_polyglot_is_refused_and_its_lambda_never_runs(files, command, legacy):
 
 
 @pytest.mark.parametrize("legacy", [True, False])
-def test_name_and_content_must_agree(files, legacy):
-    proc = run_cli("check", "--format", "json", "h5_named.keras", "zip_named.h5",
-                   cwd=files["folder"], legacy=legacy, marker=files["marker"])
+def test_name_and_content_must_agree(cli, files, legacy):
+    proc = cli("check", "--format", "json", "h5_named.keras", "zip_named.h5",
+               cwd=files["folder"], env=_env(legacy, files["marker"]))
     assert not files["marker"].exists()
     messages = {f["path"]: f["message"] for f in json.loads(proc.stdout)["findings"]}
     assert "named .keras but it is an HDF5 file" in messages["h5_named.keras"]
@@ -161,9 +154,9 @@ def test_name_and_content_must_agree(files, legacy):
 
 
 @pytest.mark.parametrize("command", ["check", "explain", "probe"])
-def test_hdf5_lambdas_are_refused_before_the_legacy_loader_under_tf_keras(files, command):
-    proc = run_cli(command, "lambda.h5", "nested.h5", cwd=files["folder"], legacy=True,
-                   marker=files["marker"])
+def test_hdf5_lambdas_are_refused_before_the_legacy_loader_under_tf_keras(cli, files, command):
+    proc = cli(command, "lambda.h5", "nested.h5", cwd=files["folder"],
+               env=_env(True, files["marker"]))
     assert not files["marker"].exists()
     out = proc.stdout + proc.stderr
     assert out.count("refusing to load: the model contains code (Lambda layer 'lam'; a serialized Python lambda)") == 2, out
