@@ -22,44 +22,98 @@ def collect_sites(graph: Graph, keras: KerasVersion) -> list[SiteInfo]:
         if layer.is_dropout or td_dropout:
             rate = rate_of(layer.inner if td_dropout else layer)
             mask = explain(layer, node.input_shape, keras)
-            sites.append(SiteInfo(len(sites), node, None, mask, rate))
+            sites.append(SiteInfo(len(sites), node, None, mask, rate, node.copies))
         elif layer.is_recurrent:
             for argument in rnn_dropout_arguments(layer):
                 mask = explain(layer, node.input_shape, keras, argument)
                 sites.append(SiteInfo(len(sites), node, argument, mask,
-                                      layer.core.args.get(argument, UNKNOWN)))
+                                      layer.core.args.get(argument, UNKNOWN), node.copies))
     return sites
 
 
 def run(graph: Graph, keras: KerasVersion, rules: Sequence[Rule]) -> tuple[list[Finding], Context]:
+    """Sites, then every rule over them; then each site and each finding once: sites equal
+    in every reported field are merged (the rules saw them all), two findings with one code
+    at one position keep the first (they can differ only in wording)."""
     ctx = Context(graph, keras, collect_sites(graph, keras))
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(rule.check(ctx))
-    return findings, ctx
+    ctx.sites, renumber = merge_sites(ctx.sites)
+    for f in findings:
+        if f.site is not None:
+            f.site = renumber.get(f.site, f.site)
+    return unique_findings(findings), ctx
+
+
+def merge_sites(sites: list[SiteInfo]) -> tuple[list[SiteInfo], dict[int, int]]:
+    """One site for sites identical in every reported field (a layer object applied to two
+    inputs of one shape, the state dropout of a layer built in a loop over input sizes);
+    its `copies` add up. Returns the kept sites, renumbered 0.., and old id -> new id."""
+    kept: dict[tuple, SiteInfo] = {}
+    renumber: dict[int, int] = {}
+    for s in sites:
+        key = tuple((k, tuple(v) if isinstance(v, list) else v)
+                    for k, v in _fields(s).items())
+        first = kept.get(key)
+        if first is None:
+            kept[key] = first = s
+            first_id, s.id = s.id, len(kept) - 1
+            renumber[first_id] = s.id
+        else:
+            first.copies += s.copies
+            renumber[s.id] = first.id
+    return list(kept.values()), renumber
+
+
+def unique_findings(findings: list[Finding]) -> list[Finding]:
+    """Never two findings with one code at one position: the first is kept."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.path, f.cell, f.line, f.column, f.code, f.layer_name)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _fields(s: SiteInfo) -> dict:
+    """What a report Site says about `s`, but its id, description and Keras version."""
+    origin = s.node.layer.origin
+    span = origin.span
+    if s.argument is not None:
+        span = origin.arg_spans.get(s.argument) or span
+    m = s.mask
+    input_shape = s.node.input_shape
+    if s.argument == "recurrent_dropout":
+        input_shape = m.mask_shape
+    return dict(
+        path=origin.path, line=span.line if span else None,
+        column=span.column if span else None, layer=s.node.layer.kind, argument=s.argument,
+        rate=float(s.rate) if known(s.rate) and isinstance(s.rate, (int, float)) else None,
+        input_shape=_list(input_shape), mask_shape=_list(m.mask_shape),
+        drops=m.drops, per_sample=m.per_sample, over_time=m.over_time, masks=m.masks,
+        layer_name=origin.layer_name)
 
 
 def to_sites(ctx: Context, offset: int = 0) -> list[Site]:
     """SiteInfo -> report Sites (ids shifted by `offset` so they are unique in a report)."""
     out = []
     for s in ctx.sites:
-        origin = s.node.layer.origin
-        span = origin.span
-        if s.argument is not None:
-            span = origin.arg_spans.get(s.argument) or span
-        m = s.mask
-        input_shape = s.node.input_shape
-        if s.argument == "recurrent_dropout":
-            input_shape = m.mask_shape
-        out.append(Site(
-            id=s.id + offset, path=origin.path,
-            line=span.line if span else None, column=span.column if span else None,
-            layer=s.node.layer.kind, argument=s.argument,
-            rate=float(s.rate) if known(s.rate) and isinstance(s.rate, (int, float)) else None,
-            input_shape=_list(input_shape), mask_shape=_list(m.mask_shape),
-            drops=m.drops, per_sample=m.per_sample, over_time=m.over_time, masks=m.masks,
-            layer_name=origin.layer_name, description=m.description, keras=str(ctx.keras)))
+        fields = _fields(s)
+        for k in ("input_shape", "mask_shape"):  # fresh lists: a caller may edit its Site
+            fields[k] = _list(fields[k])
+        out.append(Site(id=s.id + offset, description=s.mask.description + _copies(s.copies),
+                        keras=str(ctx.keras), **fields))
     return out
+
+
+def _copies(n: int) -> str:
+    if n < 2:
+        return ""
+    return (f"; one site for {n} identical copies (the same call runs {n} times: a loop, "
+            f"a function called again, or a layer applied again to the same shape)")
 
 
 def _list(shape) -> list | None:

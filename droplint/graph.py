@@ -126,6 +126,9 @@ class Node:
     call_spans: dict[str, Span] = field(default_factory=dict)  # keyword -> span of `kw=value`
     context: str = "functional"  # "functional" | "sequential" | "subclassed"
     model_output: bool = False  # an output of the outermost model (DL401)
+    # identical applications this node stands for: a loop or a function called several times
+    # builds the same call again (the source loader's drop_copies keeps one, counted here)
+    copies: int = 1
 
     @property
     def kind(self) -> str:

@@ -58,6 +58,7 @@ class SiteInfo:
     argument: str | None
     mask: Mask
     rate: object  # float or UNKNOWN
+    copies: int = 1  # identical sites (every reported field) it stands for (engine.run)
 
 
 @dataclass(slots=True)

@@ -381,20 +381,71 @@ def test_identical_copies_from_one_function_are_one_site():
         (6, "Dropout", None), (7, "LSTM", "dropout"), (8, "Dropout", None)]
     positions = [(f.code, f.line, f.column) for f in report.findings]
     assert len(positions) == len(set(positions)) and ("DL401", 8, 23) in positions
+    assert all("one site for 3 identical copies" in s.description for s in report.sites)
     assert any("reported once" in note for note in load(textwrap.dedent(BUILDER), "m.py").notes)
 
 
 def test_different_arguments_are_different_sites():
     src = BUILDER.replace("build(16, 0.3), build(16, 0.3)", "build(16, 0.3), build(32, 0.5)")
-    rates = sorted((s.line, s.rate) for s in check(src).sites if s.argument is None)
-    assert rates == [(6, 0.3), (6, 0.5), (8, 0.1), (8, 0.1)]
+    sites = [s for s in check(src).sites if s.argument is None]
+    assert sorted((s.line, s.rate) for s in sites) == [(6, 0.3), (6, 0.5), (8, 0.1)]
+    # the output Dropout(0.1) on (None, 1) is the same in all three models: one site, counted
+    by_rate = {(s.line, s.rate): s.description for s in sites}
+    assert "3 identical copies" in by_rate[8, 0.1] and "2 identical copies" in by_rate[6, 0.3]
+    assert "copies" not in by_rate[6, 0.5]
 
 
-def test_a_layer_object_applied_twice_stays_two_sites():
+def test_helper_called_by_a_never_called_function_is_read_with_its_arguments():
+    """Pattern of the corpus (rnn_tagger.py, nn_models.py): a builder that nothing calls calls
+    a helper; the helper is read there, not first on its own with unknown parameters (which
+    gave a second, unknown site and a second DL309 at the same position)."""
+    src = """\
+        from keras.layers import LSTM, Bidirectional, Input
+
+        def stack(x, rate):
+            return Bidirectional(LSTM(16, return_sequences=True, dropout_W=rate))(x)
+
+        def tagger(rate=0.2):
+            return stack(Input((20, 8)), rate)
+        """
+    report = check(src)
+    assert [(s.line, s.argument, s.rate, s.input_shape, s.drops) for s in report.sites] == [
+        (4, "dropout", 0.2, [None, 20, 8], "features")]
+    assert [(f.code, f.line, f.column) for f in report.findings] == [("DL309", 4, 58)]
+    assert "dropout_W=0.2" in report.findings[0].message
+    # a helper nothing calls at all is still read, with unknown parameters
+    alone = check(src.replace("return stack(Input((20, 8)), rate)", "return None"))
+    assert [(s.line, s.rate) for s in alone.sites] == [(4, None)]
+
+
+def test_two_findings_with_one_code_at_one_position_keep_the_first():
+    """A loop builds one call with two rates: two sites (they differ), and DL309 at the one
+    `dropout_W=` keyword once (the two differ only in the rate they print)."""
+    src = """\
+        from keras.layers import LSTM, Input
+        inp = Input((20, 8))
+        outs = []
+        for rate in (0.2, 0.5):
+            outs.append(LSTM(16, dropout_W=rate)(inp))
+        """
+    report = check(src)
+    assert [(s.line, s.rate) for s in report.sites] == [(5, 0.2), (5, 0.5)]
+    assert [(f.code, f.line, f.column) for f in report.findings] == [("DL309", 5, 26)]
+    assert "dropout_W=0.2" in report.findings[0].message
+
+
+def test_a_layer_object_applied_twice_is_two_nodes_and_one_site():
     src = """\
         from keras.layers import Dropout, Input
         drop = Dropout(0.3)
         a = drop(Input((30, 8)))
         b = drop(Input((30, 8)))
         """
-    assert [s.line for s in check(src).sites] == [2, 2]
+    assert [n.kind for n in load(textwrap.dedent(src), "m.py").nodes] == [
+        "InputLayer", "Dropout", "InputLayer", "Dropout"]
+    sites = check(src).sites
+    assert [(s.line, s.input_shape) for s in sites] == [(2, [None, 30, 8])]
+    assert "2 identical copies" in sites[0].description
+    other = check(src.replace("b = drop(Input((30, 8)))", "b = drop(Input((30, 4)))")).sites
+    assert [s.input_shape for s in other] == [[None, 30, 8], [None, 30, 4]]
+    assert all("copies" not in s.description for s in other)

@@ -107,6 +107,10 @@ _RNN_KERAS1 = (("dropout_W", "dropout"), ("dropout_U", "recurrent_dropout"))
 KERAS1_ARGUMENTS = {kind: _RNN_KERAS1 for kind in ("LSTM", "GRU", "SimpleRNN")}
 KERAS1_ARGUMENTS.update({kind: (("p", "rate"),) for kind in (
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout")})
+# Keras 1 names of other arguments, read with their modern meaning (no rule of their own):
+# `LSTM(output_dim=150)`, `Dense(output_dim=10)` are Keras 2's `units`.
+KERAS1_RENAMED = {kind: (("output_dim", "units"),) for kind in (
+    "LSTM", "GRU", "SimpleRNN", "Dense")}
 
 # Arguments whose value matters to rules: unknown (not default) when `**kwargs` hides them.
 SENSITIVE = {

@@ -156,12 +156,30 @@ def test_identical_layers_built_in_a_loop_are_one_site():
     assert sorted((s.argument, tuple(s.input_shape)) for s in report.sites) == [
         ("dropout", (None, 50, 32)), ("dropout", (None, 50, 200)),
         ("recurrent_dropout", (None, 100))]
+    # the two state dropouts ((None, 100) both times) are one site that says it runs twice
+    assert [s.argument for s in report.sites if "2 identical copies" in s.description] == [
+        "recurrent_dropout"]
 
 
 def test_builder_called_in_a_range_loop_is_one_site():
     report = analyze("builder_in_loop.py")
     assert [(s.line, s.column, s.layer, s.input_shape, s.drops) for s in report.sites] == [
         (15, 9, "SpatialDropout1D", [None, None, 300], "features")]
+    assert "one site for 2 identical copies" in report.sites[0].description
+
+
+def test_keras1_helper_called_by_a_never_called_builder_is_read_with_its_arguments():
+    report = analyze("keras1_rnn_builder.py")
+    assert [(s.line, s.column, s.argument, s.rate, s.input_shape, s.drops)
+            for s in report.sites] == [
+        (19, 16, "dropout", 0.2, [None, None, 100], "features"),
+        (19, 16, "recurrent_dropout", 0.2, [None, 150], "units"),
+        (19, 16, "dropout", 0.2, [None, None, 150], "features")]
+    assert "2 identical copies" in report.sites[2].description  # layers 2 and 3
+    found = [(f.code, f.line, f.column) for f in report.findings]
+    assert found == [("DL309", 18, 24), ("DL301", 18, 43), ("DL309", 18, 43)]
+    assert [f.message.split(")")[0] for f in report.findings if f.code == "DL309"] == [
+        "LSTM(dropout_W=0.2", "LSTM(dropout_U=0.2"]
 
 
 def test_conv1d_after_partial_input_shape_is_known():

@@ -14,7 +14,8 @@ import libcst as cst
 
 from ...graph import UNKNOWN, FunctionCall, Layer, Node, Origin
 from ...shapes import input_layer_shape, output_shape
-from ..keras_names import CALL_PARAMS, KERAS1_ARGUMENTS, MULTI_INPUT, SIGNATURES, STATE_COUNT, WRAPPERS
+from ..keras_names import (CALL_PARAMS, KERAS1_ARGUMENTS, KERAS1_RENAMED, MULTI_INPUT,
+                           SIGNATURES, STATE_COUNT, WRAPPERS)
 from ..values import ALWAYS, TRAINING, Instance, LayerObj, Tensor, plain
 from .syntax import dotted, hide, mentions_training, negates_training, same_args
 
@@ -150,6 +151,9 @@ class KerasCalls:
                 args[new] = args[old]
                 if old in arg_nodes:
                     arg_nodes[new] = arg_nodes[old]
+        for old, new in KERAS1_RENAMED.get(kind, ()):
+            if old in args and new not in args:
+                args[new] = args[old]
         return args, arg_nodes, inner_value, inner_node
 
     def construct(self, kind, api, node, values, signature=None, user=False) -> Layer:

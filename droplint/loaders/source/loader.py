@@ -22,7 +22,7 @@ from .models import Models
 from .names import Names
 from .spans import Spans
 from .statements import Statements
-from .syntax import source_order
+from .syntax import called_names, source_order
 from .user_code import UserCode
 
 
@@ -68,6 +68,7 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
         self.imports: list[tuple] = []  # (wanted ImportFrom, name node)
         self.last_top = -1  # the last module-level statement holding a wanted node
         self.inlined_layers: list[Layer] = []  # blocks' opaque layers where call() was inlined
+        self.called_cache: dict[int, set[str]] = {}  # id(UserFunc) -> names its body calls
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -99,9 +100,12 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
         return g
 
     def drop_copies(self):
-        """Each site once: a function called several times with the same arguments builds
-        identical copies (same constructor call, arguments, inputs, shapes); keep the first
-        copy of each node and layer. A layer object applied twice stays two nodes."""
+        """Each site once: a function called several times with the same arguments, or a
+        loop, builds identical copies (same constructor call, arguments, inputs, shapes);
+        keep the first copy of each node and layer, counting in `Node.copies` how many it
+        stands for. A loop unrolled with the same constructor call reuses one Layer object,
+        so an identical application of the same object is a copy too; a layer object
+        applied to different inputs stays two nodes."""
         g = self.graph
         canon: dict[int, Node] = {}
         seen: dict[tuple, Node] = {}
@@ -113,9 +117,10 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
             key = (sig, tuple(id(i) for i in n.inputs), n.input_shape, n.output_shape,
                    repr(sorted(n.call_args.items())), n.context)
             first = seen.get(key) if sig is not None else None
-            if first is not None and first.layer is not n.layer:
+            if first is not None:
                 canon[id(n)] = first
                 first.model_output = first.model_output or n.model_output
+                first.copies += n.copies
                 copies += 1
                 continue
             seen.setdefault(key, n)
@@ -171,12 +176,32 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
         self.deferred_functions()
 
     def deferred_functions(self):
-        i = 0
-        while i < len(self.funcs):  # analyzing a function may define nested ones
-            func = self.funcs[i]
-            i += 1
-            if not func.done:
+        """Functions never called, read with their default values: callers first, so that a
+        helper that another never-called function calls is read there, with the arguments
+        it gets (read on its own, its parameters would be unknown: a second, unknown copy
+        of every site it builds); then whatever is still not read."""
+        for callers_first in (True, False):
+            i = 0
+            while i < len(self.funcs):  # analyzing a function may define nested ones
+                func = self.funcs[i]
+                i += 1
+                if func.done or callers_first and self.called_by_waiting(func):
+                    continue
                 self.invoke(func, [], None, deferred=True)
+
+    def called_by_waiting(self, func) -> bool:
+        """Whether another function not read yet calls `func` by name."""
+        name = func.node.name.value
+        for other in self.funcs:
+            if other is not func and not other.done and name in self.calls_of(other):
+                return True
+        return False
+
+    def calls_of(self, func) -> set[str]:
+        cache = self.called_cache
+        if id(func) not in cache:
+            cache[id(func)] = called_names(func.node.body)
+        return cache[id(func)]
 
     def analyze_class(self, cls: UserClass):
         """Methods in the order Keras runs them. `__init__` gets the arguments of the only

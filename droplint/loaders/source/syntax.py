@@ -30,6 +30,22 @@ def mentions_training(node) -> bool:
 
 
 
+def called_names(node) -> set[str]:
+    """Names called inside `node` (`f(...)`; `self.f(...)` and `obj.f(...)` give `f`)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call):
+            func = n.func
+            if isinstance(func, cst.Name):
+                found.add(func.value)
+            elif isinstance(func, cst.Attribute):
+                found.add(func.attr.value)
+        stack.extend(n.children)
+    return found
+
+
 def names_in(node) -> list[str]:
     if isinstance(node, cst.Name):
         return [node.value]
