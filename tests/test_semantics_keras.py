@@ -359,7 +359,8 @@ def test_compare_words_disagreements(keras, keras3):
     none = explain(ours("Dropout", {"rate": 0.0}), SEQ, keras3)
     dropout = run(keras, "dropout")[1]
     said = ("droplint says the mask drops none; running it, Keras drops elements "
-            f"({dropout.dropped_fraction:.0%} of entries)")
+            f"({dropout.dropped_fraction:.0%} of entries) "
+            "(impossible if droplint were right)")
     assert probe.compare(none, dropout) == [said]
 
 
