@@ -359,3 +359,14 @@ def test_a_timed_out_file_is_not_cached(tmp_path):
 
 def test_budgets_are_part_of_the_key():
     assert cache.settings_key(Settings(max_nodes=10)) != cache.settings_key(Settings())
+
+
+def test_a_file_with_nothing_relevant_imports_no_parser_and_json_no_rich(tmp_path):
+    (tmp_path / "plain.py").write_text('import keras\n"""Dropout(0.5) in a docstring."""\n'
+                                       "x = keras.layers.Dense(3)\n")
+    probe = ("print('MODULES', 'libcst' in sys.modules, 'rich' in sys.modules, "
+             "'tensorflow' in sys.modules, file=sys.stderr)")
+    run = _droplint("check", "--no-cache", "--format", "json", "plain.py", cwd=tmp_path,
+                    code=probe)
+    assert "MODULES False False False" in run.stderr
+    assert json.loads(run.stdout)["findings"] == []
