@@ -44,7 +44,8 @@ def _wrapped(line: str, width: int) -> list[str]:
         return [line]
     lead = len(line) - len(line.lstrip(" "))
     indent = " " * (lead + 2)
-    return textwrap.wrap(line, width, initial_indent=" " * lead, subsequent_indent=indent,
+    return textwrap.wrap(line.lstrip(" "), width, initial_indent=" " * lead,
+                         subsequent_indent=indent,
                          break_long_words=True, break_on_hyphens=False) or [line]
 
 
