@@ -235,8 +235,11 @@ def test_truncation_and_unknown_sizes_are_stated():
 def test_unknown_pattern_has_no_picture_and_noise_zeroes_nothing():
     from droplint.graph import UNKNOWN
 
-    assert ex.picture(site_for("Dropout", {"rate": UNKNOWN}, (None, 10, 8)))[0].startswith(
-        "(no picture")
+    unknown = site_for("Dropout", {"rate": 0.3, "noise_shape": UNKNOWN}, (None, 10, 8))
+    assert ex.picture(unknown)[0].startswith("(no picture")
+    # an unknown rate changes how much is dropped, not the pattern: drawn at 0.5, said so
+    rate = ex.picture(site_for("Dropout", {"rate": UNKNOWN}, (None, 10, 8)))
+    assert "rate unknown, 0.5 shown" in rate[0]
     noise = ex.picture(site_for("GaussianNoise", {"stddev": 0.1}, (None, 6, 4)))
     assert "nothing zeroed" in noise[0] and not any(ex.DROP in line for line in noise[1:])
 
