@@ -95,25 +95,20 @@ class UserClass:
         self.instances: list = []  # Instance objects made by calling it
         self.inlined: list = []  # what its call() returned where inlined in a functional graph
 
-    def attribute(self, name: str) -> Any:
-        if self.body is not None and name in self.body.vars:
-            return self.body.vars[name]
+    def lineage(self):
+        """This class, then its user-defined bases, depth first, left to right: the order
+        `attribute` and `method` look a name up in."""
+        yield self
         for base in self.bases:
             if isinstance(base, UserClass):
-                found = base.attribute(name)
-                if found is not MISSING:
-                    return found
-        return MISSING
+                yield from base.lineage()
+
+    def attribute(self, name: str) -> Any:
+        return next((c.body.vars[name] for c in self.lineage()
+                     if c.body is not None and name in c.body.vars), MISSING)
 
     def method(self, name: str) -> UserFunc | None:
-        if name in self.methods:
-            return self.methods[name]
-        for base in self.bases:
-            if isinstance(base, UserClass):
-                found = base.method(name)
-                if found is not None:
-                    return found
-        return None
+        return next((c.methods[name] for c in self.lineage() if name in c.methods), None)
 
     @property
     def is_model(self) -> bool:
