@@ -144,11 +144,14 @@ class DroplintServer(LanguageServer):
                 uri=target, diagnostics=by_uri.get(target, []),
                 version=doc.version if doc is not None else None))
 
+    def cancel_check(self, uri: str) -> None:
+        """Cancel `uri`'s check not yet started, if any."""
+        if (task := self.pending.pop(uri, None)) is not None:
+            task.cancel()
+
     def schedule(self, uri: str, delay: float = 0.0) -> None:
         """Check `uri` after `delay` seconds, replacing a check not yet started."""
-        task = self.pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
+        self.cancel_check(uri)
 
         async def later() -> None:
             if delay:
@@ -191,8 +194,7 @@ def did_save(ls: DroplintServer, params: lsp.DidSaveTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: DroplintServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if (task := ls.pending.pop(uri, None)) is not None:
-        task.cancel()
+    ls.cancel_check(uri)
     ls.results.pop(uri, None)
     ls.clear([uri])
 
@@ -216,8 +218,7 @@ def nb_save(ls: DroplintServer, params: lsp.DidSaveNotebookDocumentParams) -> No
 @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
 def nb_close(ls: DroplintServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
     uri = params.notebook_document.uri
-    if (task := ls.pending.pop(uri, None)) is not None:
-        task.cancel()
+    ls.cancel_check(uri)
     ls.results.pop(uri, None)
     ls.clear(sorted(ls.published.pop(uri, set())
                     | {c.uri for c in params.cell_text_documents}))
