@@ -222,11 +222,30 @@ def _spatial_mask_shape(layer: Layer, input_shape: Shape) -> Shape:
     return (input_shape[0],) + (1,) * n + (input_shape[-1],)
 
 
-def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion) -> Mask:
-    kind = layer.kind
-    rate = rate_of(layer)
-    if not known(rate) or rate is None:
+# A rate not known statically (a parameter, a config value): the pattern is the same for every
+# rate in (0, 1), so it is stated for such a rate, with this note (rate 0 would drop nothing).
+UNKNOWN_RATE_NOTE = "the rate is not known statically: this is what any rate between 0 and 1 drops"
+SOME_RATE = 0.5  # stands for the unknown rate; never printed (the site's rate stays null)
+
+
+def _with_unknown_rate(mask: Mask) -> Mask:
+    """The mask found for SOME_RATE, for a rate not known: what fails with some rate in (0, 1)
+    may not fail with the actual one (unknown); what is ignored is ignored whatever the rate."""
+    if mask.note == FAILS_NOTE:
         return UNKNOWN_MASK
+    if mask.drops in ("none", "unknown"):
+        return mask
+    return replace(mask, note=UNKNOWN_RATE_NOTE)
+
+
+def _layer_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
+                rate=UNKNOWN) -> Mask:
+    kind = layer.kind
+    rate = rate_of(layer) if rate is UNKNOWN else rate
+    if rate is None:
+        return UNKNOWN_MASK
+    if not known(rate):
+        return _with_unknown_rate(_layer_mask(layer, input_shape, keras, SOME_RATE))
     if _fails(layer, rate, keras):
         return FAILING_MASK
     if input_shape is None and kind in SPATIAL_DROPOUT_KINDS:
@@ -376,10 +395,12 @@ def _fresh_each_step(layer: Layer, keras: KerasVersion) -> bool | None:
 
 
 def _rnn_mask(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
-              argument: str) -> Mask:
+              argument: str, rate=UNKNOWN) -> Mask:
     core = layer.core
     kind = core.kind
-    rate = core.args.get(argument, 0.0)
+    rate = core.args.get(argument, 0.0) if rate is UNKNOWN else rate
+    if not known(rate):
+        return _with_unknown_rate(_rnn_mask(layer, input_shape, keras, argument, SOME_RATE))
     if not isinstance(rate, (int, float)) or isinstance(rate, bool):
         return UNKNOWN_MASK
     rate = min(1.0, max(0.0, rate))  # RNN rates are clipped silently
@@ -434,5 +455,6 @@ def explain(layer: Layer, input_shape: Shape | None, keras: KerasVersion,
         mask = _layer_mask(layer, input_shape, keras)
     note = getattr(input_shape, "note", None)
     if note and argument != "recurrent_dropout":
-        return replace(mask, note=f"input {note}")
+        rate_note = f"; {mask.note}" if mask.note == UNKNOWN_RATE_NOTE else ""
+        return replace(mask, note=f"input {note}{rate_note}")
     return mask

@@ -115,9 +115,7 @@ def test_gaussian_layer_without_shape_is_still_noise():
 
 
 @pytest.mark.parametrize("kind, rate, shape, keras", [
-    ("Dropout", UNKNOWN, SEQ, K3),
     ("Dropout", None, SEQ, K3),
-    ("SpatialDropout1D", UNKNOWN, SEQ, K3),
     ("Dropout", 1.5, SEQ, K3),  # ValueError at construction
     ("Dropout", -0.1, SEQ, K3),
     ("Dropout", 1.5, SEQ, K2),  # tf_keras 2.21 raises at construction too
@@ -126,6 +124,33 @@ def test_gaussian_layer_without_shape_is_still_noise():
 def test_unknown_or_failing_rates(kind, rate, shape, keras):
     mask = explain(layer(kind, rate=rate), shape, keras)
     assert fields(mask) == (None, "unknown", None, None, None)
+
+
+@pytest.mark.parametrize("kind, shape, keras, expected", [
+    ("Dropout", SEQ, K3, (SEQ, "elements", True, "fresh-each-step", 1)),
+    ("Dropout", SEQ, K2, (SEQ, "elements", True, "fresh-each-step", 1)),
+    ("SpatialDropout1D", SEQ, K3, ((None, 1, 8), "features", True, "same-every-step", 1)),
+    ("Dropout", (None, 16), K3, ((None, 16), "units", True, None, 1)),
+])
+def test_unknown_rate_states_what_any_rate_drops(kind, shape, keras, expected):
+    """What is dropped does not depend on the rate (issue 7 §3): stated, with a note."""
+    mask = explain(layer(kind, rate=UNKNOWN), shape, keras)
+    assert fields(mask) == expected
+    assert mask.description.endswith("this is what any rate between 0 and 1 drops")
+
+
+def test_unknown_rate_and_unknown_shape_keeps_per_sample():
+    mask = explain(layer("Dropout", rate=UNKNOWN), None, K3)
+    assert (mask.drops, mask.per_sample, mask.mask_shape) == ("unknown", True, None)
+
+
+def test_rnn_unknown_rate_states_the_pattern_by_keras_version():
+    lstm = layer("LSTM", units=4, dropout=UNKNOWN, recurrent_dropout=UNKNOWN)
+    assert fields(explain(lstm, SEQ, K3, "dropout"))[:4] == (
+        (None, 1, 8), "features", True, "same-every-step")
+    assert fields(explain(lstm, SEQ, K2, "dropout"))[:4] == (
+        SEQ, "elements", True, "fresh-each-step")
+    assert explain(lstm, SEQ, K3, "recurrent_dropout").drops == "units"
 
 
 def test_rate_one_keras3_zeros_everything_with_the_full_mask():
@@ -221,7 +246,7 @@ def test_keras3_rnn(kind, args, argument, expected):
     ("GRU", {"recurrent_dropout": 1.0}, "recurrent_dropout", "none"),
     ("SimpleRNN", {"dropout": 1.0}, "dropout", "features"),  # zeros every input
     ("SimpleRNN", {"dropout": 1.5}, "dropout", "features"),
-    ("LSTM", {"dropout": UNKNOWN}, "dropout", "unknown"),
+    ("LSTM", {"dropout": UNKNOWN}, "dropout", "features"),  # any rate in (0, 1)
     ("LSTM", {"dropout": "0.3"}, "dropout", "unknown"),
 ])
 def test_rnn_rate_edges_keras3(kind, args, argument, drops):
@@ -377,7 +402,10 @@ def test_rnn_dropout_arguments():
     (layer("GaussianNoise", stddev=0.1), SEQ, None,
      "nothing (multiplicative/additive noise, no zeros)"),
     (layer("Dropout", rate=0.0), SEQ, None, "nothing (rate 0 or ignored)"),
-    (layer("Dropout", rate=UNKNOWN), SEQ, None,
+    (layer("Dropout", rate=UNKNOWN), None, None,
+     "an unknown pattern (shape or arguments not known statically), different for every "
+     "sample"),
+    (layer("Dropout", rate=0.3, noise_shape=UNKNOWN), SEQ, None,
      "an unknown pattern (shape or arguments not known statically)"),
 ])
 def test_describe(lay, shape, argument, words):

@@ -182,6 +182,21 @@ def test_keras1_helper_called_by_a_never_called_builder_is_read_with_its_argumen
         "LSTM(dropout_W=0.2", "LSTM(dropout_U=0.2"]
 
 
+def test_unknown_rate_with_known_shape_states_what_is_dropped():
+    report = analyze("unknown_rate_known_rank.py")
+    assert [(s.line, s.column, s.argument, s.rate, s.mask_shape, s.drops, s.per_sample,
+             s.over_time) for s in report.sites] == [
+        (11, 9, None, None, [None, 40, 32], "elements", True, "fresh-each-step"),
+        (12, 18, "dropout", None, [None, 1, 32], "features", True, "same-every-step")]
+    keras2 = droplint.analyze(str(HERE / "unknown_rate_known_rank.py"), keras_version="2")
+    assert [(s.drops, s.over_time) for s in keras2.sites] == [
+        ("elements", "fresh-each-step"), ("elements", "fresh-each-step")]
+    unknown_shape = droplint.analyze_source(
+        "from keras.layers import Dropout\ndef f(r, x):\n    return Dropout(r)(x)\n", "r.py",
+        keras_version=KERAS)
+    assert [(s.drops, s.per_sample) for s in unknown_shape.sites] == [("unknown", True)]
+
+
 def test_conv1d_after_partial_input_shape_is_known():
     report = analyze("conv1d_partial_shape.py")
     assert site_rows(report) == [
