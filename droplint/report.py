@@ -10,6 +10,12 @@ from .graph import Span
 from .version import __version__
 
 
+def set_keys(obj, *names: str) -> dict[str, Any]:
+    """The named attributes of `obj` that are set (not None), in that order: JSON keys that
+    appear only when they have a value."""
+    return {name: value for name in names if (value := getattr(obj, name)) is not None}
+
+
 class Severity(str, Enum):
     INFO = "info"
     WARNING = "warning"
@@ -88,13 +94,7 @@ class Site:
              "drops": self.drops, "per_sample": self.per_sample,
              "over_time": self.over_time, "masks": self.masks,
              "description": self.description, "keras": self.keras}
-        if self.layer_name is not None:
-            d["layer_name"] = self.layer_name
-        if self.cell is not None:
-            d["cell"] = self.cell
-        if self.probe is not None:
-            d["probe"] = self.probe
-        return d
+        return d | set_keys(self, "layer_name", "cell", "probe")
 
 
 @dataclass(slots=True)
@@ -126,13 +126,7 @@ class Finding:
              "end_line": self.end_line, "end_column": self.end_column,
              "layer": self.layer, "site": self.site, "message": self.message,
              "help": self.help, "fix": self.fix.to_dict() if self.fix else None}
-        if self.layer_name is not None:
-            d["layer_name"] = self.layer_name
-        if self.cell is not None:
-            d["cell"] = self.cell
-        if self.fix_refused is not None:
-            d["fix_refused"] = self.fix_refused
-        return d
+        return d | set_keys(self, "layer_name", "cell", "fix_refused")
 
 
 @dataclass(slots=True)
