@@ -24,7 +24,6 @@ from pathlib import Path
 
 from .loaders import NOTEBOOK_SUFFIXES
 from .loaders import notebook as nbformat
-from .loaders.model import MODEL_PATH  # the path of a built model in reports
 
 PYTHON = "python"
 NOTEBOOK = "notebook"
@@ -126,7 +125,13 @@ class Document:
         return cls(path, PYTHON, text=text, encoding="utf-8")
 
     @classmethod
-    def from_model(cls, model, path: str = MODEL_PATH) -> Document:
+    def from_model(cls, model, path: str | None = None) -> Document:
+        """A built model; `path` defaults to loaders.model.MODEL_PATH (imported here: the
+        model loader is not needed for text documents)."""
+        if path is None:
+            from .loaders.model import MODEL_PATH  # the path of a built model in reports
+
+            path = MODEL_PATH
         return cls(path, BUILT_MODEL, model=model)
 
     # --- reading --------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Which Keras the explanations assume (RULES.md section 3), read with importlib.metadata:
-Keras itself is never imported on the source path."""
+"""Which Keras the explanations assume (RULES.md section 3), read from the installed
+distributions' metadata (the answer of importlib.metadata.version, found without importing
+importlib.metadata: see `_scan_version`): Keras itself is never imported on the source path."""
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass, field
+import sys
 from functools import lru_cache
-from importlib import metadata
 
 # The newest release of each major that droplint knows; a bare `2` or `3` means these.
 LATEST = {2: (2, 21, 0), 3: (3, 15, 1)}
@@ -62,10 +63,78 @@ def parse(text: str, source: str = "config") -> KerasVersion:
 
 @lru_cache(maxsize=None)
 def _installed(dist: str) -> str | None:
+    found = _scan_version(dist)
+    if found is not _UNSURE:
+        return found
+    from importlib import metadata  # ~20 ms of imports (email, socket, csv...)
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+_UNSURE = object()
+_VERSION_LINE = re.compile(r"(?i)version:[ \t]*(.*?)\s*")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+
+
+def _scan_version(dist: str):
+    """importlib.metadata.version(dist) read the way it reads it, without its imports: the
+    first `<name>-*.dist-info` / `.egg-info` folder (name compared PEP 503-normalized) of the
+    first sys.path folder that has one, in listing order; its METADATA (else PKG-INFO) `Version`
+    header. None: not installed. _UNSURE when that reading might differ from importlib's
+    (a zip or .egg on sys.path, a distribution finder other than PathFinder, a header it does
+    not parse plainly): the caller asks importlib.metadata."""
+    from importlib.machinery import PathFinder
+
+    if any(getattr(f, "find_distributions", None) is not None and f is not PathFinder
+           for f in sys.meta_path):
+        return _UNSURE
+    want = _normalized(dist)
+    for entry in sys.path:
+        root = entry or "."
+        if root.lower().endswith(".egg"):
+            return _UNSURE
+        try:
+            children = os.listdir(root)
+        except OSError:
+            if os.path.isfile(root):  # a zip archive on sys.path
+                return _UNSURE
+            continue
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")) \
+                    and _normalized(low.rpartition(".")[0].partition("-")[0]) == want:
+                return _version_header(os.path.join(root, child))
+    return None
+
+
+def _version_header(info: str):
+    """The Version header of a dist-info / egg-info folder's METADATA or PKG-INFO."""
+    for name in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(info, name), encoding="utf-8") as f:
+                text = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            continue
+        except (OSError, UnicodeDecodeError):
+            return _UNSURE
+        if not text:
+            continue
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if not line.strip():
+                break  # the end of the headers
+            m = _VERSION_LINE.fullmatch(line)
+            if m:
+                folded = i + 1 < len(lines) and lines[i + 1][:1] in (" ", "\t")
+                return m.group(1) if m.group(1) and not folded else _UNSURE
+        return _UNSURE
+    return _UNSURE
 
 
 def _from_dist(*dists: str) -> KerasVersion | None:

@@ -370,3 +370,24 @@ def test_a_file_with_nothing_relevant_imports_no_parser_and_json_no_rich(tmp_pat
                     code=probe)
     assert "MODULES False False False" in run.stderr
     assert json.loads(run.stdout)["findings"] == []
+
+
+def test_the_keras_version_is_read_as_importlib_metadata_reads_it():
+    """keras_version reads dist-info folders itself (importlib.metadata costs ~20 ms of
+    imports a run): the same answer for every installed distribution and a few absent ones."""
+    from importlib import metadata
+
+    from droplint import keras_version
+
+    names = {d.metadata["Name"] for d in metadata.distributions()} - {None}
+    names |= {"keras", "Keras", "tf-keras", "tf_keras", "tf.keras", "tensorflow-cpu",
+              "no-such-distribution"}
+    for name in sorted(names):
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = None
+        got = keras_version._scan_version(name)
+        assert got is keras_version._UNSURE or got == expected, name
+    assert keras_version._scan_version("keras") == metadata.version("keras")
+    assert keras_version._scan_version("no-such-distribution") is None
