@@ -161,7 +161,7 @@ def _cell_errors(nb: nbformat.Notebook, path: str, settings: Settings) -> list[F
     errors = []
     for n, cell in enumerate(nb.cells, 1):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            code = nbformat.mask_ipython(nbformat.source_text(cell))[0]
+            code = nbformat.cell_code(nbformat.source_text(cell))[0]
             for f in check_text(code, path, settings).findings:
                 if f.code == "DL900":
                     f.cell = n

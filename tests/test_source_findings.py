@@ -14,6 +14,7 @@ import pytest
 
 import droplint
 from droplint.fixes import apply_fixes
+from droplint.graph import UNKNOWN
 from droplint.loaders.source import load
 
 
@@ -432,6 +433,50 @@ def test_two_findings_with_one_code_at_one_position_keep_the_first():
     assert [(s.line, s.rate) for s in report.sites] == [(5, 0.2), (5, 0.5)]
     assert [(f.code, f.line, f.column) for f in report.findings] == [("DL309", 5, 26)]
     assert "dropout_W=0.2" in report.findings[0].message
+
+
+def test_unpacked_arguments_of_unknown_length_fill_positional_parameters_only():
+    src = """\
+        from keras.layers import LSTM, Embedding, Input
+        def f(m, cfg):
+            x = Embedding(*m.shape)(Input((5,)))
+            return LSTM(*cfg)(x)
+        """
+    graph = load(textwrap.dedent(src), "m.py")
+    emb, lstm = [lay for lay in graph.layers if lay.kind in ("Embedding", "LSTM")]
+    assert "dropout" not in emb.args  # no Keras 1 Embedding(dropout=): no DL309
+    assert not any(f.code == "DL309" for f in check(src).findings)
+    assert lstm.args["dropout"] is UNKNOWN  # LSTM's dropout is positional: it may be set
+
+
+def _notebook(path, *cells):
+    path.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": list(lines)} for lines in cells], "metadata": {}, "nbformat": 4,
+        "nbformat_minor": 5}, indent=1))
+    return path
+
+
+def test_notebook_cell_with_a_common_leading_indent_is_read_as_ipython_does(tmp_path):
+    """IPython removes a cell's leading indentation (leading_indent): no DL900, and the
+    positions, the site and the fix are in the cell's own columns."""
+    nb = _notebook(tmp_path / "n.ipynb",
+                   ["  from keras.layers import Dropout, Input, LSTM\n",
+                    "  x = Dropout(0.2)(Input((30, 8)))\n", "  y = LSTM(4)(x)\n"],
+                   [" print(y)"])
+    report = droplint.analyze(str(nb), keras_version="3")
+    assert [(f.code, f.cell, f.line, f.column, f.end_column) for f in report.findings] == [
+        ("DL101", 1, 2, 7, 19)]
+    assert [(s.cell, s.line, s.column) for s in report.sites] == [(1, 2, 7)]
+    edits = [(e.line, e.column, e.end_column) for e in report.findings[0].fix.edits]
+    assert edits == [(1, 28, 37), (2, 7, 14)]
+    subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
+                    "--keras-version", "3", "--exit-zero", str(nb)], check=True,
+                   capture_output=True)
+    cells = [c["source"] for c in json.loads(nb.read_text())["cells"]]
+    assert cells == [["  from keras.layers import SpatialDropout1D, Input, LSTM\n",
+                      "  x = SpatialDropout1D(0.2)(Input((30, 8)))\n", "  y = LSTM(4)(x)\n"],
+                     [" print(y)"]]
 
 
 def test_a_layer_object_applied_twice_is_two_nodes_and_one_site():

@@ -3,7 +3,9 @@
 The code cells are joined, in order, into one Python text (a `Program`) with a marker line
 between cells, so that names defined in one cell are known in the next. IPython syntax
 (`%magic`, `%%cell magic`, `!shell`, `x = !cmd`, `obj?`) is replaced by placeholder lines
-(`pass  # ...`, same indentation), so each cell keeps its line numbers and columns. Findings
+(`pass  # ...`, same indentation), so each cell keeps its line numbers and columns; a cell's
+common leading indentation is removed first, as IPython does (columns are shifted back when
+mapped to the cell, and the indentation is put back when the cell is rewritten). Findings
 and sites are then mapped back to (cell, line): `cell` is the 1-based position among ALL
 cells, markdown included, as Jupyter shows them.
 
@@ -104,6 +106,56 @@ def mask_ipython(source: str) -> tuple[str, list[str]]:
     return "".join(lines), [replaced[i] for i in sorted(replaced)]
 
 
+_LEADING = re.compile(r"[ \t]+")
+
+
+@dataclass(frozen=True)
+class Indent:
+    """A cell's common leading indentation, removed as IPython removes it (the first non-blank
+    line's, from every line that starts with it): `prefix`, the 0-based lines that had it,
+    and the cell's line count (to put it back after an edit that keeps the lines)."""
+
+    prefix: str = ""
+    lines: frozenset[int] = frozenset()
+    count: int = 0
+
+    def shift(self, line: int) -> int:
+        """Columns to add to a 1-based line of the dedented cell to get the cell's own."""
+        return len(self.prefix) if line - 1 in self.lines else 0
+
+
+def strip_leading_indent(source: str) -> tuple[str, Indent]:
+    """IPython's leading-indent cleanup (`inputtransformer2.leading_indent`, after leading
+    blank lines): a cell whose first line is indented runs in Jupyter."""
+    lines = _LINE.findall(source)
+    first = next((line for line in lines if line.strip()), None)
+    match = _LEADING.match(first) if first is not None else None
+    if match is None:
+        return source, Indent()
+    prefix = match.group(0)
+    stripped = frozenset(i for i, line in enumerate(lines) if line.startswith(prefix))
+    text = "".join(line[len(prefix):] if i in stripped else line for i, line in enumerate(lines))
+    return text, Indent(prefix, stripped, len(lines))
+
+
+def restore_indent(text: str, indent: Indent) -> str | None:
+    """Put a cell's leading indentation back (None if an edit changed its line count)."""
+    if not indent.prefix:
+        return text
+    lines = _LINE.findall(text)
+    if len(lines) != indent.count:
+        return None
+    return "".join(indent.prefix + line if i in indent.lines else line
+                   for i, line in enumerate(lines))
+
+
+def cell_code(source: str) -> tuple[str, list[str], Indent]:
+    """A code cell's Python: leading indentation removed, then IPython lines masked."""
+    text, indent = strip_leading_indent(source)
+    code, originals = mask_ipython(text)
+    return code, originals, indent
+
+
 def unmask_ipython(text: str, originals: list[str]) -> str | None:
     """Put the IPython lines back (None if an edit removed or added a placeholder)."""
     lines = _LINE.findall(text)
@@ -172,14 +224,27 @@ class Program:
     starts: list[int] = field(default_factory=list)  # first program line of each code cell
     ipython: list[list[str]] = field(default_factory=list)  # masked lines, per code cell
     added_newline: list[bool] = field(default_factory=list)
+    indents: list[Indent] = field(default_factory=list)  # leading indentation, per code cell
 
-    def locate(self, line: int) -> tuple[int, int]:
-        """Program line -> (cell number, line within the cell)."""
+    def _index(self, line: int) -> int:
         k = 0
         for i, start in enumerate(self.starts):
             if start <= line:
                 k = i
+        return k
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """Program line -> (cell number, line within the cell)."""
+        k = self._index(line)
         return self.cells[k], line - self.starts[k] + 1
+
+    def shift(self, line: int) -> int:
+        """Columns to add on program line `line` for the cell's own columns (a cell whose
+        leading indentation was removed)."""
+        if not self.indents:
+            return 0
+        k = self._index(line)
+        return self.indents[k].shift(line - self.starts[k] + 1)
 
     def cell_sources(self, text: str) -> list[str] | None:
         """Split an edited program text back into the code cells' sources (IPython lines put
@@ -193,12 +258,17 @@ class Program:
         if len(parts) != len(self.cells):
             return None
         out = []
-        for lines, originals, added in zip(parts, self.ipython, self.added_newline):
+        indents = self.indents or [Indent()] * len(parts)
+        for lines, originals, added, indent in zip(parts, self.ipython, self.added_newline,
+                                                   indents):
             body = unmask_ipython("".join(lines), originals)
             if body is None:
                 return None
             if added and body.endswith("\n"):
                 body = body[:-1]
+            body = restore_indent(body, indent)
+            if body is None:
+                return None
             out.append(body)
         return out
 
@@ -213,11 +283,12 @@ def program(nb: Notebook, blank: frozenset[int] = frozenset()) -> Program:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = source_text(cell)
+        indent = Indent()
         if n in blank:
             code, originals = mask_ipython("%%skip\n" + source)
             code, originals = code.split("\n", 1)[1], originals[1:]
         else:
-            code, originals = mask_ipython(source)
+            code, originals, indent = cell_code(source)
         added = not code.endswith("\n")
         if added:
             code += "\n"
@@ -228,6 +299,7 @@ def program(nb: Notebook, blank: frozenset[int] = frozenset()) -> Program:
         prog.starts.append(line)
         prog.ipython.append(originals)
         prog.added_newline.append(added)
+        prog.indents.append(indent)
         chunks.append(code)
         line += code.count("\n")
     prog.text = "".join(chunks)
@@ -238,6 +310,10 @@ def finding_to_cells(f: Finding, prog: Program) -> Finding:
     """A finding in program coordinates -> in cell coordinates (fix edits too)."""
     if f.line is None:
         return f
+    if f.column is not None:
+        f.column += prog.shift(f.line)
+    if f.end_line is not None and f.end_column is not None:
+        f.end_column += prog.shift(f.end_line)
     f.cell, f.line = prog.locate(f.line)
     if f.end_line is not None:
         end_cell, end_line = prog.locate(f.end_line)
@@ -251,7 +327,9 @@ def finding_to_cells(f: Finding, prog: Program) -> Finding:
             if end_cell != cell:
                 f.fix = None  # an edit across cells cannot be written back
                 break
-            edits.append(replace(e, line=line, end_line=end_line, cell=cell))
+            edits.append(replace(e, line=line, end_line=end_line, cell=cell,
+                                 column=e.column + prog.shift(e.line),
+                                 end_column=e.end_column + prog.shift(e.end_line)))
         else:
             f.fix = replace(f.fix, edits=tuple(edits))
     return f
@@ -260,6 +338,8 @@ def finding_to_cells(f: Finding, prog: Program) -> Finding:
 def site_to_cells(s: Site, prog: Program) -> Site:
     """A site in program coordinates -> in cell coordinates."""
     if s.line is not None:
+        if s.column is not None:
+            s.column += prog.shift(s.line)
         s.cell, s.line = prog.locate(s.line)
     return s
 

@@ -12,8 +12,6 @@ import ast
 import json
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -68,26 +66,25 @@ def errors(report) -> Counter:
     return Counter(f.code for f in report.findings if f.severity.value == "error")
 
 
-def run_fix(path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--unsafe-fixes",
-                           "--keras-version", KERAS, "--no-color", "--exit-zero", str(path)],
-                          capture_output=True, text=True, cwd=path.parent)
+def run_fix(cli, path: Path) -> None:
+    proc = cli("check", "--fix", "--unsafe-fixes", "--keras-version", KERAS, "--no-color",
+               "--exit-zero", str(path), cwd=path.parent)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def fix_copy(name: str, tmp_path: Path) -> Path:
+def fix_copy(cli, name: str, tmp_path: Path) -> Path:
     copy = tmp_path / name
     shutil.copyfile(HERE / name, copy)
-    run_fix(copy)
+    run_fix(cli, copy)
     return copy
 
 
 @pytest.fixture(scope="module")
-def fixed(tmp_path_factory) -> dict[str, Path]:
+def fixed(cli, tmp_path_factory) -> dict[str, Path]:
     """Every reduction, copied and fixed once with --fix --unsafe-fixes."""
     folder = tmp_path_factory.mktemp("fixed")
-    return {path.name: fix_copy(path.name, folder) for path in REDUCTIONS}
+    return {path.name: fix_copy(cli, path.name, folder) for path in REDUCTIONS}
 
 
 def site_rows(report) -> list[tuple]:
@@ -126,11 +123,11 @@ def test_fix_keeps_the_file_valid(path, fixed):
     assert errors(after) - errors(before) == Counter()
 
 
-def test_fix_is_idempotent_on_the_reductions(fixed, tmp_path):
+def test_fix_is_idempotent_on_the_reductions(cli, fixed, tmp_path):
     for name, path in fixed.items():
         again = tmp_path / name
         shutil.copyfile(path, again)
-        run_fix(again)
+        run_fix(cli, again)
         assert again.read_bytes() == path.read_bytes(), name
 
 
@@ -197,6 +194,14 @@ def test_unknown_rate_with_known_shape_states_what_is_dropped():
     assert [(s.drops, s.per_sample) for s in unknown_shape.sites] == [("unknown", True)]
 
 
+def test_embedding_with_an_unpacked_shape_is_no_keras1_dropout():
+    report = analyze("embedding_starred_shape.py")
+    assert [f.code for f in report.findings if f.code == "DL309"] == []
+    assert site_rows(report) == [
+        (11, 9, None, "SpatialDropout1D", (None, None, None), "features", True,
+         "same-every-step")]
+
+
 def test_conv1d_after_partial_input_shape_is_known():
     report = analyze("conv1d_partial_shape.py")
     assert site_rows(report) == [
@@ -253,12 +258,12 @@ def test_keras1_dropout_arguments_are_findings_and_sites():
         ("dropout", "features", "same-every-step"), ("recurrent_dropout", "units", "same-every-step")]
 
 
-def test_keras1_dropout_arguments_fix_renames_them(tmp_path):
+def test_keras1_dropout_arguments_fix_renames_them(cli, tmp_path):
     copy = tmp_path / "keras1_dropout_args.py"
     shutil.copyfile(HERE / copy.name, copy)
-    subprocess.run([sys.executable, "-m", "droplint", "check", "--fix", "--keras-version", KERAS,
-                    "--no-color", "--exit-zero", str(copy)], capture_output=True, check=True,
-                   cwd=tmp_path)
+    proc = cli("check", "--fix", "--keras-version", KERAS, "--no-color", "--exit-zero", str(copy),
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr  # as check=True did
     text = copy.read_text()
     assert "model.add(LSTM(128, dropout=0.2, recurrent_dropout=0.2))" in text
     assert "dropout=0.2))" in text.splitlines()[7]  # Embedding(dropout=) has no automatic fix
@@ -322,6 +327,14 @@ def test_builder_method_reached_twice_is_each_site_once():
 def test_notebook_reduction_still_reports_the_model_cell():
     report = analyze("notebook_leading_indent.ipynb")
     assert [(f.code, f.cell) for f in report.findings if f.code == "DL102"] == [("DL102", 2)]
+
+
+def test_notebook_cell_with_a_leading_indent_is_no_syntax_error(fixed):
+    report = analyze("notebook_leading_indent.ipynb")
+    assert [f.code for f in report.findings] == ["DL102"]
+    before = json.loads((HERE / "notebook_leading_indent.ipynb").read_text())["cells"][2]
+    after = json.loads(fixed["notebook_leading_indent.ipynb"].read_text())["cells"][2]
+    assert after["source"] == before["source"] == [" history = model.fit(None, None, epochs=1)"]
 
 
 def test_sequential_encoder_used_as_a_layer_is_not_the_model_output():

@@ -114,14 +114,17 @@ class KerasCalls:
         position = 0
         for arg, value in values:
             if arg.star == "*":
-                hidden = True
                 if isinstance(value, (tuple, list)):
                     for v in value:
                         if position < len(params):
                             args[params[position]] = plain(v)
                         position += 1
-                    hidden = False
                 else:
+                    # an unpacked sequence of unknown length fills positional parameters
+                    # only (`Embedding(*matrix.shape)`): those from here on are unknown,
+                    # never a keyword that is not positional (Keras 1 `dropout=`)
+                    for name in params[position:]:
+                        args[name] = UNKNOWN
                     position = len(params)
                 continue
             if arg.star == "**":
