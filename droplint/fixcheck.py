@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import bisect
 import dataclasses
+import functools
 import io
 import re
 import tokenize
@@ -179,6 +180,7 @@ def rename_uses(text: str, old: str, new: str) -> list[Range] | str:
 
 # --- checks -----------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16)  # the original text is checked once per fix
 def name_problems(text: str, path: str = "<fix>") -> Counter | None:
     """pyflakes' name messages (class name, arguments) in `text`; None without pyflakes."""
     try:
@@ -194,6 +196,7 @@ def name_problems(text: str, path: str = "<fix>") -> Counter | None:
                    if type(m).__name__ in WATCHED)
 
 
+@functools.lru_cache(maxsize=16)  # the original text is checked once per fix
 def _comments(text: str) -> Counter:
     try:
         return Counter(t.string.rstrip() for t in tokenize.generate_tokens(io.StringIO(text).readline)
@@ -202,6 +205,7 @@ def _comments(text: str) -> Counter:
         return Counter()
 
 
+@functools.lru_cache(maxsize=16)  # the original text is checked once per fix
 def _private_from_imports(text: str) -> set[tuple[str, str]]:
     try:
         tree = ast.parse(text)
@@ -236,8 +240,6 @@ def verify(before: str, after: str, base_names: Counter | None, path: str = "<fi
         ast.parse(after)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "the result would not parse"
-    if not fixes.parses_cst(after):
-        return "the result would not parse"
     if applied is not None and _lost_comments(before, applied):
         return "it would delete a comment"
     added = _private_from_imports(after) - _private_from_imports(before)
@@ -253,6 +255,7 @@ def verify(before: str, after: str, base_names: Counter | None, path: str = "<fi
 
 # --- one fix, complete and checked ------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16)  # the original text is checked once per fix
 def _keras_bound(text: str) -> set[str]:
     """Names bound by `from <keras module> import ...` in `text` (ast: fast)."""
     try:
