@@ -308,3 +308,37 @@ def test_fixed_models_still_build_and_train_one_step():
     assert len(built) >= 5, rows
     broken = {c: r for c, r in rows.items() if r["before"] == "ok" and r["after"] != "ok"}
     assert broken == {}
+
+
+def test_cudnn_from_a_private_module_is_replaced_by_the_public_import():
+    source = ("from tensorflow.python.keras.layers import CuDNNLSTM, Dense, Input\n"
+              "from tensorflow.python.keras.models import Model\n"
+              "i = Input((5, 3))\n"
+              "m = Model(i, Dense(1)(CuDNNLSTM(4)(i)))\n")
+    text = fix_text(source, lint("2")).text
+    assert text.splitlines()[:2] == ["from tensorflow.keras.layers import LSTM",
+                                     "from tensorflow.python.keras.layers import Dense, Input"]
+    assert names(text) - names(source) == Counter()
+
+
+def test_cudnn_next_to_an_imported_replacement_never_writes_a_duplicate():
+    source = ("from keras.layers import LSTM, CuDNNLSTM, Input\n"
+              "x = CuDNNLSTM(4)(Input((5, 3)))\n"
+              "y = LSTM(4)(Input((5, 3)))\n")
+    text = fix_text(source, lint("3")).text
+    assert text.splitlines()[:2] == ["from keras.layers import LSTM, Input",
+                                     "x = LSTM(4)(Input((5, 3)))"]
+
+
+@pytest.mark.parametrize("first", [
+    [(0, 0, "A, ")], [(3, 5, "xyz")], [(0, 0, "A, "), (10, 12, "")], [],
+])
+def test_merged_edits_equal_applying_both_in_turn(first):
+    text = "from k import B, C\nB(C)\n"
+    after_first = fixcheck.apply_ranges(text, first)
+    for a in range(len(after_first)):
+        for b in range(a, min(a + 6, len(after_first)) + 1):
+            second = [(a, b, "Q")]
+            merged = fixcheck.merge(text, first, after_first, second)
+            assert fixcheck.apply_ranges(text, merged) == \
+                fixcheck.apply_ranges(after_first, second)
