@@ -310,9 +310,10 @@ def _gate_by_gate(setup: _Setup, layer, x, wrt, state, weight: str, rate, read) 
     dropped with every gate on."""
     kind = _kind(layer)
     draw = _run(f"{kind} fails in training", lambda: _draw_function(setup, layer, x, wrt, state))
+    several = _gate_count(layer.cell, weight) > 1
     both = _run(f"{kind} fails in training on {tuple(x.shape)}",
-                lambda: (_more_draws(setup, draw, None), _gate_runs(setup, layer, draw, weight,
-                                                                     rate)))
+                lambda: (_more_draws(setup, draw, None) if several else None,
+                         _gate_runs(setup, layer, draw, weight, rate)))
     combined, runs = both
     per_gate = read(runs)
     result = next((m for m in per_gate if m.drops != "none"), per_gate[0])
