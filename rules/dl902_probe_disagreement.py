@@ -9,8 +9,10 @@ class ProbeDisagreement(Rule):
     site of a built model is run in training mode (seeded, on an input of the site's real
     shape; for recurrent layers, the cell's mask generation) and the zeros are measured: along
     which axes the pattern is constant, whether it differs between samples and between
-    timesteps. This rule reports a site where the measurement disagrees with what droplint
-    says the dropout masks.
+    timesteps. Each gate's mask of a recurrent layer is measured on its own. This rule reports
+    a site where the measurement disagrees with what droplint says the dropout masks, and only
+    a difference that is statistically certain: its chance, were droplint's claim right, is
+    below 1e-6 (a rare mask seen in few draws is no evidence), stated after each difference.
 
     ## Why is this bad?
     droplint's explanations (and the rules built on them) assume a mask shape for each Keras
