@@ -91,7 +91,9 @@ def test_question_model_safe_then_unsafe_fixes(cli, tmp_path: Path):
     assert "Fixed" not in again.stdout
 
 
-def test_fix_keeps_line_endings_bom_mode_and_comments(cli, tmp_path: Path):
+def fix_bom_crlf_module(cli, tmp_path: Path) -> str:
+    """LAYERS_MODULE with a BOM, CRLF and mode 640, fixed by the command line: the bytes, mode
+    and folder are checked; returns the fixed text."""
     path = tmp_path / "model.py"
     path.write_bytes(b"\xef\xbb\xbf" + LAYERS_MODULE.replace("\n", "\r\n").encode())
     path.chmod(0o640)
@@ -106,7 +108,16 @@ def test_fix_keeps_line_endings_bom_mode_and_comments(cli, tmp_path: Path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     # no temporary file left behind (.droplint_cache: the results cache, by design)
     assert sorted(set(os.listdir(tmp_path)) - {".droplint_cache"}) == ["model.py"]
-    model = build(text)
+    return text
+
+
+def test_fix_keeps_line_endings_bom_mode_and_comments(cli, tmp_path: Path):
+    fix_bom_crlf_module(cli, tmp_path)
+
+
+@pytest.mark.keras
+def test_fixed_bom_crlf_module_builds_without_dl101(cli, tmp_path: Path):
+    model = build(fix_bom_crlf_module(cli, tmp_path))
     assert "SpatialDropout1D" in layer_classes(model)
     assert "DL101" not in analyze(model).codes()
 
