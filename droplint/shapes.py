@@ -60,7 +60,7 @@ def required_input_rank(kind: str, args: dict, inner=None) -> int | None:
         return CONV_LSTM[kind] + 3 if kind in CONV_LSTM else 3
     if kind in SPATIAL_AXES:
         return SPATIAL_AXES[kind] + 2
-    if kind == "RepeatVector":
+    if kind in ("RepeatVector", "MaxoutDense"):  # MaxoutDense: Keras 1, InputSpec(ndim=2)
         return 2
     if kind == "Bidirectional" and inner is not None:
         return required_input_rank(inner.kind, inner.args, inner.inner)
@@ -115,8 +115,8 @@ def input_shape_from_args(kind: str, args: dict) -> Shape | None:
         return (None,) + shape
     length = args.get("input_length")
     if kind == "Embedding":
-        if "input_length" in args and (length is None or known(length)):
-            return (None, _int(length))
+        if "input_length" in args:  # an int or None (Keras 1/2): (None, length) either way
+            return (None, _int(length) if known(length) else None)
         return None
     if "input_dim" in args:
         dim = _int(args.get("input_dim"))
@@ -366,6 +366,8 @@ def output_shape(kind: str, args: dict, input_shapes: list, inner=None) -> Shape
         return tuple(shape) + (_int(args.get("output_dim")),)
     if kind == "Dense":
         return tuple(shape[:-1]) + (_int(args.get("units")),)
+    if kind == "MaxoutDense":  # Keras 1: (batch, output_dim) from a 2-D input
+        return (shape[0], _int(args.get("output_dim")))
     if kind == "Permute":
         dims = _dims(args.get("dims"))
         if dims is None or sorted(dims) != list(range(1, len(shape))):

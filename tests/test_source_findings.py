@@ -479,6 +479,74 @@ def test_notebook_cell_with_a_common_leading_indent_is_read_as_ipython_does(tmp_
                      [" print(y)"]]
 
 
+PARTIAL_SHAPES = """\
+    import tensorflow as tf
+    from tensorflow.keras import layers
+    from keras.models import Sequential
+    from keras.layers import Dense, Dropout, Embedding, LSTM, MaxoutDense
+
+    def f(n, length, flag, emb):
+        tok = layers.Input(shape=(4,))
+        token_model = tf.keras.Model(inputs=tok, outputs=layers.Dense(128)(tok))
+        chars = layers.Input(shape=(4, 3))
+        char_model = tf.keras.Model(chars, layers.Bidirectional(layers.LSTM(25))(chars))
+        both = layers.Concatenate()([token_model.output, char_model.output])
+        a = layers.Dropout(0.5)(both)
+        m1 = Sequential([Embedding(n, emb, input_length=length if length > 0 else None),
+                         Dropout(0.1)])
+        m2 = Sequential(layers=[Embedding(n, 8), Dropout(rate=0.2), LSTM(4)])
+        m3 = Sequential([Embedding(n, 8, input_length=10), Dropout(0.3),
+                         *([LSTM(10, return_sequences=True)] if flag else [LSTM(10), Dense(3)]),
+                         Dropout(0.4), Dense(1)])
+        m4 = Sequential([Dense(8, input_dim=4), MaxoutDense(100), Dropout(0.6)])
+    """
+
+
+def test_partial_shapes_from_models_embeddings_and_keras1_layers():
+    """Ranks a reader can tell: `model.output` of a functional model (a part of another
+    model, not its output), Embedding first in a Sequential (input_length unknown or
+    absent: token ids (batch, length)), the known head of a Sequential list with a starred
+    part of unknown length, Keras 1 MaxoutDense (batch, output_dim)."""
+    report = check(PARTIAL_SHAPES)
+    rows = [(s.line, s.rate, s.input_shape, s.drops) for s in report.sites]
+    assert rows == [
+        (12, 0.5, [None, 178], "units"),
+        (14, 0.1, [None, None, None], "elements"),
+        (15, 0.2, [None, None, 8], "elements"),
+        (16, 0.3, [None, 10, 8], "elements"),
+        (18, 0.4, None, "unknown"),  # after LSTM(return_sequences=True) or Dense(3)
+        (19, 0.6, [None, 100], "units")]
+    assert not any(f.code == "DL401" and f.line == 12 for f in report.findings)
+
+
+REAL_PARTIAL = """\
+import json
+import {mod} as K
+L = K.layers
+first = K.Sequential([L.Embedding(50, 8), L.Dropout(0.2), L.LSTM(4)])
+first.build((None, None))
+tok = L.Input(shape=(4,))
+tok_model = K.Model(tok, L.Dense(128)(tok))
+chars = L.Input(shape=(4, 3))
+char_model = K.Model(chars, L.Bidirectional(L.LSTM(25))(chars))
+drop = L.Dropout(0.5)
+drop(L.Concatenate()([tok_model.output, char_model.output]))
+print(json.dumps([list(first.layers[1].input.shape), list(drop.input.shape)]))
+"""
+
+
+@pytest.mark.keras
+def test_partial_shapes_match_keras3_and_tf_keras():
+    """What test_partial_shapes_from_models_embeddings_and_keras1_layers claims for an
+    Embedding first in a Sequential and for `model.output`, built for real."""
+    claimed = {s.line: s.input_shape for s in check(PARTIAL_SHAPES).sites}
+    expected = [claimed[15], claimed[12]]
+    ns: dict = {}
+    exec(REAL_PARTIAL.format(mod="keras").replace("print(", "result = ("), ns)
+    assert json.loads(ns["result"]) == expected
+    assert _tf_keras(REAL_PARTIAL.format(mod="tf_keras")) == expected
+
+
 def test_a_layer_object_applied_twice_is_two_nodes_and_one_site():
     src = """\
         from keras.layers import Dropout, Input

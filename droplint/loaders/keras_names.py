@@ -63,6 +63,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "SimpleRNNCell": ("units", "activation"),
     "RNN": ("cell", "return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
     "Dense": ("units", "activation", "use_bias"),
+    "MaxoutDense": ("output_dim", "nb_feature"),  # Keras 1
     "Conv1D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
     "Conv2D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),
     "Conv3D": ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate"),

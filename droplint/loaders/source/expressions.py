@@ -69,9 +69,25 @@ class Expressions:
             if obj.shape is None:
                 return UNKNOWN
             return tuple(UNKNOWN if d is None else d for d in obj.shape)
+        if attr in ("output", "outputs") and isinstance(obj, (SeqModel, FuncModel)):
+            return self.model_output(obj, attr)
         if isinstance(obj, (SeqModel, FuncModel, list, dict)) or obj is SUPER:
             return Bound(obj, attr)
         return UNKNOWN
+
+    @staticmethod
+    def model_output(model, attr):
+        """`model.output(s)`: the tensors it ends in, read to feed another model (so they are
+        not that model's outputs for DL401: the model is a part, like a layer)."""
+        outputs = model.last if isinstance(model, SeqModel) else model.outputs
+        if not isinstance(outputs, (Tensor, list, tuple)):
+            return UNKNOWN
+        model.sub = True
+        if attr == "output" and isinstance(outputs, (list, tuple)):
+            return outputs[0] if len(outputs) == 1 else list(outputs)
+        if attr == "outputs" and isinstance(outputs, Tensor):
+            return [outputs]
+        return outputs
 
     def e_int(self, node):
         try:
@@ -110,18 +126,25 @@ class Expressions:
         return UNKNOWN
 
     def elements(self, node) -> list | None:
+        """The values of a tuple/list/set display; None when a starred part is unknown (then
+        `partial_lists` keeps, by id(node), the values before and after the first such part:
+        `Sequential([Embedding(...), Dropout(r), *(a if c else b), Dense(1)])` still chains
+        its known head)."""
         out = []
-        whole = True
+        unknown_at = None
         for element in node.elements:
             value = self.eval(element.value)
             if isinstance(element, cst.StarredElement):
                 if isinstance(value, (tuple, list)):
                     out.extend(value)
-                else:
-                    whole = False
+                elif unknown_at is None:
+                    unknown_at = len(out)
             else:
                 out.append(value)
-        return out if whole else None
+        if unknown_at is None:
+            return out
+        self.partial_lists[id(node)] = (out[:unknown_at], out[unknown_at:])
+        return None
 
     def e_tuple(self, node):
         values = self.elements(node)

@@ -69,6 +69,7 @@ class Loader(Statements, Names, Expressions, KerasCalls, Models, UserCode, Spans
         self.last_top = -1  # the last module-level statement holding a wanted node
         self.inlined_layers: list[Layer] = []  # blocks' opaque layers where call() was inlined
         self.called_cache: dict[int, set[str]] = {}  # id(UserFunc) -> names its body calls
+        self.partial_lists: dict[int, tuple] = {}  # list display -> (head, tail) (elements)
 
     # -- driver ---------------------------------------------------------------------------
 

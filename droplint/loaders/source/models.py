@@ -19,16 +19,24 @@ class Models:
             model = SeqModel(node, api)
             model.stmt = self.cur_stmt
             self.models.append(model)
-            layers = None
+            layers = given = None
             for arg, value in values:
                 if (arg.keyword is None and not arg.star) or \
                         (arg.keyword is not None and arg.keyword.value == "layers"):
-                    layers = value
+                    layers, given = value, arg.value
                     break
             if layers is None:
                 return model
+            partial = self.partial_lists.get(id(given))
             if isinstance(layers, (tuple, list)):
                 for value in layers:
+                    self.seq_add(model, value)
+            elif partial is not None:  # a starred part of unknown length: head, ?, tail
+                head, tail = partial
+                for value in head:
+                    self.seq_add(model, value)
+                model.last = UNKNOWN
+                for value in tail:
                     self.seq_add(model, value)
             else:
                 model.last = UNKNOWN
@@ -77,6 +85,10 @@ class Models:
                 model.last = Tensor(n, shape)
                 return
             inputs, in_shape = [], input_shape_from_args(layer.kind, layer.args)
+            if in_shape is None and layer.kind == "Embedding":
+                # first without input_length: token ids (batch, length); tf.keras 2 and
+                # Keras 1/2 declare input_shape=(None,) themselves
+                in_shape = (None, None)
         elif isinstance(last, Tensor):
             inputs = [last.node] if last.node is not None else []
             in_shape = last.shape
