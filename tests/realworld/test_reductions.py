@@ -66,25 +66,25 @@ def errors(report) -> Counter:
     return Counter(f.code for f in report.findings if f.severity.value == "error")
 
 
-def run_fix(cli, path: Path) -> None:
+def run_fix(cli, *paths: Path) -> None:
+    """--fix --unsafe-fixes on files of one folder, in one run (each file is fixed on its own)."""
     proc = cli("check", "--fix", "--unsafe-fixes", "--keras-version", KERAS, "--no-color",
-               "--exit-zero", str(path), cwd=path.parent)
+               "--exit-zero", *map(str, paths), cwd=paths[0].parent)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def fix_copy(cli, name: str, tmp_path: Path) -> Path:
-    copy = tmp_path / name
-    shutil.copyfile(HERE / name, copy)
-    run_fix(cli, copy)
-    return copy
+def fix_copies(cli, names, folder: Path) -> dict[str, Path]:
+    """The named reductions copied into `folder` and fixed there: {name: the fixed copy}."""
+    copies = {name: Path(shutil.copyfile(HERE / name, folder / name)) for name in names}
+    run_fix(cli, *copies.values())
+    return copies
 
 
 @pytest.fixture(scope="module")
 def fixed(cli, tmp_path_factory) -> dict[str, Path]:
     """Every reduction, copied and fixed once with --fix --unsafe-fixes."""
-    folder = tmp_path_factory.mktemp("fixed")
-    return {path.name: fix_copy(cli, path.name, folder) for path in REDUCTIONS}
+    return fix_copies(cli, [path.name for path in REDUCTIONS], tmp_path_factory.mktemp("fixed"))
 
 
 def site_rows(report) -> list[tuple]:
@@ -125,10 +125,10 @@ def test_fix_keeps_the_file_valid(path, fixed):
 
 def test_fix_is_idempotent_on_the_reductions(cli, fixed, tmp_path):
     for name, path in fixed.items():
-        again = tmp_path / name
-        shutil.copyfile(path, again)
-        run_fix(cli, again)
-        assert again.read_bytes() == path.read_bytes(), name
+        shutil.copyfile(path, tmp_path / name)
+    run_fix(cli, *(tmp_path / name for name in fixed))
+    for name, path in fixed.items():
+        assert (tmp_path / name).read_bytes() == path.read_bytes(), name
 
 
 # --- one pattern each ------------------------------------------------------------------------
