@@ -547,6 +547,33 @@ def test_partial_shapes_match_keras3_and_tf_keras():
     assert _tf_keras(REAL_PARTIAL.format(mod="tf_keras")) == expected
 
 
+def test_user_layer_output_rank_from_its_own_compute_output_shape():
+    """A custom attention layer (Kaggle kernels): its call() cannot be traced, but its
+    compute_output_shape returns a 2-tuple: the Dropout after it is on rank 2."""
+    src = """\
+        from keras.layers import Layer, Input, Dense, Dropout, LSTM, Bidirectional
+
+        class Attention(Layer):
+            def __init__(self, step_dim, **kwargs):
+                self.features_dim = 0
+                super().__init__(**kwargs)
+
+            def call(self, x, mask=None):
+                return K.sum(x, axis=1)
+
+            def compute_output_shape(self, input_shape):
+                return input_shape[0], self.features_dim
+
+        def build(n, dr=0.1):
+            x = Bidirectional(LSTM(8, return_sequences=True))(Input((n, 4)))
+            return Dropout(dr)(Attention(n)(x))
+        """
+    assert [(s.line, s.input_shape, s.drops) for s in check(src).sites] == [
+        (16, [None, None], "units")]
+    unknown = check(src.replace("return input_shape[0], self.features_dim", "return shape"))
+    assert [(s.input_shape, s.drops) for s in unknown.sites] == [(None, "unknown")]
+
+
 def test_a_layer_object_applied_twice_is_two_nodes_and_one_site():
     src = """\
         from keras.layers import Dropout, Input

@@ -34,7 +34,13 @@ class UserCode:
                 self.inlined_layers.append(obj.layer)
                 return result
         if obj.layer is not None:
-            return self.apply(obj.layer, node, values)
+            result = self.apply(obj.layer, node, values)
+            if isinstance(result, Tensor) and result.shape is None and result.node is not None:
+                shape = self.declared_output_shape(obj, result.node.input_shape)
+                if shape is not None:
+                    result.node.output_shape = shape
+                    result = Tensor(result.node, shape)
+            return result
         if not cls.keras:
             return UNKNOWN
         positional = [v for a, v in values if a.keyword is None and not a.star]
@@ -47,6 +53,24 @@ class UserCode:
         if positional and isinstance(positional[0], Tensor):
             obj.cls.input_shapes.append(positional[0].shape)
         return Tensor(None, None)
+
+    def declared_output_shape(self, obj: Instance, input_shape):
+        """The output rank a user layer's own `compute_output_shape` declares for this input
+        (read, never run): a tuple or list of known length, every size None (Keras traces
+        call() for shapes; the sizes the method computes from attributes set in build()
+        are not trusted, its rank is the author's word). None when it has none, or returns
+        anything else."""
+        method = obj.cls.method("compute_output_shape")
+        if method is None:
+            return None
+        given = UNKNOWN if input_shape is None else tuple(
+            UNKNOWN if d is None else d for d in input_shape)
+        saved = method.done
+        result = self.invoke(method, [(POSITIONAL, given)], obj)
+        method.done = saved  # still read at the end like any method (analyze_class)
+        if not isinstance(result, (tuple, list)) or not result:
+            return None
+        return (None,) * len(result)
 
     def inline(self, obj: Instance, values):
         """Apply a user subclass as Keras does: its `__init__` on this instance (once), its
