@@ -77,8 +77,11 @@ def _dropout(rng: random.Random, shape: tuple) -> tuple[str, tuple]:
         inner = f"Dropout({rate}" + (f", noise_shape={ns})" if ns else ")")
         return f"TimeDistributed({inner})", shape
     ns = _noise_shape(rng, shape)
-    if kind == "AlphaDropout" and ns is not None and "None" in ns and rng.random() < 0.7:
-        ns = ns.replace("None", "4", 1)  # mostly the form that trains (batch 4 in the probe)
+    if kind == "AlphaDropout" and ns is not None and "None" in ns and rng.random() < 0.7 \
+            and ns.startswith("(None"):
+        # mostly the form that trains (batch 4 in the probe); only the batch axis: a time
+        # axis the source leaves unknown is not 4 when it runs
+        ns = "(4" + ns[len("(None"):]
     return f"{kind}({rate}" + (f", noise_shape={ns})" if ns else ")"), shape
 
 
