@@ -303,6 +303,60 @@ def test_dropout_whose_output_also_feeds_a_hidden_layer_is_not_on_the_output():
     assert found(src, "DL401") == []
 
 
+@pytest.mark.parametrize("joined", [
+    "Merge([left, right], mode='concat')",  # Keras 1 Merge layer, first layer of `model`
+    "Merge(layers=[left, right], mode='concat')",
+])
+def test_sequential_given_to_a_keras1_merge_is_a_part_not_the_output(joined):
+    src = f"""\
+        from keras.models import Sequential
+        from keras.layers import Dense, Dropout, Merge
+        left = Sequential()
+        left.add(Dense(8, input_dim=4))
+        left.add(Dropout(0.3))
+        right = Sequential()
+        right.add(Dense(8, input_dim=4))
+        right.add(Dropout(0.2))
+        model = Sequential()
+        model.add({joined})
+        model.add(Dense(1))
+        model.add(Dropout(0.5))
+        """
+    # only the merged model's own last Dropout is its output
+    assert found(src, "DL401") == [(12, 11)]
+
+
+@pytest.mark.parametrize("joined", [
+    "merge([left, right], mode='concat')",  # Keras 1 merge function
+    "concatenate([left, right])",
+    "Concatenate()([left, right])",
+])
+def test_sequential_given_to_a_merge_call_is_a_part_not_the_output(joined):
+    src = f"""\
+        from keras.models import Sequential
+        from keras.layers import Dense, Dropout, Concatenate, concatenate, merge
+        left = Sequential()
+        left.add(Dense(8, input_dim=4))
+        left.add(Dropout(0.3))
+        right = Sequential()
+        right.add(Dense(8, input_dim=4))
+        right.add(Dropout(0.2))
+        x = {joined}
+        """
+    assert found(src, "DL401") == []
+
+
+def test_sequential_left_alone_still_ends_in_its_output():
+    src = """\
+        from keras.models import Sequential
+        from keras.layers import Dense, Dropout
+        left = Sequential()
+        left.add(Dense(8, input_dim=4))
+        left.add(Dropout(0.3))
+        """
+    assert found(src, "DL401") == [(5, 10)]
+
+
 # ------------------------------------------------------------------------------------------
 # Reachability: conditions decided by known values prune the branch they exclude.
 

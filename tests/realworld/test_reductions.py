@@ -350,6 +350,11 @@ def test_keras1_merge_branch_dropout_is_known():
     assert ("DL103", 11) in [(f.code, f.line) for f in report.findings]
 
 
+def test_keras1_branch_merged_with_merge_is_not_the_model_output():
+    report = analyze("keras1_merge_branches.py")
+    assert sorted((f.code, f.line, f.column) for f in report.findings) == [("DL103", 11, 13)]
+
+
 def test_no_cudnn_activation_advice_where_recurrent_dropout_rules_cudnn_out():
     report = analyze("relu_gru_with_recurrent_dropout.py")
     codes = [(f.code, f.line) for f in report.findings]

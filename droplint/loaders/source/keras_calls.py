@@ -16,7 +16,7 @@ from ...graph import UNKNOWN, FunctionCall, Layer, Node, Origin
 from ...shapes import input_layer_shape, output_shape
 from ..keras_names import (CALL_PARAMS, KERAS1_ARGUMENTS, KERAS1_RENAMED, MULTI_INPUT,
                            SIGNATURES, STATE_COUNT, WRAPPERS)
-from ..values import ALWAYS, TRAINING, Instance, LayerObj, Tensor, plain
+from ..values import ALWAYS, TRAINING, FuncModel, Instance, LayerObj, SeqModel, Tensor, plain
 from .syntax import dotted, hide, mentions_training, negates_training, same_args
 
 
@@ -28,6 +28,8 @@ class KerasCalls:
         if category == "guard":
             return self.guard_call(name, node)
         values = self.args(node)
+        if category in ("layer", "merge_fn"):
+            self.mark_parts(v for _, v in values)
         if category == "layer":
             self.vote(api)
             memo = self.memo
@@ -68,6 +70,19 @@ class KerasCalls:
             first = values[0][1] if values else None
             return Tensor(None, first.shape if isinstance(first, Tensor) else None)
         return UNKNOWN
+
+    @classmethod
+    def mark_parts(cls, values):
+        """Models given to a layer or merge (Keras 1 `Merge([left, right])`, `concatenate([a,
+        b])`) are parts of a bigger model, like a layer: their outputs are not the model's
+        (DL401)."""
+        for value in values:
+            if isinstance(value, (SeqModel, FuncModel)):
+                value.sub = True
+            elif isinstance(value, (tuple, list)):
+                cls.mark_parts(value)
+            elif isinstance(value, dict):
+                cls.mark_parts(value.values())
 
     def guard_call(self, name, node):
         """tf.cond / smart_cond / K.switch / in_train_phase: the branch that runs only in
@@ -221,6 +236,7 @@ class KerasCalls:
             if spans:
                 call_spans[key] = arg
                 self.want_call(call)
+        self.mark_parts([inputs_value])
         if isinstance(inputs_value, (tuple, list)):
             items = list(inputs_value)
         else:
