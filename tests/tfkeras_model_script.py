@@ -62,12 +62,15 @@ def callback_result(model) -> dict:
     x = tf.zeros((4, 20, 4))
     y = tf.zeros((4, 1))
     callback = DroplintCallback(raise_on="warning", verbose=False)
+    # the Keras Callback class it derives from (droplint's own mixins come first in the MRO)
+    base = next(c.__module__ for c in type(callback).__mro__
+                if c.__module__.split(".")[0] in ("keras", "tf_keras"))
     try:
         model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
     except DroplintError as exc:
         return {"raised": True, "codes": sorted({f.code for f in exc.report.findings}),
-                "base": type(callback).__mro__[1].__module__}
-    return {"raised": False, "base": type(callback).__mro__[1].__module__}
+                "base": base}
+    return {"raised": False, "base": base}
 
 
 def main(out_dir: str) -> None:
