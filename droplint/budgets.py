@@ -233,6 +233,28 @@ def parse_stdlib(text: str) -> ast.AST:
             gc.enable()
 
 
+_TREE: list = [None, None]  # the last text parsed by stdlib_tree, and its tree
+
+
+def stdlib_tree(text: str) -> ast.AST:
+    """The stdlib syntax tree of `text`, parsed once per text (gc paused): the budgets
+    pre-check, the loader's positions (loaders/positions.py) and the fix checks
+    (fixcheck.py) share it, until `forget_tree`. Raises what ast.parse raises. Read it, never
+    change it (pyflakes' parent links aside, which nothing else reads)."""
+    if _TREE[0] is text or (_TREE[0] is not None and _TREE[0] == text):
+        return _TREE[1]
+    _TREE[0] = _TREE[1] = None  # the previous tree is garbage before this one is built
+    tree = parse_stdlib(text)
+    _TREE[0], _TREE[1] = text, tree
+    return tree
+
+
+def forget_tree() -> None:
+    """Let the shared tree go (once its text is checked: a worker keeps no tree between
+    files)."""
+    _TREE[0] = _TREE[1] = None
+
+
 _MEMO: dict = {}  # the last text's verdict: the caller and a child process check it once
 
 
@@ -263,7 +285,7 @@ def precheck(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) 
                        f"of {max_nodes:,} syntax nodes (raise max-nodes in [tool.droplint] or "
                        "--max-nodes)")
     try:
-        tree = parse_stdlib(text)
+        tree = stdlib_tree(text)  # kept for positions and fix checks (forget_tree)
     except SyntaxError as err:
         msg = err.msg or ""
         if "nested" in msg or "too many" in msg or "indentation" in msg and "levels" in msg:
@@ -276,6 +298,8 @@ def precheck(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) 
         return Verdict(risky=True)
     shape = measure(tree, text)
     del tree
+    if shape_reason(shape, max_depth, max_nodes) or is_risky(shape, max_depth, max_nodes):
+        forget_tree()  # not parsed here (DL900), or parsed in a child process
     reason = shape_reason(shape, max_depth, max_nodes)
     if reason:
         return Verdict(reason, shape.line, 1, shape=shape)

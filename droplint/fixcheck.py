@@ -32,6 +32,7 @@ from collections import Counter
 from typing import Iterable, Sequence
 
 from . import fixes
+from .budgets import stdlib_tree  # one stdlib parse per text, shared
 from .report import Edit, Finding, Fix
 
 # pyflakes messages a fix must not add: names undefined, redefined or unused.
@@ -188,7 +189,7 @@ def name_problems(text: str, path: str = "<fix>") -> Counter | None:
     except ImportError:
         return None
     try:
-        tree = ast.parse(text)
+        tree = stdlib_tree(text)
         w = checker.Checker(tree, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Counter()
@@ -208,7 +209,7 @@ def _comments(text: str) -> Counter:
 @functools.lru_cache(maxsize=16)  # the original text is checked once per fix
 def _private_from_imports(text: str) -> set[tuple[str, str]]:
     try:
-        tree = ast.parse(text)
+        tree = stdlib_tree(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {(node.module, a.name) for node in ast.walk(tree)
@@ -259,7 +260,7 @@ def verify(before: str, after: str, base_names: Counter | None, path: str = "<fi
 def _keras_bound(text: str) -> set[str]:
     """Names bound by `from <keras module> import ...` in `text` (ast: fast)."""
     try:
-        tree = ast.parse(text)
+        tree = stdlib_tree(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {a.asname or a.name for node in ast.walk(tree)

@@ -93,6 +93,13 @@ def check_text(text: str, path: str, settings: Settings) -> FileResult:
     """Check one Python source text (already decoded): parse, rules, suppressions, DL910.
     The budgets (budgets.py) are checked first; a crash, MemoryError or RecursionError is a
     DL900 finding (isolate.py), never the caller's exception or the end of its process."""
+    try:
+        return _check_budgeted(text, path, settings)
+    finally:
+        budgets.forget_tree()  # the stdlib tree the pre-check, positions and fixes shared
+
+
+def _check_budgeted(text: str, path: str, settings: Settings) -> FileResult:
     verdict = budgets.precheck_text(text, settings)
     if verdict.reason:  # over a budget, or nesting Python itself refuses
         return FileResult(path, [loader_finding("DL900", path, verdict.reason, verdict.line,

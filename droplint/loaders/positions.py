@@ -17,6 +17,7 @@ from itertools import accumulate
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from ..budgets import stdlib_tree
 from ..graph import Span
 
 
@@ -116,7 +117,7 @@ class AstPositions(Positions):
         super().__init__(text)
         if "\r" in text and text.count("\r") != text.count("\r\n"):
             raise Mismatch("lone carriage returns")  # line numbering differs
-        tree = ast.parse(text)
+        tree = stdlib_tree(text)  # parsed once per text (budgets' pre-check parsed it)
         self.ascii_lines = text.isascii()
         pairs: dict[int, ast.AST] = {}
         _pair_block(module.body, tree.body, pairs)
