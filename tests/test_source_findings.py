@@ -346,6 +346,25 @@ def test_sequential_given_to_a_merge_call_is_a_part_not_the_output(joined):
     assert found(src, "DL401") == []
 
 
+def test_branches_of_an_unknown_condition_keep_their_common_rank():
+    # both arms give a rank-2 tensor from different layers: no edge, but the rank (and the
+    # sizes both agree on) stays for the Dropout after them
+    src = """\
+        from keras.layers import Dense, Dropout, Input, MaxoutDense
+        from keras.models import Model
+        def build(final_type):
+            inp = Input((16,))
+            if final_type == "maxout":
+                x = MaxoutDense(32)(inp)
+            else:
+                x = Dense(64, activation=final_type)(inp)
+            x = Dropout(0.5)(x)
+            return Model(inp, Dense(3)(x))
+        """
+    sites = check(src).sites
+    assert [(s.line, s.input_shape, s.drops) for s in sites] == [(9, [None, None], "units")]
+
+
 def test_sequential_left_alone_still_ends_in_its_output():
     src = """\
         from keras.models import Sequential

@@ -32,6 +32,12 @@ def merge_names(a, b):
             return b
         if REMOVED_LAYERS.get(last_b) == last_a and keras_api(a.path):
             return a
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape != b.shape \
+            and a.shape is not None and b.shape is not None and len(a.shape) == len(b.shape):
+        # two tensors of one known rank (`Dense(...)(x)` / `MaxoutDense(...)(x)`): no edge
+        # when the producers differ, but the rank stays, and the sizes both arms agree on
+        common = tuple(d if d == e else None for d, e in zip(a.shape, b.shape))
+        return Tensor(a.node if a.node is b.node else None, common)
     return merge(a, b)
 
 
