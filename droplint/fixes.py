@@ -68,16 +68,6 @@ def public_layers_module(module: str) -> str | None:
     return PUBLIC_LAYERS.get(module.split(".")[0])
 
 
-def parses_cst(text: str) -> bool:
-    import libcst
-
-    try:
-        libcst.parse_module(text)
-    except (libcst.ParserSyntaxError, ValueError, RecursionError):
-        return False
-    return True
-
-
 # --- where a layer class name comes from -----------------------------------------------------
 
 def is_layers_module(module: str) -> bool:
