@@ -236,13 +236,17 @@ def parse_stdlib(text: str) -> ast.AST:
 _TREE: list = [None, None]  # the last text parsed by stdlib_tree, and its tree
 
 
-def stdlib_tree(text: str) -> ast.AST:
-    """The stdlib syntax tree of `text`, parsed once per text (gc paused): the budgets
-    pre-check, the loader's positions (loaders/positions.py) and the fix checks
-    (fixcheck.py) share it, until `forget_tree`. Raises what ast.parse raises. Read it, never
-    change it (pyflakes' parent links aside, which nothing else reads)."""
+def stdlib_tree(text: str, *, keep: bool = False) -> ast.AST:
+    """The stdlib syntax tree of `text` (gc paused). The checked text is parsed once: the
+    budgets pre-check keeps its tree (`keep`), and the loader's positions
+    (loaders/positions.py) and the fix checks (fixcheck.py) get it from here, until
+    `forget_tree`; other texts (a fix's result) are parsed and not kept. Raises what
+    ast.parse raises. Read it, never change it (pyflakes' parent links aside, which nothing
+    else reads)."""
     if _TREE[0] is text or (_TREE[0] is not None and _TREE[0] == text):
         return _TREE[1]
+    if not keep:
+        return parse_stdlib(text)
     _TREE[0] = _TREE[1] = None  # the previous tree is garbage before this one is built
     tree = parse_stdlib(text)
     _TREE[0], _TREE[1] = text, tree
@@ -285,7 +289,7 @@ def precheck(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) 
                        f"of {max_nodes:,} syntax nodes (raise max-nodes in [tool.droplint] or "
                        "--max-nodes)")
     try:
-        tree = stdlib_tree(text)  # kept for positions and fix checks (forget_tree)
+        tree = stdlib_tree(text, keep=True)  # for positions and fix checks (forget_tree)
     except SyntaxError as err:
         msg = err.msg or ""
         if "nested" in msg or "too many" in msg or "indentation" in msg and "levels" in msg:

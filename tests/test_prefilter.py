@@ -195,3 +195,49 @@ def test_keras_src_is_mostly_dropped():
         if f not in kept:
             result = pipeline.check_text(f.read_text(encoding="utf-8"), str(f), SETTINGS)
             assert not result.findings and not result.sites, f
+
+
+def test_the_idioms_pretest_never_hides_an_idiom():
+    """loaders/source/idioms.py tokenizes a text only when a sharper regex can match what the
+    tokens find: over every input (and keras/src), the same idioms as tokenizing always."""
+    import re
+
+    from droplint.loaders.source import idioms
+
+    texts = [data.decode("utf-8", "replace") for _, _, data in corpus()]
+    from importlib.util import find_spec
+
+    spec = find_spec("keras")
+    assert spec is not None and spec.submodule_search_locations  # the test extra has it
+    src = Path(list(spec.submodule_search_locations)[0]) / "src"
+    texts += [p.read_text("utf-8", "replace") for p in sorted(src.rglob("*.py"))]
+    texts += ["tf.compat \\\n .v1.x", "(tf.compat  # c\n .v1)", "tf . contrib", "KEEP_PROB = 1",
+              "x = tf.\\\n placeholder(1)", "from .contrib import x", "tf.compat.v2"]
+    always = re.compile("")
+    with_idioms = 0
+    for text in texts:
+        if not idioms.WORDS.search(text):
+            continue
+        fast = idioms.tf1_idioms(text)
+        saved, idioms._MAYBE = idioms._MAYBE, always
+        try:
+            slow = idioms.tf1_idioms(text)
+        finally:
+            idioms._MAYBE = saved
+        assert fast == slow, text[:200]
+        with_idioms += bool(slow)
+    assert with_idioms >= 5
+
+
+def test_one_stdlib_parse_is_shared_per_text(monkeypatch):
+    """budgets' pre-check, the positions and the fix checks parse a text once."""
+    from droplint import budgets
+
+    calls = []
+    real = budgets.parse_stdlib
+    monkeypatch.setattr(budgets, "parse_stdlib", lambda text: calls.append(text) or real(text))
+    text = (ROOT / "examples" / "question_forecaster.py").read_text()
+    result = pipeline.check_text(text, "q.py", SETTINGS)
+    assert result.sites and any(f.fix is not None for f in result.findings)
+    assert calls.count(text) == 1
+    assert budgets._TREE == [None, None]  # forgotten once the text is checked
