@@ -391,3 +391,16 @@ def test_the_keras_version_is_read_as_importlib_metadata_reads_it():
         assert got is keras_version._UNSURE or got == expected, name
     assert keras_version._scan_version("keras") == metadata.version("keras")
     assert keras_version._scan_version("no-such-distribution") is None
+
+
+def test_checking_a_model_file_imports_only_what_it_needs(tmp_path):
+    """One source file with findings: no importlib.metadata (the Keras version is read from
+    the dist-info folder), no built-model loader, no Keras or TensorFlow."""
+    (tmp_path / "model.py").write_bytes((ROOT / "examples" / "question_forecaster.py")
+                                        .read_bytes())
+    probe = ("print('MODULES', *(name in sys.modules for name in ('importlib.metadata', "
+             "'email', 'droplint.loaders.model', 'keras', 'tensorflow')), file=sys.stderr)")
+    run = _droplint("check", "--no-cache", "--format", "json", "model.py", cwd=tmp_path,
+                    code=probe)
+    assert "MODULES False False False False False" in run.stderr
+    assert json.loads(run.stdout)["findings"]
