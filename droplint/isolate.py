@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -74,13 +76,47 @@ def exception_failure(exc: BaseException) -> Failure:
     return Failure("error", f"internal error: {type(exc).__name__}{': ' if text else ''}{text}")
 
 
-def guarded(fn: Callable, *args) -> Any:
-    """fn(*args), or a Failure for an exception it raises (SystemExit included). A
-    KeyboardInterrupt still interrupts."""
+class _TimeUp(Exception):
+    pass
+
+
+def _raise_time_up(_signum, _frame):
+    raise _TimeUp
+
+
+@contextmanager
+def _time_limit(seconds: float | None):
+    """Raise _TimeUp in this thread after `seconds` (SIGALRM), where that cannot disturb the
+    host: only in the main thread, on Unix, when no other alarm handler or timer is set.
+    Elsewhere (a thread, Windows, a host that uses alarms) nothing is limited here: the
+    budgets bound the work, and worker processes enforce file-timeout."""
+    usable = (seconds and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+              and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+    if not usable:
+        yield
+        return
+    signal.signal(signal.SIGALRM, _raise_time_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return fn(*args)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def guarded(fn: Callable, *args, timeout: float | None = None) -> Any:
+    """fn(*args), or a Failure for an exception it raises (SystemExit included) or for running
+    past `timeout` seconds (in the main thread; see _time_limit). A KeyboardInterrupt still
+    interrupts."""
+    try:
+        with _time_limit(timeout):
+            return fn(*args)
     except KeyboardInterrupt:
         raise
+    except _TimeUp:
+        return Failure("timeout", f"not analyzed: took longer than {timeout:g} s")
     except BaseException as exc:  # noqa: BLE001 - the boundary: one item's failure
         return exception_failure(exc)
 

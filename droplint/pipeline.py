@@ -108,7 +108,8 @@ def _check_budgeted(text: str, path: str, settings: Settings) -> FileResult:
         outcome = isolate.run_isolated(_check_text, text, (path, settings),
                                        settings.file_timeout)
     else:
-        outcome = isolate.guarded(_check_text, text, path, settings)
+        outcome = isolate.guarded(_check_text, text, path, settings,
+                                  timeout=settings.file_timeout)
     if isinstance(outcome, isolate.Failure):
         return failed(path, outcome, settings, text)
     return outcome

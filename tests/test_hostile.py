@@ -364,3 +364,26 @@ def test_notebook_size_budget_counts_code_not_outputs(tmp_path):
     assert_clean(rc, err)
     assert "plots.ipynb:cell 1:2:5: DL101" in out
     assert out.count("code.ipynb:cell 1:1:1: DL900") == 1 and "> limit of 1 MB" in out
+
+
+def test_in_process_time_limit_and_the_hosts_signals_are_left_as_they_were():
+    """The serial path and the API: a file past file-timeout in the main thread is a Failure
+    (DL900), and the alarm handler and timer are restored; a host that uses alarms itself is
+    not disturbed (then the budgets bound the work)."""
+    import signal
+
+    start = time.monotonic()
+    outcome = isolate.guarded(time.sleep, 5, timeout=0.3)
+    assert isinstance(outcome, isolate.Failure) and outcome.kind == "timeout"
+    assert time.monotonic() - start < 3
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert isolate.guarded(sum, [1, 2], timeout=0.3) == 3
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    try:
+        assert isolate.guarded(time.sleep, 0.2, timeout=0.05) is None  # not limited
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and not fired
+    finally:
+        signal.signal(signal.SIGALRM, previous)

@@ -71,18 +71,23 @@ class KerasCalls:
             return Tensor(None, first.shape if isinstance(first, Tensor) else None)
         return UNKNOWN
 
-    @classmethod
-    def mark_parts(cls, values):
+    @staticmethod
+    def mark_parts(values):
         """Models given to a layer or merge (Keras 1 `Merge([left, right])`, `concatenate([a,
         b])`) are parts of a bigger model, like a layer: their outputs are not the model's
-        (DL401)."""
-        for value in values:
-            if isinstance(value, (SeqModel, FuncModel)):
-                value.sub = True
-            elif isinstance(value, (tuple, list)):
-                cls.mark_parts(value)
-            elif isinstance(value, dict):
-                cls.mark_parts(value.values())
+        (DL401). Each container is visited once: values may share one tuple many times over
+        (`t = (t, t, t, t)` twenty times is 4**20 paths but 21 objects)."""
+        todo, seen = [values], set()
+        while todo:
+            container = todo.pop()
+            if id(container) in seen:
+                continue
+            seen.add(id(container))
+            for value in container.values() if isinstance(container, dict) else container:
+                if isinstance(value, (SeqModel, FuncModel)):
+                    value.sub = True
+                elif isinstance(value, (tuple, list, dict)):
+                    todo.append(value)
 
     def guard_call(self, name, node):
         """tf.cond / smart_cond / K.switch / in_train_phase: the branch that runs only in
