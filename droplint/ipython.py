@@ -97,7 +97,7 @@ class Checker:
         self.shown: set[tuple] = set()
 
     def settings(self):
-        from .server.analysis import settings_for
+        from .editor import settings_for
 
         settings, error = settings_for(None, os.getcwd())
         if error:
@@ -105,7 +105,7 @@ class Checker:
         return settings
 
     def check_history(self):
-        from .server.analysis import analyze_cells
+        from .editor import analyze_cells
 
         return analyze_cells([("code", c) for c in self.cells], PROGRAM, self.settings())
 

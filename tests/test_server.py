@@ -274,12 +274,51 @@ async def test_notebook_cells_are_checked_together(client, tmp_path):
     assert set(by_code(await diagnostics_for(client, cell_uris[2]))) == {"DL303"}
 
 
+@pytest.mark.asyncio
+async def test_fix_all_is_offered_in_a_notebook_and_edits_every_cell_it_needs(client, tmp_path):
+    cells = [(lsp.NotebookCellKind.Code, "from keras.layers import CuDNNLSTM, Input\n"),
+             (lsp.NotebookCellKind.Markup, "## the model\n"),
+             (lsp.NotebookCellKind.Code, "ipt = Input(shape=(30, 8))\nx = CuDNNLSTM(10)(ipt)\n")]
+    nb_uri = (tmp_path / "fix.ipynb").as_uri()
+    cell_uris = [f"{nb_uri}#cell{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(lsp.DidOpenNotebookDocumentParams(
+        notebook_document=lsp.NotebookDocument(
+            uri=nb_uri, notebook_type="jupyter-notebook", version=1,
+            cells=[lsp.NotebookCell(kind=k, document=u) for (k, _), u in zip(cells, cell_uris)]),
+        cell_text_documents=[lsp.TextDocumentItem(uri=u, language_id="python" if k == 2
+                                                  else "markdown", version=1, text=t)
+                             for (k, t), u in zip(cells, cell_uris)]))
+    got = {u: await diagnostics_for(client, u) for u in cell_uris}
+    diags = by_code(got[cell_uris[2]])
+    assert set(diags) == {"DL303"}
+
+    fix_all = await actions_at(client, cell_uris[2], diags["DL303"],
+                               only=[lsp.CodeActionKind.SourceFixAll])
+    assert [a.title for a in fix_all] == ["Fix all safe droplint problems"]
+    assert fix_all[0].kind == "source.fixAll.droplint"
+    docs = {u: TextDocument(u, t) for (_, t), u in zip(cells, cell_uris)}
+    edited = {c.text_document.uri for c in fix_all[0].edit.document_changes}
+    assert edited == {cell_uris[0], cell_uris[2]}  # the import's cell and the call's cell
+    changes = {u: apply(docs[u], edits_for(fix_all[0], u)) for u in edited}
+    assert "CuDNNLSTM" not in docs[cell_uris[0]].source + docs[cell_uris[2]].source
+    assert "x = LSTM(10)(ipt)" in docs[cell_uris[2]].source
+    assert docs[cell_uris[1]].source == cells[1][1]
+    client.notebook_document_did_change(lsp.DidChangeNotebookDocumentParams(
+        notebook_document=lsp.VersionedNotebookDocumentIdentifier(version=2, uri=nb_uri),
+        change=lsp.NotebookDocumentChangeEvent(cells=lsp.NotebookDocumentCellChanges(
+            text_content=[lsp.NotebookDocumentCellContentChanges(
+                document=lsp.VersionedTextDocumentIdentifier(uri=u, version=2), changes=c)
+                for u, c in changes.items()]))))
+    assert list(await diagnostics_for(client, cell_uris[2])) == []
+
+
 # --- the source side only -------------------------------------------------------------------
 
 def test_the_server_never_imports_keras_or_a_backend():
     script = (
         "import sys\n"
-        "from droplint.server import app, analysis, convert\n"
+        "from droplint import editor as analysis\n"
+        "from droplint.server import app, convert\n"
         f"text = open({str(ROOT / 'examples' / 'question_forecaster.py')!r}).read()\n"
         "a = analysis.analyze_text(text, 'q.py', analysis.settings_for(None)[0])\n"
         "assert [f.code for f in a.findings] == ['DL101', 'DL303'], a.findings\n"

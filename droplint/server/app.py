@@ -24,7 +24,8 @@ from pygls.workspace.position_codec import ServerTextRange
 
 from .. import __version__
 from ..report import Finding
-from . import analysis, convert
+from .. import editor
+from . import convert
 
 DEBOUNCE = 0.3
 FIX_ALL = f"{lsp.CodeActionKind.SourceFixAll.value}.droplint"
@@ -38,7 +39,7 @@ NOTEBOOK_SYNC = lsp.NotebookDocumentSyncOptions(
 class DroplintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("droplint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
-        self.results: dict[str, analysis.Analysis] = {}  # document or notebook uri -> last check
+        self.results: dict[str, editor.Analysis] = {}  # document or notebook uri -> last check
         self.pending: dict[str, asyncio.Task] = {}
         self.published: dict[str, set[str]] = {}  # notebook uri -> cell uris with diagnostics
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="droplint")
@@ -47,7 +48,7 @@ class DroplintServer(LanguageServer):
     # --- settings and checking ----------------------------------------------------------
 
     def settings_for(self, path: str | None):
-        settings, error = analysis.settings_for(path, self.workspace.root_path)
+        settings, error = editor.settings_for(path, self.workspace.root_path)
         if error and error not in self.warned:
             self.warned.add(error)
             self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning, error))
@@ -70,13 +71,13 @@ class DroplintServer(LanguageServer):
             cells = [(kind, text) for _u, kind, text in self.cells_of(nb)]
             path = _path(uri) or "notebook.ipynb"
             settings = self.settings_for(_path(uri))
-            return tuple(cells), lambda: analysis.analyze_cells(cells, path, settings)
+            return tuple(cells), lambda: editor.analyze_cells(cells, path, settings)
         doc = self.workspace.get_text_document(uri)
         text = doc.source
         settings = self.settings_for(doc.path)
-        return text, lambda: analysis.analyze_text(text, doc.path or uri, settings)
+        return text, lambda: editor.analyze_text(text, doc.path or uri, settings)
 
-    def check(self, uri: str) -> analysis.Analysis:
+    def check(self, uri: str) -> editor.Analysis:
         """The analysis of a text document or notebook uri, recomputed if its text changed."""
         old = self.results.get(uri)
         if old is not None and old.key == self.key(uri):
@@ -107,7 +108,7 @@ class DroplintServer(LanguageServer):
 
     # --- diagnostics ----------------------------------------------------------------------
 
-    def diagnostics(self, result: analysis.Analysis, checked: str) -> dict[str, list]:
+    def diagnostics(self, result: editor.Analysis, checked: str) -> dict[str, list]:
         """Diagnostics per document uri (a notebook's per cell)."""
         out: dict[str, list] = {}
         for f in result.findings:
@@ -255,23 +256,45 @@ def _overlaps(a: ServerTextRange, b: ServerTextRange) -> bool:
     return a.start <= b.end and b.start <= a.end
 
 
-def _fix_all(ls: DroplintServer, uri: str, result: analysis.Analysis) -> lsp.CodeAction | None:
-    """Every safe fix at once, as `droplint check --fix` applies them (text documents)."""
-    fix_text = analysis.internal("fix_text", "fixing", "fixer")
-    if not any(f.fix is not None and f.fix.edits and f.fix.applicability == "safe"
-               for f in result.findings):
-        return None
+def _fixable(result: editor.Analysis) -> bool:
+    return any(f.fix is not None and f.fix.edits and f.fix.applicability == "safe"
+               for f in result.findings)
+
+
+def _whole(ls: DroplintServer, uri: str, new_text: str) -> lsp.TextDocumentEdit | None:
+    """An edit replacing the whole of document `uri` with `new_text`; None when unchanged."""
     doc = ls.workspace.get_text_document(uri)
-    text = doc.source
-    outcome = fix_text(text, lambda t: analysis.analyze_text(t, result.path, result.settings))
-    if outcome.text == text:
+    if new_text == doc.source:
         return None
     lines = list(doc.lines)
     whole = ServerTextRange(convert.point(lines, 1, 1), convert.text_end(lines))
-    edit = lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
+    return lsp.TextDocumentEdit(
         text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
-        edits=[lsp.TextEdit(range=doc.range_to_client_units(whole), new_text=outcome.text)])])
-    return lsp.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL, edit=edit)
+        edits=[lsp.TextEdit(range=doc.range_to_client_units(whole), new_text=new_text)])
+
+
+def _fix_all(ls: DroplintServer, checked: str, result: editor.Analysis
+             ) -> lsp.CodeAction | None:
+    """Every safe fix at once, as `droplint check --fix` applies them: on a text document,
+    or on a notebook's cells (one edit per changed cell; a fix may span cells)."""
+    if not _fixable(result):
+        return None
+    nb = ls.workspace.get_notebook_document(notebook_uri=checked)
+    if nb is None:
+        doc = ls.workspace.get_text_document(checked)
+        changes = [_whole(ls, checked, editor.fixed_text(doc.source, result.path,
+                                                           result.settings))]
+    else:
+        cells = ls.cells_of(nb)
+        fixed = editor.fixed_cells([(kind, text) for _, kind, text in cells], result.path,
+                                     result.settings)
+        changes = [_whole(ls, uri, new) for (uri, kind, _), new in zip(cells, fixed)
+                   if kind == "code"]
+    changes = [c for c in changes if c is not None]
+    if not changes:
+        return None
+    return lsp.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL,
+                          edit=lsp.WorkspaceEdit(document_changes=changes))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
@@ -297,13 +320,13 @@ def code_action(ls: DroplintServer, params: lsp.CodeActionParams) -> list[lsp.Co
                 title=convert.action_title(f), kind=lsp.CodeActionKind.QuickFix,
                 diagnostics=[diag], is_preferred=f.fix.applicability == "safe",
                 edit=_edits_by_uri(ls, checked, cell, f.fix.edits)))
-        noqa = analysis.noqa_edits(doc.source, [f])
+        noqa = editor.noqa_edits(doc.source, [f])
         if noqa and _wanted(lsp.CodeActionKind.QuickFix, only):
             actions.append(lsp.CodeAction(
                 title=f"Add `# noqa: {f.code}`", kind=lsp.CodeActionKind.QuickFix,
                 diagnostics=[diag], edit=_edits_by_uri(ls, uri, None, noqa)))
-    if cell is None and _wanted(FIX_ALL, only):
-        action = _fix_all(ls, uri, result)
+    if _wanted(FIX_ALL, only):
+        action = _fix_all(ls, checked, result)
         if action is not None:
             actions.append(action)
     return actions

@@ -1,11 +1,12 @@
-"""What the language server knows about a document: its findings and sites, from droplint's
-source side only (never TensorFlow or Keras), with the settings of the nearest
-`[tool.droplint]`.
+"""What an editor (the language server, the IPython extension) knows about a document: its
+findings, sites and safe fixes, from droplint's source side only (never TensorFlow or Keras),
+with the settings of the nearest `[tool.droplint]`.
 
 Plain functions, plain data: `settings_for(path)` -> Settings (or a one-line config error),
 `analyze_text` for a Python document, `analyze_cells` for the code cells of a notebook,
 checked as one program the way `droplint check` checks an .ipynb file (names defined in an
-earlier cell are known in the next; findings come back with the 1-based cell they are in).
+earlier cell are known in the next; findings come back with the 1-based cell they are in);
+`fixed_text` / `fixed_cells` for "fix all"; `noqa_edits` (add_noqa's) for `# noqa` actions.
 """
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ConfigError, Settings, find_pyproject, load
-from ..report import Finding, Site
+from .add_noqa import noqa_edits
+from .api import analyze_source
+from .config import ConfigError, Settings, find_pyproject, load
+from .document import Document
+from .fixing import fix_data, fix_text
+from .pipeline import check_document
+from .report import Finding, Site
+
+__all__ = ["Analysis", "analyze_cells", "analyze_text", "fixed_cells", "fixed_text",
+           "noqa_edits", "notebook_json", "settings_for"]
 
 
 @dataclass
@@ -43,8 +52,6 @@ def settings_for(path: str | None, root: str | None = None) -> tuple[Settings, s
 
 def analyze_text(text: str, path: str, settings: Settings) -> Analysis:
     """Check one Python document as `droplint check` checks a file with this text."""
-    from ..api import analyze_source
-
     report = analyze_source(text, filename=path, settings=settings)
     return Analysis(text, report.findings, report.sites, path, settings)
 
@@ -60,43 +67,28 @@ def notebook_json(cells: list[tuple[str, str]]) -> bytes:
     return json.dumps(doc).encode("utf-8")
 
 
-def internal(name: str, *modules: str):
-    """`name` from the first of droplint's `modules` that has it. The internals the server
-    uses (the notebook check, noqa edits) are being moved between modules; this is the one
-    place that knows where to look."""
-    from importlib import import_module
-
-    for module in modules:
-        try:
-            found = getattr(import_module(f"droplint.{module}"), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    raise ImportError(f"droplint has no {name} in {', '.join(modules)}")
-
-
-def _check_notebook_bytes(data: bytes, path: str, settings: Settings):
-    """A FileResult for notebook content, as `droplint check` checks an .ipynb file."""
-    try:
-        from ..document import Document
-        from ..pipeline import check_document
-    except ImportError:
-        from ..api import check_data
-
-        return check_data(data, path, settings)
-    return check_document(Document.from_bytes(path, data), settings)
-
-
 def analyze_cells(cells: list[tuple[str, str]], path: str, settings: Settings) -> Analysis:
     """Check a notebook's cells as one program (droplint's notebook loader); every finding
     and site carries `cell` (1-based among all cells) and lines within that cell."""
-    if not path.endswith(".ipynb"):
-        path += ".ipynb"
-    result = _check_notebook_bytes(notebook_json(cells), path, settings)
+    path = _notebook_path(path)
+    result = check_document(Document.from_bytes(path, notebook_json(cells)), settings)
     return Analysis(tuple(cells), result.findings, result.sites, path, settings)
 
 
-def noqa_edits(text: str, findings: list[Finding]):
-    """The edits that add `# noqa: CODE` comments for `findings` to `text`."""
-    return internal("noqa_edits", "add_noqa", "noqa")(text, findings)
+def fixed_text(text: str, path: str, settings: Settings) -> str:
+    """`text` with every safe fix applied, as `droplint check --fix` applies them."""
+    return fix_text(text, lambda t: analyze_text(t, path, settings)).text
+
+
+def fixed_cells(cells: list[tuple[str, str]], path: str, settings: Settings) -> list[str]:
+    """The sources of all cells after every safe fix, as `droplint check --fix` fixes the
+    notebook (one fix may edit several cells: an import in one, the call in another)."""
+    done = fix_data(notebook_json(cells), _notebook_path(path), settings)
+    if not done.changed:
+        return [source for _, source in cells]
+    return [src if isinstance(src := c.get("source", ""), str) else "".join(src)
+            for c in json.loads(done.after)["cells"]]
+
+
+def _notebook_path(path: str) -> str:
+    return path if path.endswith(".ipynb") else path + ".ipynb"
