@@ -73,6 +73,20 @@ def required_input_rank(kind: str, args: dict, inner=None) -> int | None:
     return None
 
 
+def noise_shape_rank(kind: str, args: dict) -> int | None:
+    """The input rank a Dropout's fully known `noise_shape` states (None: no such noise_shape).
+    In training (`fit`) Keras needs a noise_shape of the input's rank (DL202 reports a known
+    mismatch), so `Dropout(r, noise_shape=(1, 5, 1))` is on a rank-3 input."""
+    if kind != "Dropout":
+        return None
+    value = args.get("noise_shape")
+    if not known(value) or not isinstance(value, (tuple, list)) or not value:
+        return None
+    if any(not (d is None or _int(d) is not None) for d in value):
+        return None
+    return len(value)
+
+
 def input_rank_for_output(kind: str, args: dict, out_rank: int, inner=None) -> int | None:
     """The input rank that gives an output of `out_rank` (None: not determined by it)."""
     if kind in PRESERVING or kind in MERGE_SAME or kind in ("Dense", "Concatenate", "Merge",
@@ -417,6 +431,11 @@ def _consumer_note(node, rank: int) -> str:
     return f"rank {rank} from the {name} it feeds (which takes only rank-{rank} inputs)"
 
 
+def _noise_note(rank: int) -> str:
+    return (f"rank {rank} from its noise_shape (in training Keras takes only a noise_shape "
+            f"of the input's rank)")
+
+
 def _single_input(node) -> bool:
     """The node's one producer gives its first input (not a merge of several tensors)."""
     return len(node.inputs) == 1 and node.kind not in MERGE_SAME | ATTENTION | {
@@ -446,8 +465,13 @@ def infer_from_consumers(graph) -> None:
             node.output_shape = Inferred(_output_of_rank(node, rank), note)
             filled = True
         required = required_input_rank(layer.kind, layer.args, layer.inner)
+        own = None  # a note for the layer's own input, from its own arguments
+        noise_rank = noise_shape_rank(layer.kind, layer.args) if required is None else None
         if required is not None:  # the layer's own input: no consumer to name
             rank, note = required, _consumer_note(node, required)
+        elif noise_rank is not None:
+            rank, own = noise_rank, _noise_note(noise_rank)
+            note = f"rank {rank} from the Dropout it feeds (its noise_shape has rank {rank})"
         elif node.output_shape is not None:
             rank = input_rank_for_output(layer.kind, layer.args, len(node.output_shape),
                                          layer.inner)
@@ -458,7 +482,8 @@ def infer_from_consumers(graph) -> None:
         if rank is None:
             continue
         if node.input_shape is None:
-            inherited = getattr(node.output_shape, "note", "") if required is None else ""
+            inherited = own or (getattr(node.output_shape, "note", "") if required is None
+                                else "")
             node.input_shape = Inferred((None,) * rank, inherited) if inherited \
                 else (None,) * rank
             filled = True

@@ -418,3 +418,41 @@ def test_probe_puts_python_and_numpy_generators_back(keras):
     np.random.seed(1234)
     probe.measure(layer, (None, 5, 4), seed=7, draws=4)
     assert (random.random(), np.random.random()) == expected
+
+
+# A fully known noise_shape on an input of unknown shape (issue 7): droplint takes the input's
+# rank from the noise_shape; the real layer, run in training on ones, shows the same pattern.
+NOISE_SHAPES = [(1, 5, 1), (None, 1, 3), (None, 5, None), (1, 1, 3), (None, 5, 1)]
+HIDDEN_INPUT_SOURCE = (
+    "from keras.layers import Input, Dropout, Dense\n"
+    "x = Input(shape=X.shape[1:])\n"
+    + "".join(f"d{i} = Dropout(0.3, noise_shape={ns!r})(x)\n"
+              for i, ns in enumerate(NOISE_SHAPES)))
+
+
+def _zeros_pattern(noise_shape, shape=(4, 5, 3), draws=8) -> tuple:
+    """(drops, per_sample, over_time) read from the zeros of a real Keras 3 Dropout."""
+    import keras
+    import numpy as np
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.Dropout(0.5, noise_shape=noise_shape)
+    zeros = np.stack([keras.ops.convert_to_numpy(layer(np.ones(shape, "float32"),
+                                                       training=True)) == 0
+                      for _ in range(draws)])
+    varies = [bool((zeros != zeros.take([0], axis=1 + a)).any()) for a in range(3)]
+    batch, time, feature = varies
+    drops = {(True, True): "elements", (False, True): "features",
+             (True, False): "timesteps", (False, False): "samples"}[(time, feature)]
+    return drops, batch, "fresh-each-step" if time else "same-every-step"
+
+
+def test_known_noise_shape_on_unknown_input_matches_keras3():
+    import droplint
+    report = droplint.analyze_source(HIDDEN_INPUT_SOURCE, "m.py", keras_version="3").to_dict()
+    sites = report["sites"]
+    assert len(sites) == len(NOISE_SHAPES)
+    for site, noise_shape in zip(sites, NOISE_SHAPES):
+        assert site["input_shape"] == [None, None, None]
+        assert "rank 3 from its noise_shape" in site["description"]
+        claimed = (site["drops"], site["per_sample"], site["over_time"])
+        assert claimed == _zeros_pattern(noise_shape), noise_shape
