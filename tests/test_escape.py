@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 
 from droplint.render.escape import safe_text
+from droplint.render.explain import to_text
+from droplint.render.sources import Sources
+from droplint.render.text import render_full
+from droplint.report import Finding, Report, Severity
 
 ESC_TITLE = "\x1b]0;pwned\x07"
 ESC_CLEAR = "\x1b[2J"
@@ -114,3 +118,51 @@ def test_render_probe_escapes_notes_and_messages():
     text = render_probe(report).plain
     assert "layer ␛]0;t␇\ufffd\ufffd␛[2J not probed" in text
     assert_clean(text)
+
+
+# --- carets stay under the flagged call when the line holds characters rich would drop -------
+
+def _caret_under(out: str, needle: str) -> tuple[int, int]:
+    """(column of `needle` in its frame row, column of the first caret below it)."""
+    rows = out.splitlines()
+    n = next(i for i, row in enumerate(rows) if needle in row and "|" in row)
+    return rows[n].index(needle), rows[n + 1].index("^")
+
+
+def test_carets_stay_aligned_after_bel_and_bs_in_the_flagged_line(cli, tmp_path):
+    (tmp_path / "m.py").write_text(
+        "from keras.layers import CuDNNLSTM, Input\n"
+        "x = Input((30, 8))\n"
+        f's = "{BEL}\b"; y = CuDNNLSTM(10)(x)\n', encoding="utf-8")
+    proc = cli("check", "--no-cache", "m.py", cwd=tmp_path)
+    assert "DL303" in proc.stdout, proc.stdout + proc.stderr
+    assert '"␇␈"' in proc.stdout  # shown, one visible character each
+    col, caret = _caret_under(proc.stdout, "CuDNNLSTM(10)")
+    assert caret == col
+
+
+class _GivenLines(Sources):
+    """Sources whose lines are given as they are (a CR inside a line is kept, as a notebook
+    cell or an editor buffer can hold it; reading a file splits lines at CR)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.given = lines
+
+    def lines(self, path, cell=None):
+        return self.given
+
+
+def test_render_full_and_explain_keep_columns_with_bel_bs_and_cr():
+    line = f"s = '{BEL}\b\r'; y = CuDNNLSTM(10)(x)"
+    col = line.index("CuDNNLSTM") + 1
+    f = Finding("DL303", "cudnn-layer", Severity.WARNING, "m.py", 1, col, 1,
+                col + len("CuDNNLSTM(10)"), f"CuDNNLSTM {BEL}\b here", layer="CuDNNLSTM")
+    out = render_full(Report("3.0", "config", [f], [], [], 1), _GivenLines([line])).plain
+    assert "'␇␈␍'" in out and "CuDNNLSTM ␇␈ here" in out
+    col_shown, caret = _caret_under(out, "CuDNNLSTM(10)")
+    assert caret == col_shown
+    assert out.splitlines()[[i for i, r in enumerate(out.splitlines()) if "^" in r][0]] \
+        .count("^") == len("CuDNNLSTM(10)")
+    shown = to_text(f"  what is dropped: {BEL}\b\r|x").plain
+    assert shown == "  what is dropped: ␇␈␍|x"  # same length as the line: columns kept

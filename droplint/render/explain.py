@@ -14,7 +14,7 @@ import textwrap
 from rich.text import Text
 
 from ..report import Report, Site
-from .escape import safe_rich
+from .escape import safe_rich, safe_text
 from .figures import (  # noqa: F401 - the picture API, re-exported for its users
     DEFAULT_COLS, DEFAULT_RATE, DEFAULT_ROWS, DROP, KEEP, MAX_COLS, MAX_ROWS, SHADES, Axes,
     axes, fmt_shape, mask_grid, notes, ordered_sites, rate_of, site_label, site_title,
@@ -158,8 +158,9 @@ def gallery(sites: list[Site], seed: int = 0, width: int = 80) -> list[str]:
 
 
 def to_text(line: str) -> Text:
-    """A plain picture/explain line with colour on the mask characters."""
-    text = Text(line)
+    """A plain picture/explain line with colour on the mask characters (escaped before rich
+    sees it: rich drops BEL, BS and CR, which would shift every later column)."""
+    text = Text(safe_text(line, False))
     for ch, style in STYLES.items():
         text.highlight_regex(f"{ch}+", style)
     return text
@@ -184,7 +185,7 @@ def summary(report: Report, shown: int | None = None) -> str:
 
 
 def _styled(lines: list[str], bold_first: bool = True) -> Text:
-    head = Text(lines[0], style="bold") if bold_first else to_text(lines[0])
+    head = Text(safe_text(lines[0], False), style="bold") if bold_first else to_text(lines[0])
     return Text("\n").join([head, *(to_text(line) for line in lines[1:])])
 
 
@@ -207,7 +208,7 @@ def render_explain(report: Report, seed: int = 0, width: int | None = None) -> T
                 side = _wrapped(f"{path}: " + side[0], width) + side[len(_wrapped(side[0],
                                                                                   width)):]
             blocks.append(_styled(side))
-    blocks.append(Text("\n").join(Text(line, style="bold") for line in
+    blocks.append(Text("\n").join(Text(safe_text(line, False), style="bold") for line in
                                   _wrapped(summary(report, len(sites)), width)))
     return safe_rich(Text("\n\n").join(blocks))
 

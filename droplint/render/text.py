@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..report import Finding, Report, Severity, Site
 from . import plain
-from .escape import safe_rich
+from .escape import safe_rich, safe_text
 from .sources import Sources
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
@@ -37,13 +37,13 @@ def header(f: Finding, detail: str) -> Text:
     """`path:line:col: DL101 [info] <detail>`."""
     sev = _sev(f)
     out = Text()
-    out.append(location(f), style="bold")
+    out.append(safe_text(location(f)), style="bold")
     out.append(": ")
     out.append(f.code, style=SEVERITY_STYLE.get(sev, "bold"))
     out.append(" ")
     out.append(f"[{sev}]", style=SEVERITY_STYLE.get(sev, ""))
     out.append(" ")
-    out.append(detail)
+    out.append(safe_text(detail, False))
     return out
 
 
@@ -70,7 +70,8 @@ def frame(f: Finding, sources: Sources) -> list[Text]:
     out = [bar.copy()]
     for n in range(first, last + 1):
         raw = lines[n - 1]
-        row = Text.assemble((f"{n:>{width}} |", GUTTER), " " + raw.expandtabs(4) if raw else "")
+        shown = " " + safe_text(raw.expandtabs(4), False) if raw else ""  # before rich: it
+        row = Text.assemble((f"{n:>{width}} |", GUTTER), shown)  # drops BEL, BS and CR
         out.append(row)
         if n == f.line:
             out.append(_carets(f, raw, width))
@@ -94,7 +95,7 @@ def fix_line(f: Finding) -> Text | None:
         return None
     out = Text.assemble(("  = ", GUTTER), ("help", "bold"))
     safety = "" if f.fix.applicability == "safe" else f" ({f.fix.applicability} fix)"
-    out.append(f": {f.fix.description}{safety}")
+    out.append(safe_text(f": {f.fix.description}{safety}", False))
     return out
 
 
@@ -108,8 +109,8 @@ def note_lines(text: str, width: int, label: str = "note") -> list[Text]:
     lead = f"  = {label}: "
     body = textwrap.wrap(_one_line(text), max(20, width - len(lead)),
                          break_long_words=False, break_on_hyphens=False) or [""]
-    first = Text.assemble(("  = ", GUTTER), (label, "bold"), ": " + body[0])
-    return [first] + [Text(" " * len(lead) + line) for line in body[1:]]
+    first = Text.assemble(("  = ", GUTTER), (label, "bold"), ": " + safe_text(body[0], False))
+    return [first] + [Text(" " * len(lead) + safe_text(line, False)) for line in body[1:]]
 
 
 def _where(f: Finding) -> str:
@@ -125,7 +126,7 @@ def render_finding(f: Finding, sources: Sources, width: int | None = None,
         return header(f, f"{f.name}: same as {_where(same_as)}")
     parts = [header(f, f.name)]
     for line in f.message.splitlines() or [""]:
-        parts.append(Text("  " + line if line else ""))
+        parts.append(Text("  " + safe_text(line, False) if line else ""))
     parts.extend(frame(f, sources))
     fix = fix_line(f)
     if fix is not None:
@@ -165,7 +166,7 @@ def summary(report: Report) -> Text:
 
 def notes(report: Report) -> Text:
     """What droplint could not know (built models: e.g. inside a subclassed call())."""
-    return Text("\n").join(Text(f"note: {n}", style="dim") for n in report.notes)
+    return Text("\n").join(Text(safe_text(f"note: {n}"), style="dim") for n in report.notes)
 
 
 def render_full(report: Report, sources: Sources | None = None,
