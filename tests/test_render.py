@@ -270,6 +270,18 @@ def test_render_explain_text_and_json():
     assert "findings" not in data
 
 
+def test_explain_merges_the_codes_of_a_dropped_duplicate_site_into_the_one_shown():
+    twin = [site_for("Dropout", {"rate": 0.3}, (None, 30, 8), sid=i) for i in (0, 1)]
+    on_dropped = finding(code="DL102", name="dropout-other")
+    on_dropped.site = 1
+    r = report([finding(), on_dropped], twin)
+    data = json.loads(ex.render_explain_json(r))
+    assert [(s["id"], s["findings"]) for s in data["sites"]] == [(0, ["DL101", "DL102"])]
+    assert "findings: DL101, DL102" in ex.render_explain(r, width=80).plain
+    only_dropped = report([on_dropped], twin)
+    assert json.loads(ex.render_explain_json(only_dropped))["sites"][0]["findings"] == ["DL102"]
+
+
 def test_notebook_frame_uses_the_cell_among_all_cells(tmp_path):
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "markdown", "metadata": {}, "source": ["# title\n"]},

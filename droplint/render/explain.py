@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ..report import Report, Site
 from .escape import safe_rich, safe_text
+from .figures import _identity
 from .figures import (  # noqa: F401 - the picture API, re-exported for its users
     DEFAULT_COLS, DEFAULT_RATE, DEFAULT_ROWS, DROP, KEEP, MAX_COLS, MAX_ROWS, SHADES, Axes,
     axes, fmt_shape, mask_grid, notes, ordered_sites, rate_of, site_label, site_title,
@@ -167,10 +168,19 @@ def to_text(line: str) -> Text:
 
 
 def codes_by_site(report: Report) -> dict[int, list[str]]:
+    """Site id -> the codes of its findings. A site listed twice (ordered_sites shows it once)
+    has the codes of every copy under each copy's id, whichever copy is shown."""
     out: dict[int, list[str]] = {}
     for f in report.findings:
         if f.site is not None and f.code not in out.setdefault(f.site, []):
             out[f.site].append(f.code)
+    copies: dict[tuple, list[int]] = {}
+    for site in report.sites:
+        copies.setdefault(_identity(site), []).append(site.id)
+    for ids in copies.values():
+        if len(ids) > 1:
+            merged = list(dict.fromkeys(c for i in ids for c in out.get(i, [])))
+            out.update({i: list(merged) for i in ids if merged})
     return out
 
 
