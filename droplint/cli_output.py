@@ -27,7 +27,8 @@ def quiet_level(opts: dict) -> int:
 
 def quieted(output: Output, report: Report, opts: dict) -> Output | None:
     """-q: the text and concise formats without their summary line (nothing when there is
-    no finding); -qq / --silent: nothing. Machine formats are left whole by -q."""
+    no finding), --statistics too: only its rows, as `ruff check -q --statistics` prints;
+    -qq / --silent: nothing. Machine formats are left whole by -q."""
     level = quiet_level(opts)
     if level >= 2:
         return None
@@ -37,7 +38,7 @@ def quieted(output: Output, report: Report, opts: dict) -> Output | None:
 
     plain = output.plain if is_rich(output) else output
     tail = summary_sentence(report)
-    if opts.get("statistics") or not plain.rstrip().endswith(tail):
+    if not plain.rstrip().endswith(tail):
         return output
     keep = len(plain.rstrip()) - len(tail)
     if not plain[:keep].strip():

@@ -338,3 +338,14 @@ def test_gallery_wraps_to_the_width_and_needs_two_pictures():
     lines = ex.gallery(many, width=60)
     assert all(len(line) <= 60 for line in lines)
     assert sum(1 for line in lines if line.lstrip().startswith("line 4 · site")) >= 2  # bands
+
+
+def test_quiet_statistics_prints_the_rows_only_like_ruff(cli, tmp_path):
+    (tmp_path / "m.py").write_text(SOURCE, encoding="utf-8")
+    (tmp_path / "ok.py").write_text("x = 1\n", encoding="utf-8")
+    loud = cli("check", "--no-cache", "--statistics", "m.py", cwd=tmp_path).stdout.splitlines()
+    quiet = cli("check", "--no-cache", "-q", "--statistics", "m.py", cwd=tmp_path)
+    assert loud[-1].startswith("Found 1 finding") and quiet.stdout.splitlines() == loud[:-1]
+    assert quiet.stdout.split()[:3] == ["1", "DL101", "[info]"]
+    clean = cli("check", "--no-cache", "-q", "--statistics", "ok.py", cwd=tmp_path)
+    assert clean.stdout == "" and clean.returncode == 0
