@@ -8,12 +8,14 @@ from .keras_version import KerasVersion
 from .report import Finding, Site
 from .rule import Context, Rule, SiteInfo
 from .semantics import explain, rate_of, rnn_dropout_arguments
-from .shapes import infer_from_consumers
+from .shapes import fill_from_alternatives, forward, infer_from_consumers
 
 
 def collect_sites(graph: Graph, keras: KerasVersion) -> list[SiteInfo]:
     """Every application of a dropout layer and every non-zero RNN dropout argument."""
     infer_from_consumers(graph)  # ranks from consumers (shapes.py)
+    if fill_from_alternatives(graph):  # ranks common to the arms of a condition
+        forward(graph)
     sites: list[SiteInfo] = []
     for node in graph.nodes:
         layer = node.layer

@@ -129,6 +129,9 @@ class Node:
     # identical applications this node stands for: a loop or a function called several times
     # builds the same call again (the source loader's drop_copies keeps one, counted here)
     copies: int = 1
+    # shape only, never an edge: the producers of this node's input in each arm of a condition
+    # droplint cannot decide (`x = A()(h)` / `x = B()(h)`); the input has their common rank
+    alternatives: list[Node] = field(default_factory=list)
 
     @property
     def kind(self) -> str:

@@ -490,8 +490,35 @@ def infer_from_consumers(graph) -> None:
         if _single_input(node) or layer.kind in MERGE_SAME | {"Concatenate"}:
             for producer in node.inputs:
                 want(producer, rank, note)
+        if not node.inputs:  # each arm of an undecided condition gives this input
+            for producer in node.alternatives:
+                want(producer, rank, note)
     if filled:
-        _forward(graph)
+        forward(graph)
+
+
+def fill_from_alternatives(graph) -> bool:
+    """A node whose input is one of several tensors (Node.alternatives: the arms of a condition
+    droplint cannot decide) has their common rank, and the sizes they all agree on; its output
+    follows. Run after infer_from_consumers (an arm's rank may come from its consumers), then
+    `forward`. True when a shape was filled."""
+    filled = False
+    for node in graph.nodes:
+        if node.input_shape is not None or not node.alternatives:
+            continue
+        arms = [arm.output_shape for arm in node.alternatives]
+        if any(s is None for s in arms) or len({len(s) for s in arms}) != 1:
+            continue
+        rank = len(arms[0])
+        dims = tuple(_agree(list(sizes)) if len(set(sizes)) == 1 else None
+                     for sizes in zip(*arms))
+        node.input_shape = Inferred(dims, f"rank {rank} from the {len(arms)} branches it may "
+                                          f"come from (each gives a rank-{rank} tensor)")
+        layer = node.layer
+        out = output_shape(layer.kind, layer.args, [node.input_shape], layer.inner)
+        node.output_shape = _combine(node.output_shape, out)
+        filled = True
+    return filled
 
 
 def _output_of_rank(node, rank: int) -> Shape:
@@ -508,7 +535,7 @@ def _output_of_rank(node, rank: int) -> Shape:
     return (None,) * rank
 
 
-def _forward(graph) -> None:
+def forward(graph) -> None:
     """Recompute, in order, the shapes of single-input nodes from their producer's output."""
     for node in graph.nodes:
         if not _single_input(node) or node.kind in ("InputLayer", "Sequential", "Functional"):

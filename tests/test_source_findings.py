@@ -13,8 +13,10 @@ import textwrap
 import pytest
 
 import droplint
+from droplint.engine import collect_sites
 from droplint.fixes import apply_fixes
 from droplint.graph import UNKNOWN
+from droplint.keras_version import parse
 from droplint.loaders.source import load
 
 
@@ -662,3 +664,62 @@ def test_a_layer_object_applied_twice_is_two_nodes_and_one_site():
     other = check(src.replace("b = drop(Input((30, 8)))", "b = drop(Input((30, 4)))")).sites
     assert [s.input_shape for s in other] == [[None, 30, 8], [None, 30, 4]]
     assert all("copies" not in s.description for s in other)
+
+
+ATTENTION_POOL_BRANCHES = """
+    from keras import layers, ops
+    from keras.layers import Input, LSTM, Dropout, Dense, RepeatVector
+
+
+    class AdditivePool(layers.Layer):
+        def call(self, h):
+            return ops.sum(h * self.score(h), axis=1)
+
+
+    class DotPool(layers.Layer):
+        def call(self, h):
+            return ops.mean(h, axis=1)
+
+
+    inp = Input(shape=(None, 16))
+    h = LSTM(64, return_sequences=True)(inp)
+    if cfg.additive:
+        ctx = AdditivePool()(h)
+        decoder_in = RepeatVector(10)(ctx)
+    else:
+        ctx = DotPool()(h)
+        decoder_in = RepeatVector(10)(ctx)
+    ctx = Dropout(0.3)(ctx)
+    out = Dense(1)(ctx)
+"""
+
+
+def test_rank_common_to_both_arms_known_only_from_their_consumers():
+    """Each custom pool's output feeds a RepeatVector (rank-2 only): both arms are rank 2
+    after the consumer pass, so the Dropout after the undecided `if` is on a rank-2 tensor."""
+    graph = load(textwrap.dedent(ATTENTION_POOL_BRANCHES), "m.py")
+    dropout = next(n for n in graph.nodes if n.kind == "Dropout")
+    assert dropout.inputs == []  # no edge from either arm: only a shape-only link
+    assert [a.kind for a in dropout.alternatives] == ["Layer", "Layer"]
+    site, = check(ATTENTION_POOL_BRANCHES).to_dict()["sites"]
+    assert (site["input_shape"], site["drops"], site["per_sample"], site["over_time"]) == (
+        [None, None], "units", True, None)
+    assert "rank 2 from the 2 branches" in site["description"]
+
+
+def test_arms_of_one_known_rank_and_arms_that_disagree():
+    """The merged rank is the arms' own when they agree; arms of different ranks give none."""
+    src = ATTENTION_POOL_BRANCHES.replace("decoder_in = RepeatVector(10)(ctx)\n    else:",
+                                          "decoder_in = LSTM(8)(ctx)\n    else:")
+    site, = check(src).to_dict()["sites"]
+    assert (site["input_shape"], site["drops"]) == (None, "unknown")
+    # the rank known backwards reaches both arms: the pools feed a Dropout then an LSTM
+    back = ATTENTION_POOL_BRANCHES.replace("        decoder_in = RepeatVector(10)(ctx)\n", "") \
+        .replace("out = Dense(1)(ctx)", "out = LSTM(4)(ctx)")
+    graph = load(textwrap.dedent(back), "m.py")
+    site, = check(back).to_dict()["sites"]
+    assert (site["input_shape"], site["drops"], site["over_time"]) == (
+        [None, None, None], "elements", "fresh-each-step")
+    pools = [n for n in graph.nodes if n.kind == "Layer"]
+    collect_sites(graph, parse("3"))
+    assert [len(p.output_shape) for p in pools] == [3, 3]

@@ -20,6 +20,24 @@ from ..values import ALWAYS, TRAINING, FuncModel, Instance, LayerObj, SeqModel, 
 from .syntax import dotted, hide, mentions_training, negates_training, same_args
 
 
+class Alternatives(Tensor):
+    """A tensor that is one of several, by a condition droplint cannot decide: `arms` are
+    their producer nodes (a shape-only link: the consumer gets no edge from them)."""
+
+    __slots__ = ("arms",)
+
+    def __init__(self, shape, arms: tuple):
+        super().__init__(None, shape)
+        self.arms = arms
+
+
+def arms_of(tensor: Tensor) -> tuple | None:
+    """The producers a tensor may come from (None: one of them is not known)."""
+    if isinstance(tensor, Alternatives):
+        return tensor.arms
+    return None if tensor.node is None else (tensor.node,)
+
+
 class KerasCalls:
     """Keras constructors and layer applications."""
 
@@ -257,6 +275,8 @@ class KerasCalls:
         out = output_shape(layer.kind, layer.args, shapes, layer.inner)
         node = self.new_node(layer, producers, in_shape, out, self.frame.context)
         node.call_args = call_args
+        if not multi and isinstance(items[0], Alternatives) and items[0].node is None:
+            node.alternatives = list(items[0].arms)
         if call_spans:
             self.unplaced_call_args.append((node, call_spans))
         return self.layer_result(layer, node, out)

@@ -12,6 +12,7 @@ import libcst as cst
 
 from ...graph import UNKNOWN
 from ..keras_names import classify, keras_api
+from .keras_calls import Alternatives, arms_of
 from ..values import (MAX_UNROLL, MAX_UNROLL_COUNT, MAX_UNROLL_WORK, MISSING, Frame, QName, Scope,
                       SeqModel, Tensor, UserClass, UserFunc, arith, holds_layer, known_const,
                       merge)
@@ -37,8 +38,21 @@ def merge_names(a, b):
         # two tensors of one known rank (`Dense(...)(x)` / `MaxoutDense(...)(x)`): no edge
         # when the producers differ, but the rank stays, and the sizes both arms agree on
         common = tuple(d if d == e else None for d, e in zip(a.shape, b.shape))
-        return Tensor(a.node if a.node is b.node else None, common)
+        if a.node is b.node:
+            return Tensor(a.node, common)
+        return _alternatives(a, b, common)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.node is not b.node:
+        return _alternatives(a, b, merge(a, b).shape)
     return merge(a, b)
+
+
+def _alternatives(a, b, shape):
+    """Two tensors from different producers: no edge, but the producers are remembered
+    (shape only: engine fills the consumer's rank when every arm ends with one rank)."""
+    arms_a, arms_b = arms_of(a), arms_of(b)
+    if arms_a is None or arms_b is None:
+        return Tensor(None, shape)
+    return Alternatives(shape, tuple(dict.fromkeys(arms_a + arms_b)))
 
 
 class Statements:
