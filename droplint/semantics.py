@@ -14,8 +14,10 @@ An axis whose size is unknown is taken as longer than 1.
 What needs no shape is always stated: `Dropout` without noise_shape draws for every sample
 (per_sample true) whatever the rank; SpatialDropoutND and recurrent layers accept one rank
 only, so their masks are known from the layer alone. Only what depends on an unknown size or
-rank stays null. A rank deduced from a consumer (shapes.infer_from_consumers) is named in
-the description.
+rank stays null. A rank deduced from a consumer (shapes.infer_from_consumers), from a
+Dropout's own fully known noise_shape (Keras trains only with one of the input's rank), or
+from the arms of a condition droplint cannot decide (shapes.fill_from_alternatives) is named
+in the description.
 """
 from __future__ import annotations
 
