@@ -23,7 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .loaders import NOTEBOOK_SUFFIXES
-from .loaders import notebook as nbformat
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the notebook loader (and json) is imported only for a notebook
+    from .loaders import notebook as nbformat
 
 PYTHON = "python"
 NOTEBOOK = "notebook"
@@ -150,6 +153,8 @@ class Document:
         if self.text is not None or not self.is_text:
             return self
         if self.is_notebook:
+            from .loaders import notebook as nbformat
+
             try:
                 nb = nbformat.read(self.raw)
             except nbformat.NotebookError as exc:
@@ -189,6 +194,8 @@ class Document:
             return replace(doc, changes=())
         if not doc.is_notebook:
             return replace(doc, text=new_text, raw=doc._encode(new_text))
+        from .loaders import notebook as nbformat
+
         data, changes = nbformat.rewrite(doc.raw, doc.notebook, doc.program, new_text)
         if not changes:
             return replace(doc, changes=())

@@ -17,6 +17,7 @@ disagreement) are made here with `Rule.finding_at`, like every other finding.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import budgets, engine, isolate, prefilter, suppress
 from .config import Settings
@@ -24,7 +25,6 @@ from .document import BUILT_MODEL, MODEL_FILE, NOTEBOOK, Document, DocumentError
 from .graph import Graph, Span
 from .keras_version import KerasVersion, newer_than_known, resolve
 from .loaders import NOTEBOOK_SUFFIXES, SourceError
-from .loaders import notebook as nbformat
 from .report import Finding, Report, Site
 from .selection import selected_rules
 
@@ -162,10 +162,16 @@ def _check_python(doc: Document, settings: Settings) -> FileResult:
     return result
 
 
+if TYPE_CHECKING:  # the notebook loader (and json) is imported only for a notebook
+    from .loaders import notebook as nbformat
+
+
 # --- notebooks --------------------------------------------------------------------------------
 
 def _cell_errors(nb: nbformat.Notebook, path: str, settings: Settings) -> list[Finding]:
     """DL900 for each code cell that does not parse on its own, in cell coordinates."""
+    from .loaders import notebook as nbformat
+
     errors = []
     for n, cell in enumerate(nb.cells, 1):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
@@ -181,6 +187,8 @@ def _check_program(doc: Document, settings: Settings):
     """Check a notebook's code cells as one program. When it does not parse, each cell that
     does not parse on its own gets DL900 and is left out, and the others are checked.
     Returns (program, result in program coordinates, DL900 findings in cell coordinates)."""
+    from .loaders import notebook as nbformat
+
     prog = doc.program
     result = check_text(prog.text, doc.path, settings)
     errors = [f for f in result.findings if f.code == "DL900"]
@@ -201,6 +209,8 @@ def _check_program(doc: Document, settings: Settings):
 def _check_notebook(doc: Document, settings: Settings) -> FileResult:
     """A notebook's code cells as one program; findings and sites carry `cell` and the line
     within it. Undecodable or invalid JSON gives DL900."""
+    from .loaders import notebook as nbformat
+
     try:
         doc = doc.decoded()
     except DocumentError as exc:

@@ -1,7 +1,6 @@
 """Source text for code frames: each file read once, never an error (no frame instead)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -39,6 +38,8 @@ def _read(path: str, cell: int | None, text: str | None = None) -> list[str] | N
     if cell < 1:
         return None
     try:
+        import json  # only for a notebook
+
         source = json.loads(text)["cells"][cell - 1].get("source", "")
     except (ValueError, AttributeError, IndexError, KeyError, TypeError):
         return None
