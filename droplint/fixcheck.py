@@ -141,7 +141,7 @@ def rename_uses(text: str, old: str, new: str) -> list[Range] | str:
     """Ranges renaming every use of the name `old` (not attributes, not import statements), or
     the reason it cannot be done for every use."""
     try:
-        tree = ast.parse(text)
+        tree = stdlib_tree(text)  # the checked text's tree, parsed once
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError):
         return "the file does not parse"

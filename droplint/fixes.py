@@ -455,7 +455,9 @@ def _keras_imports(text: str):
 
     import libcst as cst
 
-    tree = ast.parse(text)
+    from .budgets import stdlib_tree
+
+    tree = stdlib_tree(text)  # the checked text's tree is shared; a fix's result is parsed
     starts = _offsets(text)
     found = []
     for node in ast.walk(tree):

@@ -8,6 +8,7 @@ name (keras_calls.py), a layer, a model or a bound method (models.py), a user fu
 from __future__ import annotations
 
 import ast
+from contextlib import contextmanager
 from typing import Any
 
 import libcst as cst
@@ -255,24 +256,27 @@ class Expressions:
         body = self.guarded(node.test, lambda: self.eval(node.body))
         return merge(body, self.eval(node.orelse))
 
-    def e_lambda(self, node):
-        outer = self.frame
-        scope = Scope(outer.scope)
-        for param in self.all_params(node.params):
-            scope.vars[param.name.value] = UNKNOWN
-        saved = outer.scope
-        outer.scope = scope
-        try:
-            self.eval(node.body)
-        finally:
-            outer.scope = saved
-        return UNKNOWN
-
-    def e_comp(self, node):
+    @contextmanager
+    def inner_scope(self):
+        """A scope of its own inside the current frame (a lambda's parameters, a
+        comprehension's targets), dropped afterwards."""
         outer = self.frame
         saved = outer.scope
         outer.scope = Scope(saved)
         try:
+            yield outer.scope
+        finally:
+            outer.scope = saved
+
+    def e_lambda(self, node):
+        with self.inner_scope() as scope:
+            for param in self.all_params(node.params):
+                scope.vars[param.name.value] = UNKNOWN
+            self.eval(node.body)
+        return UNKNOWN
+
+    def e_comp(self, node):
+        with self.inner_scope():
             clause = node.for_in
             while clause is not None:
                 self.eval(clause.iter)
@@ -285,8 +289,6 @@ class Expressions:
                 self.eval(node.value)
             else:
                 self.eval(node.elt)
-        finally:
-            outer.scope = saved
         return UNKNOWN
 
     def e_await(self, node):
